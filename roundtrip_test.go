@@ -22,7 +22,7 @@ import (
 // TestEmbeddedSpecIsFresh checks that the spec embedded in the generated code (which the
 // emulator and the contract check load) is openapi.yaml as it is now.
 func TestEmbeddedSpecIsFresh(t *testing.T) {
-	embedded, err := generated.GetSwagger()
+	embedded, err := generated.GetSpec()
 	require.NoError(t, err)
 	got, err := embedded.MarshalJSON()
 	require.NoError(t, err)
