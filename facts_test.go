@@ -219,7 +219,7 @@ func TestFactsBusinessCodes(t *testing.T) {
 	// The generic table (section 5) per HTTP status, as it applies to these operations.
 	want := map[string][]int{
 		"200": {1000},
-		"400": {1101, 1102, 1103, 1105, 9100},
+		"400": {1101, 1102, 1103, 1105, 8101, 9100},
 		"401": {9100, 9300, 9500},
 		"403": {9503},
 		"405": {9900},
