@@ -1,0 +1,60 @@
+// Package sandbox is a local emulator of the OAuth API of SCB's Developer Platform, built on
+// the strict server interface generated from openapi.yaml. It answers SCB's three operations as
+// SCB documents them, in process for Go tests (httptest.NewServer(srv)) or served by the
+// "scboauth sandbox" command, and it produces SCB's faults on demand.
+//
+// # Operations
+//
+//   - POST /v1/oauth/token: the client-credentials grant (applicationKey and
+//     applicationSecret) answers an access token (a UUID, Bearer, expiresIn 1800, expiresAt the
+//     issue time plus expiresIn) without refresh fields; with an authCode, the
+//     authorization-code grant answers the refresh fields too (3600 s).
+//   - POST /v1/oauth/token/refresh: a new pair; the refresh token rotates and a spent or expired
+//     one is refused (401 9300).
+//   - GET /v2/oauth/authorize: answers a callbackUrl, scbeasysim://login/<id>.
+//
+// Authorization codes come from the consent a phone would give: Server.Consent in process, or
+// POST /sandbox/v1/consent over HTTP, outside SCB's paths:
+//
+//	POST /sandbox/v1/consent
+//	{"callbackUrl": "scbeasysim://login/...", "state": "...", "codeChallenge": "..."}
+//	-> 200 {"status":{"code":1000,"description":"Success"},"data":{"authCode":"...","state":"..."}}
+//
+// A code lives Lifetimes.AuthCode (1 minute) and is single use. A web application's consent
+// needs a codeChallenge, and its token request must present the same codeChallenge (else 401
+// 9300 "This application requires codeChallenge verification") and, when the consent had one,
+// the same state (else 401 9300 "Invalid authorization code"). A failed attempt does not spend
+// the code.
+//
+// # Errors
+//
+// Every answer is SCB's envelope, {"status":{"code":...,"description":...},"data":null}, with
+// the status and business code of SCB's generic table: missing standard header 400 9100 naming
+// it (missing apikey or apisecret: 401 9100); missing body field 400 1101; a value of the wrong
+// type or not allowed, an invalid requestUId, invalid JSON or a body over the size limit 400
+// 1102; empty string 400 1103; unknown body field 400 1105; wrong key or secret 401 9500;
+// a grant the application's kind does not allow 403 9503; unknown path 404 1104; wrong method
+// 405 9900; wrong content type 415 9900. Checks run in that order: path, method, headers,
+// content type, body (syntax, then fields in document order, then missing, then empty),
+// credentials, grant.
+//
+// accept-language EN and TH are accepted in any case; descriptions stay English, since SCB's
+// Thai wording is not public.
+//
+// # Faults
+//
+// Faults (WithFaults) add latency to every answer, answer a share of SCB-path requests 503 9900
+// with Retry-After, and rate-limit each application (429 9900 with Retry-After; SCB's sandbox
+// allows 5 requests per second). A request to one of SCB's paths can ask for a fault with the
+// X-Sandbox-Fault header:
+//
+//	500       500 9700 "Generic server side error"
+//	502       502 9900 "Invalid response from upstream server"
+//	503       503 9900, Retry-After: 1
+//	504       504 9900 "API Request Timeout"
+//	timeout   held until the client gives up (or Faults.TimeoutHold, 30 s), then 504 9900
+//	truncate  a 200 success body cut in half (Content-Length announces the whole body)
+//	html      a 502 HTML gateway page (text/html)
+//
+// Any other value is answered 400 1102.
+package sandbox

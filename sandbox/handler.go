@@ -1,0 +1,487 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scboauth/scboauth/generated"
+)
+
+// The paths the emulator serves.
+const (
+	pathToken     = "/v1/oauth/token"
+	pathRefresh   = "/v1/oauth/token/refresh"
+	pathAuthorize = "/v2/oauth/authorize"
+	pathConsent   = "/sandbox/v1/consent"
+)
+
+// FaultHeader is the request header that asks for a per-request fault on SCB's paths: 500,
+// 502, 503, 504, timeout, truncate or html (see the package documentation).
+const FaultHeader = "X-Sandbox-Fault"
+
+type operation uint8
+
+const (
+	opToken operation = iota + 1
+	opRefresh
+	opAuthorize
+	opConsent
+)
+
+// route is a path the emulator serves and its one method.
+type route struct {
+	op     operation
+	method string
+	scb    bool // one of SCB's paths: faults and the rate limit apply
+}
+
+var (
+	routeToken     = &route{opToken, http.MethodPost, true}
+	routeRefresh   = &route{opRefresh, http.MethodPost, true}
+	routeAuthorize = &route{opAuthorize, http.MethodGet, true}
+	routeConsent   = &route{opConsent, http.MethodPost, false}
+)
+
+func lookupRoute(path string) *route {
+	switch path {
+	case pathToken:
+		return routeToken
+	case pathRefresh:
+		return routeRefresh
+	case pathAuthorize:
+		return routeAuthorize
+	case pathConsent:
+		return routeConsent
+	}
+	return nil
+}
+
+// exchange is the http.ResponseWriter the emulator's handlers write to: it records what the
+// request log needs and holds the per-request buffers. Exchanges are pooled.
+type exchange struct {
+	w      http.ResponseWriter
+	status int
+	code   int // business code, set by the writers
+	wrote  bool
+	route  *route
+	app    string // the application's name, for the log
+	fault  string
+	body   bodyReader
+	buf    []byte // the request body
+	out    []byte // the response body
+	fields [5]bodyField
+}
+
+func (x *exchange) Header() http.Header { return x.w.Header() }
+
+func (x *exchange) WriteHeader(status int) {
+	if !x.wrote {
+		x.status, x.wrote = status, true
+	}
+	x.w.WriteHeader(status)
+}
+
+func (x *exchange) Write(b []byte) (int, error) {
+	if !x.wrote {
+		x.status, x.wrote = http.StatusOK, true
+	}
+	return x.w.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
+
+// bodyReader is a request body read already: a bytes.Reader with a no-op Close.
+type bodyReader struct{ bytes.Reader }
+
+func (*bodyReader) Close() error { return nil }
+
+// ServeHTTP answers one request: SCB's three operations, the consent endpoint, and SCB's
+// envelope for anything else (404 1104 for an unknown path, 405 9900 for a wrong method).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	x := s.exchanges.Get().(*exchange)
+	x.w = w
+	r = canonicalHeaders(r)
+	defer func() { s.finish(x, r, start) }()
+
+	wait(r.Context(), s.faults.Latency)
+	rt := lookupRoute(r.URL.Path)
+	if rt == nil {
+		_ = errNotFound.write(x)
+		return
+	}
+	x.route = rt
+	if r.Method != rt.method {
+		x.Header().Set("Allow", rt.method)
+		_ = errMethod.write(x)
+		return
+	}
+	if rt.scb {
+		if v, ok := r.Header[FaultHeader]; ok {
+			x.fault = v[0]
+			s.fault(x, r, rt, v[0])
+			return
+		}
+		if s.faults.FailureRate > 0 && rand.Float64() < s.faults.FailureRate {
+			x.fault = "failure-rate"
+			_ = errUnavailable.write(x)
+			return
+		}
+	}
+	if r.URL.RawPath != "" {
+		// The path matched once unescaped; let the mux see the same.
+		u := *r.URL
+		u.RawPath = ""
+		r = r.WithContext(r.Context())
+		r.URL = &u
+	}
+	s.mux.ServeHTTP(x, r)
+}
+
+// finish logs the request and returns x to the pool.
+func (s *Server) finish(x *exchange, r *http.Request, start time.Time) {
+	if s.logger != nil {
+		attrs := []slog.Attr{
+			slog.String("method", clip(r.Method, 16)),
+			slog.String("path", clip(r.URL.Path, 128)),
+			slog.String("requestUId", clip(r.Header.Get("Requestuid"), 64)),
+			slog.Int("status", x.status),
+			slog.Int("code", x.code),
+			slog.Duration("latency", time.Since(start)),
+		}
+		if x.app != "" {
+			attrs = append(attrs, slog.String("app", x.app))
+		}
+		if x.fault != "" {
+			attrs = append(attrs, slog.String("fault", clip(x.fault, 32)))
+		}
+		s.logger.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
+	}
+	if cap(x.buf) > defaultMaxBody+1 {
+		x.buf = nil
+	}
+	if cap(x.out) > 4096 {
+		x.out = nil
+	}
+	*x = exchange{buf: x.buf[:0], out: x.out[:0]}
+	s.exchanges.Put(x)
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// canonicalHeaders returns r, or a shallow copy of it whose header names are canonical when
+// some are not (a request built in process): SCB's header names are case-insensitive [doc].
+func canonicalHeaders(r *http.Request) *http.Request {
+	ok := true
+	for k := range r.Header {
+		if http.CanonicalHeaderKey(k) != k {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return r
+	}
+	h := make(http.Header, len(r.Header))
+	for k, v := range r.Header {
+		ck := http.CanonicalHeaderKey(k)
+		h[ck] = append(h[ck], v...)
+	}
+	r = r.WithContext(r.Context())
+	r.Header = h
+	return r
+}
+
+// fault answers with the fault the X-Sandbox-Fault header asked for.
+func (s *Server) fault(x *exchange, r *http.Request, rt *route, v string) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "500":
+		_ = errServer.write(x)
+	case "502":
+		_ = errBadGateway.write(x)
+	case "503":
+		_ = errUnavailable.write(x)
+	case "504":
+		_ = errGatewayTimeout.write(x)
+	case "timeout":
+		wait(r.Context(), s.faults.TimeoutHold)
+		_ = errGatewayTimeout.write(x)
+	case "truncate":
+		// A success cut in half, as when a connection drops mid-body: Content-Length announces
+		// the whole body.
+		var body []byte
+		if rt.op == opAuthorize {
+			body = callbackBody(callbackPrefix + s.next())
+		} else {
+			now := s.now()
+			t := tokenResponse{access: s.next(), expiresIn: seconds(s.lifetimes.AccessToken)}
+			t.expiresAt = now.Unix() + t.expiresIn
+			body = t.appendJSON(nil)
+		}
+		h := x.Header()
+		h["Content-Type"] = jsonContentType
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		x.code = 1000
+		x.WriteHeader(http.StatusOK)
+		_, _ = x.Write(body[:len(body)/2])
+	case "html":
+		h := x.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		x.WriteHeader(http.StatusBadGateway)
+		_, _ = x.Write([]byte(gatewayPage))
+	default:
+		_ = errInvalidParams.write(x)
+	}
+}
+
+const gatewayPage = `<html>
+<head><title>502 Bad Gateway</title></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+`
+
+// paramError answers the generated router's header binding errors in SCB's envelope.
+func paramError(w http.ResponseWriter, r *http.Request, err error) {
+	var missing *generated.RequiredHeaderError
+	var format *generated.InvalidParamFormatError
+	switch {
+	case errors.As(err, &missing):
+		if missing.ParamName == "apikey" || missing.ParamName == "apisecret" {
+			writeOnce(w, errCredentialsRequired)
+			return
+		}
+		writeOnce(w, errMissingHeader(missing.ParamName))
+	case errors.As(err, &format) && r.Header.Get(format.ParamName) == "":
+		writeOnce(w, errEmptyString)
+	default:
+		writeOnce(w, errInvalidParams)
+	}
+}
+
+// validate is the generated router's middleware: after the router bound the headers, it
+// checks their values, the content type and the body, and applies the rate limit, so that
+// every malformed request gets SCB's envelope before the strict server decodes anything.
+func (s *Server) validate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		x, ok := w.(*exchange)
+		if !ok || x.route == nil {
+			writeOnce(w, errServer) // unreachable: ServeHTTP routes every request here
+			return
+		}
+		if e := checkHeaders(r, x.route.op); e != nil {
+			_ = e.write(x)
+			return
+		}
+		var key string
+		switch x.route.op {
+		case opToken, opRefresh:
+			if e := s.readJSON(x, r); e != nil {
+				_ = e.write(x)
+				return
+			}
+			fields := x.fields[:]
+			if x.route.op == opToken {
+				fields = fields[:len(tokenFields)]
+				copy(fields, tokenFields)
+			} else {
+				fields = fields[:len(refreshFields)]
+				copy(fields, refreshFields)
+			}
+			if e := parseObject(x.buf, fields); e != nil {
+				_ = e.write(x)
+				return
+			}
+			key = fields[0].value()
+		case opAuthorize:
+			if e := checkQuery(r.URL.RawQuery); e != nil {
+				_ = e.write(x)
+				return
+			}
+			key = r.Header.Get("Apikey")
+		}
+		if e := s.allow(s.apps[key]); e != nil {
+			_ = e.write(x)
+			return
+		}
+		if x.route.op != opAuthorize {
+			orig := r.Body
+			x.body.Reset(x.buf)
+			r.Body = &x.body
+			defer func() { r.Body = orig }()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// The members of the two request bodies; applicationKey first.
+var (
+	tokenFields = []bodyField{
+		{name: "applicationKey", required: true},
+		{name: "applicationSecret", required: true},
+		{name: "authCode"},
+		{name: "state"},
+		{name: "codeChallenge"},
+	}
+	refreshFields = []bodyField{
+		{name: "applicationKey", required: true},
+		{name: "applicationSecret", required: true},
+		{name: "refreshToken", required: true},
+	}
+	consentFields = []bodyField{
+		{name: "callbackUrl", required: true},
+		{name: "state"},
+		{name: "codeChallenge"},
+	}
+)
+
+// readJSON checks the content type and reads the body into x.buf.
+func (s *Server) readJSON(x *exchange, r *http.Request) *apiError {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return errMediaType
+	}
+	if r.ContentLength > s.maxBody {
+		return errInvalidParams
+	}
+	if r.Body == nil {
+		x.buf = x.buf[:0]
+		return nil
+	}
+	var err error
+	x.buf, err = readBody(r.Body, x.buf, s.maxBody)
+	if err != nil {
+		return errInvalidParams
+	}
+	return nil
+}
+
+func isJSON(ct string) bool {
+	if strings.EqualFold(ct, "application/json") {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// checkHeaders checks the values of the headers the generated router bound: SCB's names are
+// case-insensitive, requestUId is a UUID or 32 alphanumerics, accept-language EN or TH in any
+// case, and the authorize call's enums. The router has answered missing headers already.
+func checkHeaders(r *http.Request, op operation) *apiError {
+	h := r.Header
+	if e := checkValue(h, "Resourceownerid", nil); e != nil {
+		return e
+	}
+	if e := checkValue(h, "Requestuid", validRequestUID); e != nil {
+		return e
+	}
+	if e := checkValue(h, "Accept-Language", validLanguage); e != nil {
+		return e
+	}
+	if op != opAuthorize {
+		return nil
+	}
+	for _, c := range []struct {
+		name  string
+		valid func(string) bool
+	}{
+		{"Apikey", nil},
+		{"Apisecret", nil},
+		{"Response-Channel", func(v string) bool { return generated.ResponseChannel(v).Valid() }},
+		{"Endstate", func(v string) bool { return generated.EndState(v).Valid() }},
+		{"Applicationid", nil},
+		{"Redirectoption", nil},
+	} {
+		if e := checkValue(h, c.name, c.valid); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// checkValue checks one header, if present: a single value (1102), not empty (1103), valid
+// (1102).
+func checkValue(h http.Header, name string, valid func(string) bool) *apiError {
+	v, ok := h[name]
+	switch {
+	case !ok:
+		return nil
+	case len(v) != 1:
+		return errInvalidParams
+	case v[0] == "":
+		return errEmptyString
+	case valid != nil && !valid(v[0]):
+		return errInvalidParams
+	}
+	return nil
+}
+
+// validRequestUID accepts a hyphenated UUID or 32 alphanumerics, as the spec's pattern does.
+func validRequestUID(v string) bool {
+	switch len(v) {
+	case 32:
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+				return false
+			}
+		}
+		return true
+	case 36:
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				if c != '-' {
+					return false
+				}
+				continue
+			}
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func validLanguage(v string) bool {
+	return strings.EqualFold(v, "EN") || strings.EqualFold(v, "TH")
+}
+
+// checkQuery checks the authorize call's query [doc]: passed through to the partner's redirect
+// URL, at most 255 characters, and code, state and status are reserved.
+func checkQuery(raw string) *apiError {
+	if raw == "" {
+		return nil
+	}
+	if len(raw) > 255 {
+		return errInvalidParams
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return errInvalidParams
+	}
+	for _, reserved := range []string{"code", "state", "status"} {
+		if _, ok := q[reserved]; ok {
+			return errInvalidParams
+		}
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/scboauth/scboauth/generated"
+)
+
+// callbackPrefix starts the callbackUrl of an authorize answer, as in SCB's sandbox [seen].
+const callbackPrefix = "scbeasysim://login/"
+
+// Errors of Consent.
+var (
+	// ErrUnknownCallback is returned by Consent for a callbackUrl that no authorize call
+	// returned, that was consented to already, or whose consent window (Lifetimes.Consent)
+	// has passed. The consent endpoint answers it 404 1104.
+	ErrUnknownCallback = errors.New("sandbox: unknown, used or expired callbackUrl")
+	// ErrCodeChallengeRequired is returned by Consent for a web application's callbackUrl
+	// without a code challenge. The consent endpoint answers it 400 1101.
+	ErrCodeChallengeRequired = errors.New("sandbox: a web application's consent needs a codeChallenge")
+)
+
+// Consent is what the user's consent binds the authorization code to.
+type Consent struct {
+	State         string // echoed back; a web application's token request must repeat it when set
+	CodeChallenge string // a web application's token request must present the same value
+}
+
+// Consent completes the user's consent for the callbackUrl an authorize call returned, as the SCB
+// app would, and returns the authorization code (valid Lifetimes.AuthCode, single use), bound to
+// the given state and codeChallenge (a web application must present the same codeChallenge).
+// The callbackUrl can be consented to once.
+func (s *Server) Consent(callbackURL string, c Consent) (authCode string, err error) {
+	id := strings.TrimPrefix(callbackURL, callbackPrefix)
+	code := s.next()
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, e := take(s.consents, id, now, func(g grant) *apiError {
+		if g.app.Kind == KindWeb && c.CodeChallenge == "" {
+			err = ErrCodeChallengeRequired
+			return errMissingParams
+		}
+		return nil
+	}, errNotFound)
+	if err != nil {
+		return "", err
+	}
+	if e != nil {
+		return "", ErrUnknownCallback
+	}
+	cg := grant{app: g.app, expires: now.Add(s.lifetimes.AuthCode), state: c.State}
+	if c.CodeChallenge != "" {
+		cg.hasChallenge, cg.challengeHash = true, sha256.Sum256([]byte(c.CodeChallenge))
+	}
+	s.store(s.codes, code, cg, now)
+	return code, nil
+}
+
+// operations implements the generated strict server interface.
+type operations struct{ s *Server }
+
+var _ generated.StrictServerInterface = operations{}
+
+// CreateToken issues a token: client-credentials without authCode, authorization-code with it.
+func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequestObject) (generated.CreateTokenResponseObject, error) {
+	s, b := o.s, req.Body
+	a, ok := s.authenticate(b.ApplicationKey, b.ApplicationSecret)
+	if !ok {
+		return errCredentials, nil
+	}
+	now := s.now()
+	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name}
+	if b.AuthCode == nil {
+		t.access = s.next()
+		t.expiresIn = seconds(s.lifetimes.AccessToken)
+		t.expiresAt = now.Unix() + t.expiresIn
+		return t, nil
+	}
+	if a.Kind == KindPlain {
+		return errForbidden, nil
+	}
+	var challenge []byte
+	if a.Kind == KindWeb {
+		if b.CodeChallenge == nil {
+			return errChallengeRequired, nil
+		}
+		challenge = []byte(*b.CodeChallenge)
+	}
+	t.access, t.refresh = s.next(), s.next()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, e := take(s.codes, *b.AuthCode, now, func(g grant) *apiError {
+		if g.app != a {
+			return errInvalidCode
+		}
+		if a.Kind != KindWeb {
+			return nil
+		}
+		h := sha256.Sum256(challenge)
+		if !g.hasChallenge || subtle.ConstantTimeCompare(h[:], g.challengeHash[:]) != 1 {
+			return errChallengeRequired
+		}
+		if g.state != "" && (b.State == nil || *b.State != g.state) {
+			return errInvalidCode
+		}
+		return nil
+	}, errInvalidCode)
+	if e != nil {
+		return e, nil
+	}
+	s.issueRefresh(t, a, now)
+	return t, nil
+}
+
+// RefreshToken redeems a refresh token for a new pair; the old refresh token is spent.
+func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRequestObject) (generated.RefreshTokenResponseObject, error) {
+	s, b := o.s, req.Body
+	a, ok := s.authenticate(b.ApplicationKey, b.ApplicationSecret)
+	if !ok {
+		return errCredentials, nil
+	}
+	if a.Kind == KindPlain {
+		return errForbidden, nil
+	}
+	now := s.now()
+	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name, access: s.next(), refresh: s.next()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, e := take(s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
+		if g.app != a {
+			return errInvalidRefresh
+		}
+		return nil
+	}, errInvalidRefresh)
+	if e != nil {
+		return e, nil
+	}
+	s.issueRefresh(t, a, now)
+	return t, nil
+}
+
+// issueRefresh completes t as an authorization-code grant and stores its refresh token.
+// s.mu is held.
+func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
+	t.expiresIn = seconds(s.lifetimes.AccessToken)
+	t.expiresAt = now.Unix() + t.expiresIn
+	t.refreshIn = seconds(s.lifetimes.RefreshToken)
+	t.refreshAt = now.Unix() + t.refreshIn
+	s.store(s.refreshes, t.refresh, grant{app: a, expires: now.Add(s.lifetimes.RefreshToken)}, now)
+}
+
+// Authorize starts a consent: it answers the callbackUrl that Consent (or the consent
+// endpoint) completes.
+func (o operations) Authorize(_ context.Context, req generated.AuthorizeRequestObject) (generated.AuthorizeResponseObject, error) {
+	s, p := o.s, req.Params
+	a, ok := s.authenticate(p.Apikey, p.Apisecret)
+	switch {
+	case a == nil:
+		return errInvalidAPIKey, nil
+	case !ok:
+		return errCredentials, nil
+	case a.Kind == KindPlain:
+		return errForbidden, nil
+	}
+	id := s.next()
+	now := s.now()
+	s.mu.Lock()
+	s.store(s.consents, id, grant{app: a, expires: now.Add(s.lifetimes.Consent)}, now)
+	s.mu.Unlock()
+	return callbackResponse{url: callbackPrefix + id, app: a.Name}, nil
+}

@@ -1,0 +1,336 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+
+	"github.com/scboauth/scboauth/generated"
+)
+
+// SCB's lifetimes [doc] and the emulator's defaults.
+const (
+	defaultAccessTTL   = 30 * time.Minute
+	defaultRefreshTTL  = 60 * time.Minute
+	defaultAuthCodeTTL = time.Minute
+	defaultConsentTTL  = 10 * time.Minute
+	defaultTimeoutHold = 30 * time.Second
+	defaultMaxBody     = 64 << 10
+	// maxGrants bounds each store (pending consents, codes, refresh tokens): past it, expired
+	// entries are swept and, if still full, an arbitrary entry is dropped.
+	maxGrants = 1 << 17
+)
+
+// Lifetimes are the lifetimes of what the emulator issues. Zero fields mean SCB's: 30m, 60m,
+// 1m (and 10m for a pending consent). Each must otherwise be at least one second; token
+// lifetimes are reported in whole seconds.
+type Lifetimes struct {
+	AccessToken  time.Duration // expiresIn
+	RefreshToken time.Duration // refreshExpiresIn
+	AuthCode     time.Duration // how long an authorization code can be traded
+	Consent      time.Duration // how long an authorize callbackUrl can be consented to [decision]
+}
+
+// Faults are the failures the emulator injects into every answer, so that clients can test
+// their resilience. Per-request faults are asked for with the X-Sandbox-Fault header (see the
+// package documentation).
+type Faults struct {
+	Latency     time.Duration // added to every answer
+	FailureRate float64       // 0..1: that share of SCB-path requests answered 503 9900
+	RateLimit   float64       // requests per second per application; 0 = off (SCB's sandbox: 5); excess answered 429 9900 with Retry-After
+	TimeoutHold time.Duration // how long the "timeout" fault holds a request whose client does not give up; zero means 30s
+}
+
+// config is what the options set.
+type config struct {
+	apps      []Application
+	now       func() time.Time
+	next      func() string
+	lifetimes Lifetimes
+	faults    Faults
+	logger    *slog.Logger
+	maxBody   int64
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+// WithApplications replaces the demo applications with apps.
+func WithApplications(apps ...Application) Option {
+	return func(c *config) { c.apps = append([]Application(nil), apps...) }
+}
+
+// WithClock sets the clock of issue times and expiries (default time.Now). Tests advance their
+// own clock instead of sleeping. It must be safe for concurrent use.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
+}
+
+// WithTokenGenerator sets the generator of access and refresh tokens, authorization codes and
+// callback ids (default: random UUIDs). Its values must be unique, non-empty, and it must be
+// safe for concurrent use.
+func WithTokenGenerator(next func() string) Option {
+	return func(c *config) { c.next = next }
+}
+
+// WithLifetimes sets the lifetimes; zero fields keep SCB's.
+func WithLifetimes(l Lifetimes) Option {
+	return func(c *config) { c.lifetimes = l }
+}
+
+// WithFaults sets the injected faults (default none).
+func WithFaults(f Faults) Option {
+	return func(c *config) { c.faults = f }
+}
+
+// WithLogger logs one line per request: method, path, requestUId, status, business code,
+// latency, and the application's name and the fault when there are. Secrets are never logged.
+// Default: no log.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// WithMaxBodyBytes sets the largest request body read (default 64 KiB); a longer one is
+// answered 400 1102 without being read whole.
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *config) { c.maxBody = n }
+}
+
+// app is a registered application with what the emulator derives from it.
+type app struct {
+	Application
+	secretHash [sha256.Size]byte
+	limiter    *rate.Limiter // nil when the rate limit is off
+}
+
+// grant is a pending consent, an authorization code or a refresh token.
+type grant struct {
+	app           *app
+	expires       time.Time
+	state         string
+	hasChallenge  bool
+	challengeHash [sha256.Size]byte
+}
+
+// Server is the emulator: an http.Handler that answers SCB's three OAuth operations as SCB
+// documents them, plus the consent endpoint POST /sandbox/v1/consent. Use it in process with
+// httptest.NewServer(srv) or serve it with http.Server. It is safe for concurrent use.
+type Server struct {
+	apps      map[string]*app // by key
+	now       func() time.Time
+	next      func() string
+	lifetimes Lifetimes
+	faults    Faults
+	logger    *slog.Logger // nil: no log
+	maxBody   int64
+	mux       http.Handler // the generated router on a ServeMux
+
+	mu        sync.Mutex
+	consents  map[string]grant // pending consents by callback id
+	codes     map[string]grant // authorization codes
+	refreshes map[string]grant // refresh tokens
+	nextSweep time.Time
+
+	exchanges sync.Pool
+}
+
+// New returns an emulator with the demo applications (see DemoApplications) unless
+// WithApplications replaces them.
+func New(opts ...Option) (*Server, error) {
+	c := config{apps: DemoApplications(), now: time.Now, next: uuid.NewString, maxBody: defaultMaxBody}
+	for _, o := range opts {
+		o(&c)
+	}
+	if err := validateApplications(c.apps); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if c.now == nil || c.next == nil {
+		return nil, errors.New("sandbox: the clock and the token generator must not be nil")
+	}
+	lt, err := resolveLifetimes(c.lifetimes)
+	if err != nil {
+		return nil, err
+	}
+	f := c.faults
+	switch {
+	case f.Latency < 0:
+		return nil, errors.New("sandbox: latency must not be negative")
+	case !(f.FailureRate >= 0 && f.FailureRate <= 1):
+		return nil, errors.New("sandbox: failure rate must be between 0 and 1")
+	case !(f.RateLimit >= 0) || math.IsInf(f.RateLimit, 0):
+		return nil, errors.New("sandbox: rate limit must be a non-negative number of requests per second")
+	case f.TimeoutHold < 0:
+		return nil, errors.New("sandbox: timeout hold must not be negative")
+	case c.maxBody <= 0:
+		return nil, errors.New("sandbox: the body limit must be positive")
+	}
+	if f.TimeoutHold == 0 {
+		f.TimeoutHold = defaultTimeoutHold
+	}
+	s := &Server{
+		apps:      make(map[string]*app, len(c.apps)),
+		now:       c.now,
+		next:      c.next,
+		lifetimes: lt,
+		faults:    f,
+		logger:    c.logger,
+		maxBody:   c.maxBody,
+		consents:  make(map[string]grant),
+		codes:     make(map[string]grant),
+		refreshes: make(map[string]grant),
+	}
+	for _, a := range c.apps {
+		st := &app{Application: a, secretHash: sha256.Sum256([]byte(a.Secret))}
+		if f.RateLimit > 0 {
+			st.limiter = rate.NewLimiter(rate.Limit(f.RateLimit), max(1, int(math.Ceil(f.RateLimit))))
+		}
+		s.apps[a.Key] = st
+	}
+	s.exchanges.New = func() any { return new(exchange) }
+
+	strict := generated.NewStrictHandlerWithOptions(operations{s}, nil, generated.StrictHTTPServerOptions{
+		// The middleware validated the body already; this is a safety net.
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, _ error) {
+			writeOnce(w, errInvalidParams)
+		},
+		ResponseErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, _ error) {
+			writeOnce(w, errServer)
+		},
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+pathConsent, s.serveConsent)
+	// ServeHTTP routes before the mux; this catches what the mux would answer in plain text.
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { writeOnce(w, errNotFound) })
+	s.mux = generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
+		BaseRouter:       mux,
+		Middlewares:      []generated.MiddlewareFunc{s.validate},
+		ErrorHandlerFunc: paramError,
+	})
+	return s, nil
+}
+
+func resolveLifetimes(l Lifetimes) (Lifetimes, error) {
+	fields := []struct {
+		name string
+		d    *time.Duration
+		def  time.Duration
+	}{
+		{"access token", &l.AccessToken, defaultAccessTTL},
+		{"refresh token", &l.RefreshToken, defaultRefreshTTL},
+		{"authorization code", &l.AuthCode, defaultAuthCodeTTL},
+		{"consent", &l.Consent, defaultConsentTTL},
+	}
+	for _, f := range fields {
+		switch {
+		case *f.d == 0:
+			*f.d = f.def
+		case *f.d < time.Second:
+			return l, fmt.Errorf("sandbox: the %s lifetime must be at least one second", f.name)
+		}
+	}
+	return l, nil
+}
+
+// writeOnce writes e unless an answer was already started.
+func writeOnce(w http.ResponseWriter, e *apiError) {
+	if x, ok := w.(*exchange); ok && x.wrote {
+		return
+	}
+	_ = e.write(w)
+}
+
+// authenticate returns the application whose key and secret these are. The secret is compared
+// in constant time (through SHA-256, so that its length does not show either).
+func (s *Server) authenticate(key, secret string) (*app, bool) {
+	h := sha256.Sum256([]byte(secret))
+	a := s.apps[key]
+	if a == nil {
+		subtle.ConstantTimeCompare(h[:], h[:]) // same work as a known key
+		return nil, false
+	}
+	return a, subtle.ConstantTimeCompare(h[:], a.secretHash[:]) == 1
+}
+
+// allow applies the rate limit of a (if any): it returns nil or the 429 to answer.
+func (s *Server) allow(a *app) *apiError {
+	if a == nil || a.limiter == nil {
+		return nil
+	}
+	now := s.now()
+	r := a.limiter.ReserveN(now, 1)
+	d := r.DelayFrom(now)
+	if r.OK() && d == 0 {
+		return nil
+	}
+	r.CancelAt(now)
+	secs := int(math.Ceil(d.Seconds()))
+	if secs < 1 {
+		secs = 1
+	}
+	return errTooManyRequests.withRetryAfter(secs)
+}
+
+// store keeps g under id in m, sweeping expired entries now and then. s.mu is held.
+func (s *Server) store(m map[string]grant, id string, g grant, now time.Time) {
+	if now.After(s.nextSweep) || len(m) >= maxGrants {
+		for _, mm := range []map[string]grant{s.consents, s.codes, s.refreshes} {
+			for k, v := range mm {
+				if !now.Before(v.expires) {
+					delete(mm, k)
+				}
+			}
+		}
+		s.nextSweep = now.Add(10 * time.Second)
+		for k := range m {
+			if len(m) < maxGrants {
+				break
+			}
+			delete(m, k)
+		}
+	}
+	m[id] = g
+}
+
+// take removes and returns the unexpired grant under id in m, if check accepts it; an expired
+// grant is removed too. s.mu is held.
+func take(m map[string]grant, id string, now time.Time, check func(grant) *apiError, invalid *apiError) (grant, *apiError) {
+	g, ok := m[id]
+	if !ok {
+		return g, invalid
+	}
+	if !now.Before(g.expires) {
+		delete(m, id)
+		return g, invalid
+	}
+	if e := check(g); e != nil {
+		return g, e
+	}
+	delete(m, id)
+	return g, nil
+}
+
+// wait returns after d or when ctx is done, whichever comes first.
+func wait(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// seconds returns d in whole seconds.
+func seconds(d time.Duration) int64 { return int64(d / time.Second) }
