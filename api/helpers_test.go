@@ -1,0 +1,176 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const (
+	testKey    = "l7testkey0123456789abcdef0123456789"
+	testSecret = "test-application-secret"
+	testBase   = "http://127.0.0.1/partners/sandbox" // loopback; requests never leave memory
+)
+
+// memTransport serves requests with a handler in memory: no network, so tests run inside a
+// synctest bubble with fake time. Like a real transport, it gives up when the request's
+// context ends (handlers in these tests honour it too).
+type memTransport struct{ h http.Handler }
+
+func (m memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		defer req.Body.Close()
+	}
+	rec := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.h.ServeHTTP(rec, req)
+	}()
+	select {
+	case <-done:
+		return rec.Result(), nil
+	case <-req.Context().Done():
+		<-done
+		return nil, req.Context().Err()
+	}
+}
+
+// netOpError is what a refused connection looks like.
+var netOpError = net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+
+// rtFunc is an http.RoundTripper made of a function.
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// newTestClient returns a Client for testKey/testSecret whose requests h serves in memory.
+func newTestClient(t testing.TB, h http.Handler, opts ...Option) *Client {
+	t.Helper()
+	return newTestClientConfig(t, Config{HTTPClient: &http.Client{Transport: memTransport{h}}}, opts...)
+}
+
+func newTestClientConfig(t testing.TB, cfg Config, opts ...Option) *Client {
+	t.Helper()
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = testBase
+	}
+	if cfg.ApplicationKey == "" {
+		cfg.ApplicationKey = testKey
+	}
+	if cfg.ApplicationSecret == "" {
+		cfg.ApplicationSecret = testSecret
+	}
+	c, err := NewClient(cfg, opts...)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return c
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeSCBError(w http.ResponseWriter, status, code int, description string) {
+	writeJSON(w, status, map[string]any{"status": map[string]any{"code": code, "description": description}, "data": nil})
+}
+
+// tokenAnswer is the body of a successful token call issued now.
+func tokenAnswer(access string, lifetime time.Duration, refresh string) map[string]any {
+	data := map[string]any{
+		"accessToken": access, "tokenType": "Bearer",
+		"expiresIn": int(lifetime / time.Second), "expiresAt": time.Now().Add(lifetime).Unix(),
+	}
+	if refresh != "" {
+		data["refreshToken"] = refresh
+		data["refreshExpiresIn"] = 3600
+		data["refreshExpiresAt"] = time.Now().Add(time.Hour).Unix()
+	}
+	return map[string]any{"status": map[string]any{"code": 1000, "description": "Success"}, "data": data}
+}
+
+// fakeSCB is a small SCB for the token-source tests: numbered tokens, rotating refresh tokens
+// (a redeemed one is refused), and switches for an outage or a hang.
+type fakeSCB struct {
+	lifetime time.Duration // expiresIn; 30 minutes when zero
+
+	down  atomic.Bool   // answer 503 9900
+	block chan struct{} // when set, answers wait until it is closed (or the request ends)
+
+	tokenCalls   atomic.Int64
+	refreshCalls atomic.Int64
+	seq          atomic.Int64
+
+	mu       sync.Mutex
+	live     map[string]bool // refresh tokens not yet redeemed
+	redeemed []string
+}
+
+func (f *fakeSCB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		AuthCode, RefreshToken string
+	}
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	refresh := strings.HasSuffix(r.URL.Path, "/v1/oauth/token/refresh")
+	if refresh {
+		f.refreshCalls.Add(1)
+	} else {
+		f.tokenCalls.Add(1)
+	}
+	if f.block != nil {
+		select {
+		case <-f.block:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if f.down.Load() {
+		writeSCBError(w, http.StatusServiceUnavailable, 9900, "System maintenance in progress. We will be back shortly.")
+		return
+	}
+	life := f.lifetime
+	if life == 0 {
+		life = 30 * time.Minute
+	}
+	n := f.seq.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.live == nil {
+		f.live = map[string]bool{}
+	}
+	newRefresh := ""
+	if refresh {
+		if !f.live[body.RefreshToken] {
+			writeSCBError(w, http.StatusUnauthorized, 9300, "Invalid/expired temporary token")
+			return
+		}
+		delete(f.live, body.RefreshToken)
+		f.redeemed = append(f.redeemed, body.RefreshToken)
+	}
+	if refresh || body.AuthCode != "" {
+		newRefresh = fmt.Sprintf("refresh-%d", n)
+		f.live[newRefresh] = true
+	}
+	writeJSON(w, http.StatusOK, tokenAnswer(fmt.Sprintf("access-%d", n), life, newRefresh))
+}
+
+func mustRead(t testing.TB, r io.Reader) string {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
