@@ -24,12 +24,12 @@ import (
 // generated models so that its shapes are the spec's.
 type fakeSCB struct {
 	mu      sync.Mutex
-	apps    map[string]fakeApp          // by key
-	pending map[string]string           // callbackUrl -> key
-	codes   map[string]fakeCode          // authCode -> grant
-	refresh map[string]string            // live refresh token -> key
-	now     func() time.Time             // issue time
-	next    func() string                // tokens
+	apps    map[string]fakeApp  // by key
+	pending map[string]string   // callbackUrl -> key
+	codes   map[string]fakeCode // authCode -> grant
+	refresh map[string]string   // live refresh token -> key
+	now     func() time.Time    // issue time
+	next    func() string       // tokens
 	seq     int
 	extra   map[string]any // fields added to every success's data (drift)
 }

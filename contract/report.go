@@ -12,8 +12,10 @@ import (
 // TableWriter streams a readable report: a row per case as it finishes (case, HTTP status,
 // business code, verdict, latency) with its findings below it, then a summary line.
 type TableWriter struct {
-	w   io.Writer
-	err error
+	w       io.Writer
+	err     error
+	title   string
+	started bool // the title and headings are written
 }
 
 // NewTableWriter returns a TableWriter writing to w.
@@ -27,11 +29,22 @@ func (t *TableWriter) printf(format string, args ...any) {
 	}
 }
 
-// Begin writes the title and the column headings.
+// Begin sets the title; it is written with the column headings before the first case, so that
+// nothing is written when the target cannot be reached.
 func (t *TableWriter) Begin(target, mode string) error {
-	t.printf("scboauth contract: %s (%s)\n\n", target, mode)
-	t.printf(tableRow, "CASE", "HTTP", "CODE", "VERDICT", "LATENCY")
+	t.title = fmt.Sprintf("scboauth contract: %s (%s)", target, mode)
 	return t.err
+}
+
+func (t *TableWriter) start() {
+	if t.started {
+		return
+	}
+	t.started = true
+	if t.title != "" {
+		t.printf("%s\n\n", t.title)
+	}
+	t.printf(tableRow, "CASE", "HTTP", "CODE", "VERDICT", "LATENCY")
 }
 
 // Case writes one case and its findings.
@@ -47,6 +60,7 @@ func (t *TableWriter) Case(c CaseResult) error {
 		latency = formatLatency(c.Latency)
 	}
 	verdict := tableVerdict(c)
+	t.start()
 	t.printf(tableRow, c.ID, status, code, verdict, latency)
 	if c.Verdict == VerdictSkip {
 		t.printf("    skipped: %s\n", c.Reason)
@@ -101,6 +115,7 @@ func (t *TableWriter) End(r *Report) error {
 	if r.Strict {
 		strict = "on"
 	}
+	t.start()
 	t.printf("\n%s: %d cases, %d passed, %d failed, %d skipped, %d warnings (strict %s) in %s\n",
 		verdict, len(r.Cases), passed, failed, skipped, warnings, strict, formatLatency(r.Duration))
 	return t.err
@@ -173,13 +188,17 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitText    `xml:"system-out,omitempty"`
+}
+
+type junitText struct {
+	Text string `xml:",cdata"`
 }
 
 type junitMessage struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
 }
 
 // WriteJUnit writes the report as JUnit XML, one testcase per case: violations as failure, skips
@@ -214,11 +233,11 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		case VerdictSkip:
 			jc.Skipped = &junitMessage{Message: c.Reason}
 		}
-		out := []string{c.Title, "expected: " + c.Expect}
+		out := []string{c.Title, "expected: " + c.Expect, "source: " + c.Source}
 		for _, e := range c.Exchanges {
 			out = append(out, fmt.Sprintf("%s %s -> %d %d (%.1fms)", e.Method, e.Path, e.Status, e.Code, e.LatencyMS))
 		}
-		jc.SystemOut = strings.Join(append(out, warns...), "\n")
+		jc.SystemOut = &junitText{strings.Join(append(out, warns...), "\n")}
 		suite.Cases = append(suite.Cases, jc)
 	}
 	doc := junitSuites{Name: "scboauth contract", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped, Time: suite.Time, Suites: []junitSuite{suite}}

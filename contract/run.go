@@ -140,6 +140,7 @@ type CaseResult struct {
 	ID        string           `json:"id"`
 	Title     string           `json:"title"`
 	Expect    string           `json:"expect"`
+	Source    string           `json:"source"` // where the expectations come from ([doc], [seen], [decision])
 	Verdict   Verdict          `json:"verdict"`
 	Reason    string           `json:"reason,omitempty"` // why the case was skipped
 	Status    int              `json:"status,omitempty"` // HTTP status of the case's last exchange
@@ -334,7 +335,7 @@ type caseRun struct {
 }
 
 func (r *runner) runCase(ctx context.Context, c Case) CaseResult {
-	res := CaseResult{ID: c.ID, Title: c.Title, Expect: c.Expect(r.emulator()), Exchanges: []ExchangeResult{}, Findings: []CaseFinding{}}
+	res := CaseResult{ID: c.ID, Title: c.Title, Expect: c.Expect(r.emulator()), Source: c.Source, Exchanges: []ExchangeResult{}, Findings: []CaseFinding{}}
 	cr := &caseRun{r: r, ctx: ctx, res: &res}
 	if c.emulatorOnly && !r.emulator() {
 		res.Verdict, res.Reason = VerdictSkip, "needs the scboauth emulator (its demo applications and consent); not run against a live target"
@@ -491,6 +492,12 @@ func (c *caseRun) send(rq request) *Exchange {
 	fs = append(fs, generalChecks(ex)...)
 	if ex.Status == http.StatusOK && rq.grant != grantNone {
 		fs = append(fs, tokenChecks(ex, rq.grant, r.tolerance)...)
+		// [decision] the emulator echoes the request's resourceOwnerId; SCB only documents that
+		// the header is there.
+		sent, got := rq.header.Get("resourceOwnerId"), ex.Header.Get("resourceOwnerId")
+		if r.emulator() && got != "" && got != sent {
+			fs = append(fs, errorf(RuleExpect, headerPath("resourceOwnerId"), "got %q, want the request's resourceOwnerId %q", got, sent))
+		}
 	}
 	c.add(ex, fs...)
 	code, _, _ := envelope(ex.value)
