@@ -276,6 +276,14 @@ func mutate(h http.Handler, edit func(c *captured)) http.Handler {
 	})
 }
 
+// serve serves h on a loopback port until the test ends and returns its URL.
+func serve(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 // checkAgainst runs the catalogue against h served on a loopback port, as an emulator target.
 func checkAgainst(t *testing.T, f *fakeSCB, h http.Handler, strict bool) *contract.Report {
 	t.Helper()

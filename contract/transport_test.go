@@ -1,0 +1,244 @@
+package contract_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/scboauth/scboauth/contract"
+)
+
+// handlerTransport answers requests with a handler in memory: no network, so a test can aim at
+// a non-loopback host such as SCB's, and run inside a synctest bubble.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t.h.ServeHTTP(rec, req)
+	}()
+	select {
+	case <-done:
+		return rec.Result(), nil
+	case <-req.Context().Done():
+		<-done
+		return nil, req.Context().Err()
+	}
+}
+
+const scbSandbox = "https://api-sandbox.partners.scb/partners/sandbox"
+
+// TestPacingRemoteTarget checks that requests to a non-loopback target are paced at
+// contract.SCBRate (4 per second, under SCB's 5), with the sandbox's base path routed away.
+func TestPacingRemoteTarget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSCB()
+		var mu sync.Mutex
+		var times []time.Time
+		h := http.StripPrefix("/partners/sandbox", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			times = append(times, time.Now())
+			mu.Unlock()
+			f.ServeHTTP(w, r)
+		}))
+		start := time.Now()
+		rep, err := contract.Run(context.Background(), contract.Config{BaseURL: scbSandbox, Application: fakeApps.Plain, Transport: handlerTransport{h}}, nil)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if !rep.Conforms() {
+			t.Errorf("got a violation, want the fake to conform in live mode: %+v", rep.Cases)
+		}
+		if len(times) < 10 {
+			t.Fatalf("got %d requests, want the catalogue's", len(times))
+		}
+		gap := time.Second / time.Duration(contract.SCBRate)
+		for i := 1; i < len(times); i++ {
+			if d := times[i].Sub(times[i-1]); d < gap {
+				t.Errorf("request %d came %s after the previous one, want at least %s", i, d, gap)
+			}
+		}
+		if got, want := time.Since(start), time.Duration(len(times)-1)*gap; got != want {
+			t.Errorf("got the run to take %s, want %s for %d paced requests", got, want, len(times))
+		}
+	})
+}
+
+// TestNoPacingOnLoopback checks that the emulator on a loopback address is not paced.
+func TestNoPacingOnLoopback(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSCB()
+		start := time.Now()
+		rep, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:8080", Emulator: f.emulator(), Transport: handlerTransport{f}}, nil)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if !rep.Conforms() {
+			t.Errorf("got a violation: %+v", rep.Cases)
+		}
+		if got := time.Since(start); got != 0 {
+			t.Errorf("got the run to take %s of fake time, want 0 (no pacing on loopback)", got)
+		}
+	})
+}
+
+func TestDefaultLimiter(t *testing.T) {
+	tests := []struct {
+		url    string
+		paced  bool
+		reason string
+	}{
+		{"http://127.0.0.1:8080", false, "IPv4 loopback"},
+		{"http://[::1]:8080", false, "IPv6 loopback"},
+		{"http://localhost:8080", false, "localhost"},
+		{scbSandbox, true, "SCB's sandbox"},
+		{"http://192.0.2.10", true, "another host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			u, _ := url.Parse(tt.url)
+			l := contract.DefaultLimiter(u)
+			if got := l != nil; got != tt.paced {
+				t.Fatalf("got paced %v, want %v", got, tt.paced)
+			}
+			if rl, ok := l.(*rate.Limiter); tt.paced && (!ok || rl.Limit() != 4 || rl.Burst() != 1) {
+				t.Errorf("got %#v, want rate.Limiter at 4/s, burst 1", l)
+			}
+		})
+	}
+}
+
+type countingLimiter struct{ n atomic.Int64 }
+
+func (l *countingLimiter) Wait(context.Context) error { l.n.Add(1); return nil }
+
+// TestInjectedLimiter checks that every request waits on Config.Limiter.
+func TestInjectedLimiter(t *testing.T) {
+	f := newFakeSCB()
+	var requests atomic.Int64
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests.Add(1); f.ServeHTTP(w, r) })
+	l := &countingLimiter{}
+	if _, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: f.emulator(), Transport: handlerTransport{h}, Limiter: l}, nil); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if l.n.Load() != requests.Load() || requests.Load() == 0 {
+		t.Errorf("got %d waits for %d requests, want one each", l.n.Load(), requests.Load())
+	}
+}
+
+// TestTimeoutPerRequest checks that a request the server never answers becomes a finding after
+// Config.Timeout, and the run goes on.
+func TestTimeoutPerRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSCB()
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && r.URL.Path == "/v1/oauth/token" {
+				<-r.Context().Done() // never answers the wrong-method case
+				return
+			}
+			f.ServeHTTP(w, r)
+		})
+		start := time.Now()
+		rep, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: f.emulator(), Transport: handlerTransport{h}, Timeout: 3 * time.Second}, nil)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		c := findCase(t, rep, "wrong-method")
+		if c.Verdict != contract.VerdictFail || len(c.Findings) != 1 || c.Findings[0].Message != "no answer within 3s" || c.Findings[0].Rule != contract.RuleTransport {
+			t.Errorf("got %s %v, want one transport finding \"no answer within 3s\"", c.Verdict, c.Findings)
+		}
+		if got := time.Since(start); got != 3*time.Second {
+			t.Errorf("got the run to take %s, want the one timeout of 3s", got)
+		}
+		if c := findCase(t, rep, "unknown-path"); c.Verdict != contract.VerdictPass {
+			t.Errorf("case unknown-path after the timeout: got %s, want pass", c.Verdict)
+		}
+	})
+}
+
+type failingTransport struct {
+	err  error
+	when func(*http.Request) bool
+	next http.RoundTripper
+}
+
+func (f failingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if f.when(req) {
+		return nil, f.err
+	}
+	return f.next.RoundTrip(req)
+}
+
+// TestUnreachable checks that a target that does not answer the first request is an
+// *UnreachableError, and that a failure after the first answer is a finding instead.
+func TestUnreachable(t *testing.T) {
+	refused := errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+	f := newFakeSCB()
+	always := func(*http.Request) bool { return true }
+	_, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: f.emulator(), Transport: failingTransport{refused, always, nil}}, nil)
+	var ue *contract.UnreachableError
+	if !errors.As(err, &ue) || !errors.Is(err, refused) {
+		t.Fatalf("got %v, want an *UnreachableError wrapping the dial error", err)
+	}
+	if want := "contract: target unreachable: POST http://127.0.0.1:1/v1/oauth/token: dial tcp 127.0.0.1:1: connect: connection refused"; err.Error() != want {
+		t.Errorf("got %q, want %q", err, want)
+	}
+
+	onGet := func(r *http.Request) bool { return r.Method == http.MethodGet && r.URL.Path == "/v1/oauth/token" }
+	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: f.emulator(), Transport: failingTransport{refused, onGet, handlerTransport{f}}}, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	c := findCase(t, rep, "wrong-method")
+	if c.Verdict != contract.VerdictFail || len(c.Findings) != 1 || !strings.Contains(c.Findings[0].Message, "no answer: dial tcp") {
+		t.Errorf("got %s %v, want one finding \"no answer: dial tcp...\"", c.Verdict, c.Findings)
+	}
+}
+
+// TestTransportKeepsBody checks that the validating transport hands the raw body on intact and
+// reports what it found through Observe.
+func TestTransportKeepsBody(t *testing.T) {
+	raw := `{"status":{"code":1000,"description":"Success"},"data":{"accessToken":"a","tokenType":"bearer","expiresIn":"1800","expiresAt":1}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("resourceOwnerId", "owner")
+		io.WriteString(w, raw)
+	}))
+	defer srv.Close()
+	var got *contract.Exchange
+	client := &http.Client{Transport: &contract.Transport{Observe: func(e *contract.Exchange) { got = e }}}
+	resp, err := client.Post(srv.URL+"/v1/oauth/token", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != raw {
+		t.Errorf("got body %q, want the raw body %q", body, raw)
+	}
+	if got == nil || got.Operation != "createToken" || got.Status != 200 || string(got.Body) != raw {
+		t.Fatalf("got exchange %+v, want createToken 200 with the raw body", got)
+	}
+	want := map[string]string{"$.data.expiresIn": "value must be an integer", "$.data.tokenType": "allowed values"}
+	for _, f := range got.Findings {
+		if strings.Contains(f.Message, want[f.Path]) && want[f.Path] != "" {
+			delete(want, f.Path)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("got findings %v, still want %v", got.Findings, want)
+	}
+}

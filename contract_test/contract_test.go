@@ -1,0 +1,311 @@
+// Package contract_test runs the contract catalogue (package contract) as a go test suite:
+// against the embedded emulator always, and against a live target when SCB_BASE_URL,
+// SCB_APPLICATION_KEY and SCB_APPLICATION_SECRET are set (SCB_AUTH_CODE optional).
+package contract_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scboauth/scboauth/contract"
+	"github.com/scboauth/scboauth/sandbox"
+)
+
+// emulator serves a fresh emulator on a loopback port and describes it for contract.Config.
+func emulator(t testing.TB, opts ...sandbox.Option) (*sandbox.Server, *httptest.Server, *contract.Emulator) {
+	t.Helper()
+	srv, err := sandbox.New(opts...)
+	if err != nil {
+		t.Fatalf("sandbox.New: %v", err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return srv, hs, describe(srv, sandbox.DemoApplications())
+}
+
+func describe(srv *sandbox.Server, apps []sandbox.Application) *contract.Emulator {
+	em := &contract.Emulator{Consent: func(_ context.Context, cb, state, challenge string) (string, error) {
+		return srv.Consent(cb, sandbox.Consent{State: state, CodeChallenge: challenge})
+	}}
+	for _, a := range apps {
+		c := contract.Credentials{Key: a.Key, Secret: a.Secret}
+		switch a.Kind {
+		case sandbox.KindPlain:
+			em.Plain = c
+		case sandbox.KindAuthorizationCode:
+			em.AuthorizationCode = c
+		case sandbox.KindWeb:
+			em.Web = c
+		}
+	}
+	return em
+}
+
+// report turns each case of rep into a subtest: a violation fails it, a skip skips it with the
+// case's reason. With allowWarnings false a warning fails it too.
+func report(t *testing.T, rep *contract.Report, allowWarnings bool) {
+	t.Helper()
+	for _, c := range rep.Cases {
+		t.Run(c.ID, func(t *testing.T) {
+			if c.Verdict == contract.VerdictSkip {
+				t.Skipf("%s: %s", c.ID, c.Reason)
+			}
+			for _, f := range c.Findings {
+				if f.Severity == contract.SeverityError || !allowWarnings {
+					t.Errorf("%s %s", f.Exchange, f)
+				}
+			}
+			if c.Verdict != contract.VerdictPass {
+				t.Errorf("got verdict %s, want pass (expected: %s)", c.Verdict, c.Expect)
+			}
+		})
+	}
+}
+
+// TestEmulator runs the whole catalogue against the embedded emulator, which must pass every
+// case with zero findings, warnings included.
+func TestEmulator(t *testing.T) {
+	_, hs, em := emulator(t)
+	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true}, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got, want := len(rep.Cases), len(contract.Catalogue()); got != want {
+		t.Errorf("got %d cases, want %d", got, want)
+	}
+	for _, c := range rep.Cases {
+		if c.Verdict == contract.VerdictSkip {
+			t.Errorf("case %s: skipped against the emulator (%s), want it run", c.ID, c.Reason)
+		}
+	}
+	report(t, rep, false)
+}
+
+// liveConfig reads a live target from the environment; missing names what is not set.
+func liveConfig() (cfg contract.Config, missing []string) {
+	for _, k := range []string{"SCB_BASE_URL", "SCB_APPLICATION_KEY", "SCB_APPLICATION_SECRET"} {
+		if os.Getenv(k) == "" {
+			missing = append(missing, k)
+		}
+	}
+	return contract.Config{
+		BaseURL:     os.Getenv("SCB_BASE_URL"),
+		Application: contract.Credentials{Key: os.Getenv("SCB_APPLICATION_KEY"), Secret: os.Getenv("SCB_APPLICATION_SECRET")},
+		AuthCode:    os.Getenv("SCB_AUTH_CODE"),
+	}, missing
+}
+
+// TestLive runs the catalogue against SCB_BASE_URL. It skips, naming what is missing, when the
+// environment does not describe a target.
+func TestLive(t *testing.T) {
+	cfg, missing := liveConfig()
+	if len(missing) > 0 {
+		t.Skipf("live contract check skipped: set %s (and optionally SCB_AUTH_CODE) to check a live target such as https://api-sandbox.partners.scb/partners/sandbox", strings.Join(missing, ", "))
+	}
+	rep, err := contract.Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	report(t, rep, true)
+}
+
+// TestLiveConfig checks that TestLive reads its target from the environment: an emulator on a
+// loopback port stands in for SCB's sandbox, which this machine cannot reach.
+func TestLiveConfig(t *testing.T) {
+	t.Setenv("SCB_BASE_URL", "")
+	t.Setenv("SCB_APPLICATION_KEY", "")
+	t.Setenv("SCB_APPLICATION_SECRET", "")
+	if _, missing := liveConfig(); len(missing) != 3 {
+		t.Errorf("got missing %v, want all three variables", missing)
+	}
+	srv, hs, em := emulator(t)
+	t.Setenv("SCB_BASE_URL", hs.URL)
+	t.Setenv("SCB_APPLICATION_KEY", em.AuthorizationCode.Key)
+	t.Setenv("SCB_APPLICATION_SECRET", em.AuthorizationCode.Secret)
+	t.Setenv("SCB_AUTH_CODE", authCode(t, srv, hs.URL, em.AuthorizationCode))
+	cfg, missing := liveConfig()
+	if len(missing) > 0 {
+		t.Fatalf("got missing %v, want none", missing)
+	}
+	rep, err := contract.Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !rep.Conforms() {
+		t.Errorf("got a violation against the emulator in live mode: %+v", rep.Cases)
+	}
+	if c := rep.Cases[2]; c.ID != "authorization-code" || c.Verdict != contract.VerdictPass {
+		t.Errorf("case %s: got %s, want authorization-code to pass with SCB_AUTH_CODE", c.ID, c.Verdict)
+	}
+}
+
+// authCode mints an authorization code for app the way a partner would: the authorize call over
+// HTTP, then the user's consent.
+func authCode(t *testing.T, srv *sandbox.Server, baseURL string, app contract.Credentials) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, baseURL+"/v2/oauth/authorize", nil)
+	for k, v := range map[string]string{"apikey": app.Key, "apisecret": app.Secret, "resourceOwnerId": app.Key,
+		"requestUId": "0123456789abcdef0123456789ABCDEF", "response-channel": "mobile", "endState": "mobile_app"} {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("authorize: %v", err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct{ CallbackURL string `json:"callbackUrl"` } `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("authorize: got HTTP %d (%v), want 200", resp.StatusCode, err)
+	}
+	code, err := srv.Consent(body.Data.CallbackURL, sandbox.Consent{})
+	if err != nil {
+		t.Fatalf("Consent: %v", err)
+	}
+	return code
+}
+
+// TestLiveModeAgainstEmulator exercises live mode (credentials and an optional code from the
+// caller, lenient expectations) against the emulator on a loopback port.
+func TestLiveModeAgainstEmulator(t *testing.T) {
+	for _, withCode := range []bool{false, true} {
+		t.Run(fmt.Sprintf("authCode=%v", withCode), func(t *testing.T) {
+			srv, hs, em := emulator(t)
+			cfg := contract.Config{BaseURL: hs.URL, Application: em.AuthorizationCode}
+			if withCode {
+				cfg.AuthCode = authCode(t, srv, hs.URL, em.AuthorizationCode)
+			}
+			rep, err := contract.Run(context.Background(), cfg, nil)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if rep.Mode != "live" {
+				t.Errorf("got mode %q, want live", rep.Mode)
+			}
+			wantSkip := map[string]string{
+				"web-authorization-code":            "needs the scboauth emulator",
+				"web-without-code-challenge":        "needs the scboauth emulator",
+				"client-credentials-app-sends-code": "needs the scboauth emulator",
+			}
+			if !withCode {
+				wantSkip["authorization-code"] = "set SCB_AUTH_CODE"
+				wantSkip["refresh"] = "needs the refresh token of case authorization-code"
+				wantSkip["refresh-reuse"] = "needs a refresh token already redeemed"
+			}
+			for _, c := range rep.Cases {
+				reason, skip := wantSkip[c.ID]
+				switch {
+				case skip && (c.Verdict != contract.VerdictSkip || !strings.Contains(c.Reason, reason)):
+					t.Errorf("case %s: got %s (%q), want skip with a reason containing %q", c.ID, c.Verdict, c.Reason, reason)
+				case !skip && c.Verdict != contract.VerdictPass:
+					t.Errorf("case %s: got %s %v, want pass", c.ID, c.Verdict, c.Findings)
+				}
+			}
+		})
+	}
+}
+
+// faultTransport asks the emulator for a fault on every call of the token path.
+type faultTransport struct{ fault string }
+
+func (f faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Path == "/v1/oauth/token" && req.Method == http.MethodPost {
+		req = req.Clone(req.Context())
+		req.Header.Set(sandbox.FaultHeader, f.fault)
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestEmulatorFaults checks the checker on the emulator's own faults: answers the spec
+// documents (503 9900) break only the case's expectation, answers it does not (an HTML page, a
+// truncated body) are schema violations.
+func TestEmulatorFaults(t *testing.T) {
+	tests := []struct {
+		fault    string
+		wantRule contract.Rule
+		wantPath string
+		wantMsg  string
+	}{
+		{"503", contract.RuleExpect, "HTTP status", "got HTTP 503 code 9900, want 200 1000"},
+		{"500", contract.RuleExpect, "HTTP status", "got HTTP 500 code 9700, want 200 1000"},
+		{"html", contract.RuleSchema, "header Content-Type", `"text/html`},
+		{"truncate", contract.RuleSchema, "$", "body is not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fault, func(t *testing.T) {
+			_, hs, em := emulator(t)
+			rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Transport: faultTransport{tt.fault}, Timeout: 5 * time.Second}, nil)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			c := rep.Cases[0]
+			if c.ID != "client-credentials" || c.Verdict != contract.VerdictFail {
+				t.Fatalf("case %s: got %s, want client-credentials to fail", c.ID, c.Verdict)
+			}
+			var schemaErrors int
+			found := false
+			for _, f := range c.Findings {
+				if f.Rule == contract.RuleSchema || f.Rule == contract.RuleStatus {
+					schemaErrors++
+				}
+				if f.Rule == tt.wantRule && f.Path == tt.wantPath && strings.Contains(f.Message, tt.wantMsg) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("got findings %v, want %s at %s containing %q", c.Findings, tt.wantRule, tt.wantPath, tt.wantMsg)
+			}
+			if tt.wantRule == contract.RuleExpect && schemaErrors > 0 {
+				t.Errorf("got %d schema findings for a documented fault, want none: %v", schemaErrors, c.Findings)
+			}
+		})
+	}
+}
+
+// BenchmarkRunEmulator measures a full check of the catalogue against the embedded emulator on
+// a loopback port; BenchmarkRunEmulatorUnchecked is the baseline in the same run: the same
+// server, the catalogue's number of bare token calls with encoding/json and no validation.
+func BenchmarkRunEmulator(b *testing.B) {
+	_, hs, em := emulator(b)
+	cfg := contract.Config{BaseURL: hs.URL, Emulator: em}
+	if _, err := contract.LoadSpec(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := contract.Run(context.Background(), cfg, nil)
+		if err != nil || !rep.Conforms() {
+			b.Fatalf("Run: %v, conforms %v", err, rep != nil && rep.Conforms())
+		}
+	}
+}
+
+func BenchmarkRunEmulatorUnchecked(b *testing.B) {
+	_, hs, em := emulator(b)
+	n := len(contract.Catalogue()) + 3 // authorize calls of the code cases
+	body := fmt.Sprintf(`{"applicationKey":%q,"applicationSecret":%q}`, em.Plain.Key, em.Plain.Secret)
+	b.ReportAllocs()
+	for b.Loop() {
+		for range n {
+			req, _ := http.NewRequest(http.MethodPost, hs.URL+"/v1/oauth/token", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("resourceOwnerId", em.Plain.Key)
+			req.Header.Set("requestUId", "0123456789abcdef0123456789ABCDEF")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var v map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&v)
+			resp.Body.Close()
+		}
+	}
+}
