@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"regexp"
@@ -208,6 +209,9 @@ func LoadApplications(path string) ([]Application, error) {
 			var syn *json.SyntaxError
 			if errors.As(err, &syn) {
 				return nil, fmt.Errorf("sandbox: applications file %s: invalid JSON at byte %d", path, syn.Offset)
+			}
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("sandbox: applications file %s: invalid JSON: it ends too early", path)
 			}
 			return nil, fmt.Errorf("sandbox: applications file %s: not the expected layout (an object with an \"applications\" list of name, key, secret, kind)", path)
 		}

@@ -75,10 +75,13 @@ type exchange struct {
 	route  *route
 	app    string // the application's name, for the log
 	fault  string
-	body   bodyReader
-	buf    []byte // the request body
-	out    []byte // the response body
-	fields [5]bodyField
+	// The request body: read once, before a wait or by the validation.
+	fetched bool
+	bodyErr error
+	body    bodyReader
+	buf     []byte // the request body
+	out     []byte // the response body
+	fields  [5]bodyField
 }
 
 func (x *exchange) Header() http.Header { return x.w.Header() }
@@ -114,7 +117,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = canonicalHeaders(r)
 	defer func() { s.finish(x, r, start) }()
 
-	wait(r.Context(), s.faults.Latency)
+	if s.faults.Latency > 0 {
+		s.prefetch(x, r)
+		wait(r.Context(), s.faults.Latency)
+	}
 	rt := lookupRoute(r.URL.Path)
 	if rt == nil {
 		_ = errNotFound.write(x)
@@ -219,6 +225,7 @@ func (s *Server) fault(x *exchange, r *http.Request, rt *route, v string) {
 	case "504":
 		_ = errGatewayTimeout.write(x)
 	case "timeout":
+		s.prefetch(x, r)
 		wait(r.Context(), s.faults.TimeoutHold)
 		_ = errGatewayTimeout.write(x)
 	case "truncate":
@@ -360,16 +367,32 @@ func (s *Server) readJSON(x *exchange, r *http.Request) *apiError {
 	if r.ContentLength > s.maxBody {
 		return errInvalidParams
 	}
-	if r.Body == nil {
-		x.buf = x.buf[:0]
-		return nil
+	if !x.fetched {
+		s.prefetch(x, r)
 	}
-	var err error
-	x.buf, err = readBody(r.Body, x.buf, s.maxBody)
-	if err != nil {
+	if x.bodyErr != nil {
 		return errInvalidParams
 	}
 	return nil
+}
+
+// prefetch reads the body into x.buf, unless it is announced longer than the limit. Reading it
+// before a wait lets net/http notice a client that gives up (it watches the connection only
+// once the body is consumed), which ends the wait.
+func (s *Server) prefetch(x *exchange, r *http.Request) {
+	if x.fetched {
+		return
+	}
+	x.fetched = true
+	if r.ContentLength > s.maxBody {
+		x.bodyErr = errBodyTooLarge
+		return
+	}
+	if r.Body == nil {
+		x.buf = x.buf[:0]
+		return
+	}
+	x.buf, x.bodyErr = readBody(r.Body, x.buf, s.maxBody)
 }
 
 func isJSON(ct string) bool {

@@ -84,11 +84,13 @@ type callbackResponse struct {
 	app string // for the log
 }
 
+// callbackBody encodes the authorize answer, status first as SCB writes it (the generated
+// type would put data first).
 func callbackBody(url string) []byte {
-	body, _ := json.Marshal(generated.CallbackResponse{
-		Status: generated.Status{Code: 1000, Description: "Success"},
-		Data:   generated.Callback{CallbackUrl: url},
-	})
+	body, _ := json.Marshal(struct {
+		Status generated.Status   `json:"status"`
+		Data   generated.Callback `json:"data"`
+	}{generated.Status{Code: 1000, Description: "Success"}, generated.Callback{CallbackUrl: url}})
 	return append(body, '\n')
 }
 

@@ -1,0 +1,217 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestApplicationRedactsSecret(t *testing.T) {
+	a := Application{Name: "shop", Key: "l7key", Secret: "TOP-SECRET", Kind: KindWeb}
+	outputs := map[string]string{}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%10v", "%-v"} {
+		outputs["value "+verb] = fmt.Sprintf(verb, a)
+		outputs["pointer "+verb] = fmt.Sprintf(verb, &a)
+	}
+	outputs["slice %v"] = fmt.Sprintf("%v", []Application{a})
+	outputs["slice %#v"] = fmt.Sprintf("%#v", []Application{a})
+	outputs["map %+v"] = fmt.Sprintf("%+v", map[string]Application{"a": a})
+	outputs["exported field %+v"] = fmt.Sprintf("%+v", struct{ App Application }{a})
+	outputs["String"] = a.String()
+	outputs["GoString"] = a.GoString()
+	outputs["Sprint"] = fmt.Sprint(a, &a)
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs["json"] = string(b)
+	b, _ = json.Marshal([]*Application{&a})
+	outputs["json pointer"] = string(b)
+	var logged bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logged, nil))
+	logger.Info("app", "app", a, "ptr", &a)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("app", "app", a)
+	outputs["slog"] = logged.String()
+
+	for name, out := range outputs {
+		if strings.Contains(out, "TOP-SECRET") {
+			t.Errorf("%s: got %s, which contains the secret", name, out)
+		}
+		if !strings.Contains(out, "shop") {
+			t.Errorf("%s: got %s, which does not name the application", name, out)
+		}
+	}
+	if got := a.String(); got != "{Name:shop Key:l7key Secret:REDACTED Kind:web}" {
+		t.Errorf("String: got %s", got)
+	}
+	if got := fmt.Sprintf("%#v", a); got != `sandbox.Application{Name:"shop", Key:"l7key", Secret:"REDACTED", Kind:"web"}` {
+		t.Errorf("GoString: got %s", got)
+	}
+}
+
+func TestParseApplication(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Application
+		wantErr string
+	}{
+		{in: "shop:l7key:s3cret:web", want: Application{"shop", "l7key", "s3cret", KindWeb}},
+		{in: "shop:l7key:s3:cr:et:authorization-code", want: Application{"shop", "l7key", "s3:cr:et", KindAuthorizationCode}},
+		{in: "shop:l7key:s:plain", want: Application{"shop", "l7key", "s", KindPlain}},
+		{in: "shop:l7key:s3cret", wantErr: "kind"},
+		{in: "shop:l7key:s3cret:mobile", wantErr: `kind "mobile"`},
+		{in: "shop:l7key::web", wantErr: "needs a secret"},
+		{in: ":l7key:s:web", wantErr: "needs a name"},
+		{in: "shop::s:web", wantErr: "needs a key"},
+		{in: "shop", wantErr: "name:key:secret:kind"},
+		{in: "shop:key", wantErr: "name:key:secret:kind"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseApplication(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cret") {
+					t.Errorf("the error %q contains the secret", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %v %v, want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadApplications(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		content string
+		want    []Application
+		wantErr string
+	}{
+		{name: "yaml", file: "apps.yaml", content: `
+applications:
+  - name: shop
+    key: l7shop
+    secret: SHOP-SECRET
+    kind: web
+  - {name: batch, key: l7batch, secret: "BATCH:SECRET", kind: plain}
+`, want: []Application{{"shop", "l7shop", "SHOP-SECRET", KindWeb}, {"batch", "l7batch", "BATCH:SECRET", KindPlain}}},
+		{name: "json", file: "apps.json", content: `{"applications": [
+	{"name": "shop", "key": "l7shop", "secret": "SHOP-SECRET", "kind": "authorization-code"}
+]}`, want: []Application{{"shop", "l7shop", "SHOP-SECRET", KindAuthorizationCode}}},
+		{name: "yaml, unknown field", file: "a.yaml", content: "applications:\n  - name: a\n    key: k\n    secret: SHOP-SECRET\n    kind: web\n    scope: x\n", wantErr: "line 6"},
+		{name: "yaml, secret of the wrong type", file: "a.yaml", content: "applications:\n  - name: a\n    key: k\n    secret: [SHOP-SECRET]\n    kind: web\n", wantErr: "line 4"},
+		{name: "yaml, broken", file: "a.yaml", content: "applications:\n  - name: a\n   secret: SHOP-SECRET\n  x", wantErr: "invalid YAML"},
+		{name: "json, unknown field", file: "a.json", content: `{"applications":[{"name":"a","key":"k","secret":"SHOP-SECRET","kind":"web","scope":"x"}]}`, wantErr: "expected layout"},
+		{name: "json, broken", file: "a.json", content: `{"applications":[{"name":"a","secret":"SHOP-SECRET"`, wantErr: "invalid JSON"},
+		{name: "json, secret a number", file: "a.json", content: `{"applications":[{"name":"a","key":"k","secret":12345,"kind":"web"}]}`, wantErr: "expected layout"},
+		{name: "missing secret", file: "a.yaml", content: "applications:\n  - {name: a, key: k, kind: web}\n", wantErr: `application "a" needs a secret`},
+		{name: "unknown kind", file: "a.yaml", content: "applications:\n  - {name: a, key: k, secret: SHOP-SECRET, kind: mobile}\n", wantErr: `kind "mobile"`},
+		{name: "duplicate key", file: "a.yaml", content: "applications:\n  - {name: a, key: k, secret: SHOP-SECRET, kind: web}\n  - {name: b, key: k, secret: s, kind: web}\n", wantErr: "same key"},
+		{name: "duplicate name", file: "a.yaml", content: "applications:\n  - {name: a, key: k, secret: SHOP-SECRET, kind: web}\n  - {name: a, key: k2, secret: s, kind: web}\n", wantErr: "two applications are named"},
+		{name: "empty", file: "a.yaml", content: "applications: []\n", wantErr: "no applications"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tt.file)
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, err := LoadApplications(path)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "SHOP-SECRET") || !strings.HasPrefix(err.Error(), "sandbox: ") {
+					t.Errorf("error %q: want it to start with sandbox: and not contain the secret", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) || len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("application %d: secrets differ", i)
+				}
+			}
+		})
+	}
+	if _, err := LoadApplications(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.HasPrefix(err.Error(), "sandbox: read applications") {
+		t.Errorf("missing file: got %v", err)
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    []Option
+		wantErr string
+	}{
+		{"no applications' secret", []Option{WithApplications(Application{Name: "a", Key: "k", Kind: KindWeb})}, "needs a secret"},
+		{"duplicate keys", []Option{WithApplications(Application{"a", "k", "s", KindWeb}, Application{"b", "k", "t", KindWeb})}, "same key"},
+		{"sub-second lifetime", []Option{WithLifetimes(Lifetimes{AccessToken: time.Millisecond})}, "access token lifetime"},
+		{"negative lifetime", []Option{WithLifetimes(Lifetimes{AuthCode: -time.Second})}, "authorization code lifetime"},
+		{"negative latency", []Option{WithFaults(Faults{Latency: -1})}, "latency"},
+		{"failure rate above 1", []Option{WithFaults(Faults{FailureRate: 1.5})}, "failure rate"},
+		{"failure rate NaN", []Option{WithFaults(Faults{FailureRate: nan()})}, "failure rate"},
+		{"negative rate limit", []Option{WithFaults(Faults{RateLimit: -1})}, "rate limit"},
+		{"zero body limit", []Option{WithMaxBodyBytes(0)}, "body limit"},
+		{"nil clock", []Option{WithClock(nil)}, "clock"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.opts...)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "sandbox: ") {
+				t.Errorf("got %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func nan() float64 {
+	var zero float64
+	return zero / zero
+}
+
+func TestWithApplicationsReplacesDemo(t *testing.T) {
+	h := newHarness(t, WithApplications(Application{"shop", "l7shop", "shop-secret", KindPlain}))
+	if r := h.do("POST", pathToken, stdHeaders(), credentials(demoPlain)); r.status != 401 {
+		t.Errorf("demo application: got %d, want 401", r.status)
+	}
+	if r := h.do("POST", pathToken, stdHeaders(), jsonBody("applicationKey", "l7shop", "applicationSecret", "shop-secret")); r.status != 200 {
+		t.Errorf("registered application: got %d %s, want 200", r.status, r.body)
+	}
+}
+
+func TestDemoApplications(t *testing.T) {
+	a, b := DemoApplications(), DemoApplications()
+	a[0].Secret = "changed"
+	if b[0].Secret == "changed" {
+		t.Error("DemoApplications shares its slice between calls")
+	}
+	kinds := map[Kind]bool{}
+	for _, app := range b {
+		kinds[app.Kind] = true
+		if len(app.Key) != 34 || !strings.HasPrefix(app.Key, "l7") {
+			t.Errorf("%s: key %q is not l7 and 32 hex characters", app.Name, app.Key)
+		}
+	}
+	if len(kinds) != 3 {
+		t.Errorf("got kinds %v, want one application per kind", kinds)
+	}
+}

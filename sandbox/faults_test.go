@@ -1,0 +1,377 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// scbCalls are well-formed requests to SCB's three paths.
+var scbCalls = []struct {
+	name   string
+	method string
+	path   string
+	header func(extra ...string) map[string]string
+	body   string
+}{
+	{"token", http.MethodPost, pathToken, stdHeaders, credentials(demoPlain)},
+	{"refresh", http.MethodPost, pathRefresh, stdHeaders, credentials(demoAuthCode, "refreshToken", "r")},
+	{"authorize", http.MethodGet, pathAuthorize, func(extra ...string) map[string]string { return authorizeHeaders(demoAuthCode, extra...) }, ""},
+}
+
+func TestFaultHeader(t *testing.T) {
+	tests := []struct {
+		fault      string
+		status     int
+		code       int
+		desc       string
+		retryAfter string
+	}{
+		{"500", 500, 9700, "Generic server side error", ""},
+		{"502", 502, 9900, "Invalid response from upstream server", ""},
+		{"503", 503, 9900, "Server is currently unavailable because traffic overload or it is down for maintenance", "1"},
+		{"504", 504, 9900, "API Request Timeout", ""},
+		{" 504 ", 504, 9900, "API Request Timeout", ""},
+		{"nonsense", 400, 1102, "Invalid parameters entered", ""},
+	}
+	h := newHarness(t)
+	for _, call := range scbCalls {
+		for _, tt := range tests {
+			t.Run(call.name+" "+tt.fault, func(t *testing.T) {
+				r := h.do(call.method, call.path, call.header(FaultHeader, tt.fault), call.body)
+				wantError(t, r, tt.status, tt.code, tt.desc)
+				if got := r.header.Get("Retry-After"); got != tt.retryAfter {
+					t.Errorf("Retry-After: got %q, want %q", got, tt.retryAfter)
+				}
+			})
+		}
+	}
+	t.Run("ignored by the consent endpoint", func(t *testing.T) {
+		r := h.do(http.MethodPost, pathConsent, map[string]string{"Content-Type": "application/json", FaultHeader: "500"}, jsonBody("callbackUrl", "x"))
+		wantError(t, r, http.StatusNotFound, 1104, "Requested entity record does not exist")
+	})
+	t.Run("after routing", func(t *testing.T) {
+		r := h.do(http.MethodPost, "/nope", map[string]string{FaultHeader: "500"}, "")
+		wantError(t, r, http.StatusNotFound, 1104, "Requested entity record does not exist")
+	})
+}
+
+func TestFaultTruncate(t *testing.T) {
+	h := newHarness(t)
+	for _, call := range scbCalls {
+		t.Run(call.name, func(t *testing.T) {
+			req, _ := http.NewRequest(call.method, h.url+call.path, strings.NewReader(call.body))
+			for k, v := range call.header(FaultHeader, "truncate") {
+				req.Header.Set(k, v)
+			}
+			resp, err := h.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("got %d %q, want 200 application/json", resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			body, err := io.ReadAll(resp.Body)
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("reading the body: got %v, want unexpected EOF", err)
+			}
+			if resp.ContentLength <= int64(len(body)) || len(body) == 0 {
+				t.Errorf("got %d of %d announced bytes, want about half", len(body), resp.ContentLength)
+			}
+			if json.Valid(body) {
+				t.Errorf("the truncated body %s is valid JSON", body)
+			}
+			if !bytes.HasPrefix(body, []byte(`{"status":{"code":1000`)) {
+				t.Errorf("body: got %s, want the start of a success", body)
+			}
+		})
+	}
+}
+
+func TestFaultHTML(t *testing.T) {
+	h := newHarness(t)
+	for _, call := range scbCalls {
+		t.Run(call.name, func(t *testing.T) {
+			r := h.do(call.method, call.path, call.header(FaultHeader, "HTML"), call.body)
+			if r.status != http.StatusBadGateway || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+				t.Errorf("got %d %q, want 502 text/html", r.status, r.header.Get("Content-Type"))
+			}
+			if !bytes.Contains(r.body, []byte("<html>")) || json.Valid(r.body) {
+				t.Errorf("body: got %s, want an HTML page", r.body)
+			}
+		})
+	}
+}
+
+// recordHandler is a slog.Handler that sends each record's attributes on a channel.
+type recordHandler struct{ ch chan map[string]any }
+
+func (recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	m := map[string]any{"msg": r.Message}
+	r.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value.Any(); return true })
+	h.ch <- m
+	return nil
+}
+func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHandler) WithGroup(string) slog.Handler      { return h }
+
+func TestFaultTimeoutEndsWhenTheClientGivesUp(t *testing.T) {
+	logs := make(chan map[string]any, 10)
+	h := newHarness(t, WithLogger(slog.New(recordHandler{logs})))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+pathToken, strings.NewReader(credentials(demoPlain)))
+	for k, v := range stdHeaders(FaultHeader, "timeout") {
+		req.Header.Set(k, v)
+	}
+	start := time.Now()
+	_, err := h.client.Do(req)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want the client's deadline", err)
+	}
+	select {
+	case rec := <-logs:
+		if rec["status"] != int64(504) || rec["fault"] != "timeout" {
+			t.Errorf("log: got %v, want status 504 and fault timeout", rec)
+		}
+		if took := time.Since(start); took > 10*time.Second {
+			t.Errorf("the server held the request %v after the client left", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server still holds the request 10 s after the client gave up")
+	}
+}
+
+func TestFaultTimeoutHold(t *testing.T) {
+	tests := []struct {
+		name string
+		hold time.Duration
+		want time.Duration
+	}{
+		{"default", 0, 30 * time.Second},
+		{"configured", 5 * time.Second, 5 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv, err := New(WithFaults(Faults{TimeoutHold: tt.hold}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				r := serve(t, srv, http.MethodPost, pathToken, stdHeaders(FaultHeader, "timeout"), credentials(demoPlain))
+				if took := time.Since(start); took != tt.want {
+					t.Errorf("held %v, want %v", took, tt.want)
+				}
+				wantError(t, r, http.StatusGatewayTimeout, 9900, "API Request Timeout")
+			})
+		})
+	}
+}
+
+func TestLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, err := New(WithFaults(Faults{Latency: 1500 * time.Millisecond}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{pathToken, "/nope"} {
+			start := time.Now()
+			serve(t, srv, http.MethodPost, path, stdHeaders(), credentials(demoPlain))
+			if took := time.Since(start); took != 1500*time.Millisecond {
+				t.Errorf("%s took %v, want 1.5s", path, took)
+			}
+		}
+		// A client that gives up ends the wait.
+		ctx, cancel := context.WithCancel(context.Background())
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, pathToken, strings.NewReader(credentials(demoPlain)))
+		for k, v := range stdHeaders() {
+			req.Header.Set(k, v)
+		}
+		start := time.Now()
+		time.AfterFunc(100*time.Millisecond, cancel)
+		srv.ServeHTTP(httptest.NewRecorder(), req)
+		if took := time.Since(start); took != 100*time.Millisecond {
+			t.Errorf("with the client gone after 100ms: took %v", took)
+		}
+	})
+}
+
+func TestFailureRate(t *testing.T) {
+	tests := []struct {
+		rate     float64
+		n        int
+		min, max int // failures
+	}{
+		{0, 200, 0, 0},
+		{1, 200, 200, 200},
+		{0.5, 2000, 800, 1200}, // binomial: mean 1000, sd 22; the bounds are 9 sd away
+	}
+	for _, tt := range tests {
+		t.Run(strconv.FormatFloat(tt.rate, 'g', -1, 64), func(t *testing.T) {
+			srv, err := New(WithFaults(Faults{FailureRate: tt.rate}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			failures := 0
+			for i := 0; i < tt.n; i++ {
+				call := scbCalls[i%len(scbCalls)]
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest(call.method, call.path, strings.NewReader(call.body))
+				for k, v := range call.header() {
+					req.Header.Set(k, v)
+				}
+				srv.ServeHTTP(rec, req)
+				if rec.Code == http.StatusServiceUnavailable {
+					failures++
+					if i < 3 {
+						wantError(t, reply{rec.Code, rec.Header(), rec.Body.Bytes()}, 503, 9900, "Server is currently unavailable because traffic overload or it is down for maintenance")
+						if rec.Header().Get("Retry-After") != "1" {
+							t.Errorf("Retry-After: got %q, want 1", rec.Header().Get("Retry-After"))
+						}
+					}
+				}
+			}
+			if failures < tt.min || failures > tt.max {
+				t.Errorf("failures: got %d of %d, want %d..%d", failures, tt.n, tt.min, tt.max)
+			}
+			if tt.rate == 1 {
+				// The consent endpoint is not one of SCB's paths.
+				r := serve(t, srv, http.MethodPost, pathConsent, map[string]string{"Content-Type": "application/json"}, jsonBody("callbackUrl", "x"))
+				if r.status != http.StatusNotFound {
+					t.Errorf("consent: got %d, want 404", r.status)
+				}
+			}
+		})
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	h := newHarness(t, WithFaults(Faults{RateLimit: 5}))
+	token := func(a Application) reply {
+		return h.do(http.MethodPost, pathToken, stdHeaders(), credentials(a))
+	}
+	for i := 0; i < 5; i++ {
+		if r := token(demoPlain); r.status != http.StatusOK {
+			t.Fatalf("request %d: got %d %s, want 200", i+1, r.status, r.body)
+		}
+	}
+	r := token(demoPlain)
+	wantError(t, r, http.StatusTooManyRequests, 9900, "Too many requests")
+	if got := r.header.Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After: got %q, want 1", got)
+	}
+	// Per application: another one still has its budget, on any path.
+	if r := token(demoAuthCode); r.status != http.StatusOK {
+		t.Errorf("another application: got %d, want 200", r.status)
+	}
+	r = h.do(http.MethodGet, pathAuthorize, authorizeHeaders(demoPlain), "")
+	wantError(t, r, http.StatusTooManyRequests, 9900, "Too many requests")
+	// 200 ms give one more request.
+	h.clock.Advance(200 * time.Millisecond)
+	if r := token(demoPlain); r.status != http.StatusOK {
+		t.Errorf("after 200ms: got %d, want 200", r.status)
+	}
+	if r := token(demoPlain); r.status != http.StatusTooManyRequests {
+		t.Errorf("the next one: got %d, want 429", r.status)
+	}
+	h.clock.Advance(time.Second)
+	for i := 0; i < 5; i++ {
+		if r := token(demoPlain); r.status != http.StatusOK {
+			t.Fatalf("after a second, request %d: got %d, want 200", i+1, r.status)
+		}
+	}
+}
+
+func TestRateLimitRetryAfter(t *testing.T) {
+	h := newHarness(t, WithFaults(Faults{RateLimit: 0.25})) // one request per 4 s
+	if r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain)); r.status != http.StatusOK {
+		t.Fatalf("first: got %d", r.status)
+	}
+	h.clock.Advance(time.Second)
+	r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain))
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "3" {
+		t.Errorf("got %d Retry-After %q, want 429 and 3", r.status, r.header.Get("Retry-After"))
+	}
+}
+
+func TestRateLimitOffByDefault(t *testing.T) {
+	h := newHarness(t)
+	for i := 0; i < 50; i++ {
+		if r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain)); r.status != http.StatusOK {
+			t.Fatalf("request %d: got %d, want 200", i+1, r.status)
+		}
+	}
+}
+
+func TestRequestLog(t *testing.T) {
+	var buf syncBuffer
+	clock := newFakeClock()
+	srv, err := New(WithClock(clock.Now), WithTokenGenerator(seqTokens("SECRETTOKEN")),
+		WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	h := &harness{t: t, srv: srv, clock: clock, url: ts.URL, client: ts.Client()}
+
+	code := h.authCode(demoWeb, Consent{State: "st", CodeChallenge: "CHALLENGE-SECRET"})
+	r := h.do(http.MethodPost, pathToken, stdHeaders("requestUId", "0123456789abcdefABCDEF0123456789"),
+		credentials(demoWeb, "authCode", code, "state", "st", "codeChallenge", "CHALLENGE-SECRET"))
+	rt := *r.token(t).RefreshToken
+	h.do(http.MethodPost, pathRefresh, stdHeaders(), credentials(demoWeb, "refreshToken", rt))
+	h.do(http.MethodPost, pathToken, stdHeaders(), `{"applicationKey":"k","applicationSecret":"`+demoPlain.Secret+`",`) // invalid JSON
+	h.do(http.MethodPost, pathToken, stdHeaders(), jsonBody("applicationKey", demoPlain.Key, "applicationSecret", "WRONG-SECRET"))
+	const requests = 6 // authorize, consent, token, refresh, two errors
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != requests {
+		t.Fatalf("got %d log lines, want %d:\n%s", len(lines), requests, buf.String())
+	}
+	for _, secret := range append(secretsOf(demo), "SECRETTOKEN", "CHALLENGE-SECRET", "WRONG-SECRET", code, rt) {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("the log contains the secret %q:\n%s", secret, buf.String())
+		}
+	}
+	var token map[string]any
+	if err := json.Unmarshal([]byte(lines[2]), &token); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"msg": "request", "method": "POST", "path": pathToken,
+		"requestUId": "0123456789abcdefABCDEF0123456789", "status": 200.0, "code": 1000.0, "app": "demo-web"} {
+		if token[k] != want {
+			t.Errorf("log %s: got %v, want %v", k, token[k], want)
+		}
+	}
+	if _, ok := token["latency"]; !ok {
+		t.Errorf("log line without latency: %s", lines[2])
+	}
+	var bad map[string]any
+	if err := json.Unmarshal([]byte(lines[5]), &bad); err != nil {
+		t.Fatal(err)
+	}
+	if bad["status"] != 401.0 || bad["code"] != 9500.0 {
+		t.Errorf("error log line: got %v, want status 401 code 9500", bad)
+	}
+}
+
+func secretsOf(apps []Application) []string {
+	var s []string
+	for _, a := range apps {
+		s = append(s, a.Secret)
+	}
+	return s
+}
