@@ -130,14 +130,15 @@ func (e *Error) Unwrap() error { return e.Err }
 // Is reports whether e is the documented case target stands for (ErrBadCredentials...).
 func (e *Error) Is(target error) bool { return e.kind != nil && target == e.kind }
 
-// Retryable reports whether trying again later may succeed: no answer at all, or HTTP 408, 429,
-// 500, 502, 503 or 504. Credential and request errors are not retryable.
+// Retryable reports whether trying again later may succeed: no answer at all (but not a TLS
+// failure such as a refused certificate), or HTTP 408, 429, 500, 502, 503 or 504. Credential and
+// request errors are not retryable.
 func (e *Error) Retryable() bool {
 	if e.kind == ErrReauthorizationRequired {
 		return false
 	}
 	if e.HTTPStatus == 0 {
-		return e.Err != nil && !errors.Is(e.Err, ErrRedirect)
+		return e.Err != nil && !isTLSError(e.Err)
 	}
 	return retryableStatus(e.HTTPStatus)
 }

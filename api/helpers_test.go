@@ -1,13 +1,22 @@
 package api
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -106,11 +115,12 @@ func tokenAnswer(access string, lifetime time.Duration, refresh string) map[stri
 type fakeSCB struct {
 	lifetime time.Duration // expiresIn; 30 minutes when zero
 
-	down  atomic.Bool   // answer 503 9900
-	block chan struct{} // when set, answers wait until it is closed (or the request ends)
+	down  atomic.Bool                   // answer 503 9900
+	block atomic.Pointer[chan struct{}] // when set, answers wait until it is closed (or the request ends)
 
 	tokenCalls   atomic.Int64
 	refreshCalls atomic.Int64
+	abandoned    atomic.Int64 // requests whose context ended while held
 	seq          atomic.Int64
 
 	mu       sync.Mutex
@@ -129,10 +139,11 @@ func (f *fakeSCB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		f.tokenCalls.Add(1)
 	}
-	if f.block != nil {
+	if b := f.block.Load(); b != nil {
 		select {
-		case <-f.block:
+		case <-*b:
 		case <-r.Context().Done():
+			f.abandoned.Add(1)
 			return
 		}
 	}
@@ -166,6 +177,33 @@ func (f *fakeSCB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tokenAnswer(fmt.Sprintf("access-%d", n), life, newRefresh))
 }
 
+// hold makes answers wait until release is called.
+func (f *fakeSCB) hold() (release func()) {
+	ch := make(chan struct{})
+	f.block.Store(&ch)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.block.Store(nil)
+			close(ch)
+		})
+	}
+}
+
+// redeemedTokens returns the refresh tokens redeemed so far.
+func (f *fakeSCB) redeemedTokens() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.redeemed...)
+}
+
+// revoke forgets every refresh token, as if the user withdrew consent.
+func (f *fakeSCB) revoke() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.live = map[string]bool{}
+}
+
 func mustRead(t testing.TB, r io.Reader) string {
 	t.Helper()
 	b, err := io.ReadAll(r)
@@ -173,4 +211,43 @@ func mustRead(t testing.TB, r io.Reader) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// selfSignedCert makes a client certificate for the mutual-TLS tests.
+func selfSignedCert(t testing.TB) (certPEM, keyPEM []byte, cert tls.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "scboauth test client"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	cert, err = tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return certPEM, keyPEM, cert
+}
+
+func writeFile(t testing.TB, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -62,12 +62,16 @@ func (a *answer) fail(k *call, err error) *Error {
 // send performs k with retries: at most RetryPolicy.MaxAttempts attempts, waiting a full-jitter
 // exponential backoff (or the answer's Retry-After, up to MaxRetryAfter) in between.
 func (c *Client) send(ctx context.Context, k *call) (*answer, error) {
+	maxAttempts := c.retry.MaxAttempts
+	if ctx.Value(singleAttemptKey{}) != nil {
+		maxAttempts = 1
+	}
 	for attempt := 1; ; attempt++ {
 		a, e := c.attempt(ctx, k, attempt)
 		if e == nil {
 			return a, nil
 		}
-		if attempt >= c.retry.MaxAttempts || !c.shouldRetry(ctx, k, e) {
+		if attempt >= maxAttempts || !c.shouldRetry(ctx, k, e) {
 			return nil, e
 		}
 		wait := e.RetryAfter
@@ -134,13 +138,18 @@ func isDialError(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
+// isTLSError reports whether err is a TLS failure that trying again will not cure: a
+// certificate SCB or we refuse, a TLS alert from the server (such as "certificate required"
+// when mutual TLS lacks a client certificate), or plain HTTP spoken on the other end.
 func isTLSError(err error) bool {
 	var (
 		cv *tls.CertificateVerificationError
 		ae tls.AlertError
 		rh tls.RecordHeaderError
+		op *net.OpError
 	)
-	return errors.As(err, &cv) || errors.As(err, &ae) || errors.As(err, &rh)
+	return errors.As(err, &cv) || errors.As(err, &ae) || errors.As(err, &rh) ||
+		(errors.As(err, &op) && op.Op == "remote error")
 }
 
 // attempt sends one request and reads its answer. It returns the answer of a 2xx, or an *Error.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -33,9 +34,11 @@ const (
 //     SCB. The renewal runs with its own deadline (WithRefreshDeadline), so a caller whose context
 //     ends stops waiting without cancelling it for the others.
 //   - After a failed renewal, the next is not attempted before a backoff step with jitter (1s,
-//     doubling up to 30s): while the token is still valid callers see no error; without a valid
-//     token they get the last failure (an *Error, RetryAfter telling when the next attempt is
-//     due) at once, not one request to SCB per caller.
+//     doubling up to 30s, or SCB's Retry-After when longer): while the token is still valid
+//     callers see no error; without a valid token they get the last failure (an *Error whose
+//     RetryAfter tells when the next attempt is due) at once, not one request to SCB per caller.
+//     A renewal ahead of expiry makes one request per step; a renewal that callers wait for
+//     gets the Client's retries too (RetryPolicy).
 //   - A user's token source (Client.UserTokenSource) redeems the refresh token once at a time and
 //     swaps access and refresh token together; a refused refresh token makes every later call
 //     fail with ErrReauthorizationRequired, without calling SCB again.
@@ -47,11 +50,13 @@ type TokenSource struct {
 	bg  atomic.Bool           // a background renewal is running
 	sf  singleflight.Group
 
-	mu          sync.Mutex // guards the fields below; never taken on a cache hit
-	failures    int        // consecutive failed renewals
-	nextAttempt time.Time  // no renewal before this
-	lastErr     *Error     // the last failure
-	fatal       *Error     // set once renewal can never succeed (refresh token refused)
+	epoch       time.Time    // origin of nextAttempt, with a monotonic reading
+	nextAttempt atomic.Int64 // no renewal before epoch + nextAttempt (nanoseconds)
+
+	mu       sync.Mutex // guards the fields below; never taken on a cache hit
+	failures int        // consecutive failed renewals
+	lastErr  *Error     // the last failure
+	fatal    *Error     // set once renewal can never succeed (refresh token refused)
 }
 
 // entry is a cached token with the times that govern it.
@@ -62,7 +67,7 @@ type entry struct {
 }
 
 func newTokenSource(c *Client, fetch func(context.Context, *Token) (*Token, error)) *TokenSource {
-	return &TokenSource{c: c, fetch: fetch}
+	return &TokenSource{c: c, fetch: fetch, epoch: time.Now()}
 }
 
 func newEntry(t *Token) *entry {
@@ -92,7 +97,7 @@ func (ts *TokenSource) Token(ctx context.Context) (*Token, error) {
 			return e.tok, nil
 		}
 		if now.Before(e.staleAt) {
-			ts.renewAhead(e)
+			ts.renewAhead()
 			return e.tok, nil
 		}
 	}
@@ -105,12 +110,12 @@ func (ts *TokenSource) wait(ctx context.Context) (*Token, error) {
 		return nil, &Error{Op: opSource, Err: err}
 	}
 	ts.mu.Lock()
-	fatal, last, next := ts.fatal, ts.lastErr, ts.nextAttempt
+	fatal, last := ts.fatal, ts.lastErr
 	ts.mu.Unlock()
 	if fatal != nil {
 		return nil, fatal
 	}
-	if d := time.Until(next); d > 0 && last != nil {
+	if d := time.Duration(ts.nextAttempt.Load() - ts.sinceEpoch()); d > 0 && last != nil {
 		backingOff := *last
 		backingOff.RetryAfter = d.Round(time.Millisecond)
 		return nil, &backingOff
@@ -145,6 +150,11 @@ func (ts *TokenSource) flight() (any, error) {
 		cur = e.tok
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ts.c.refreshDeadline)
+	if e != nil && time.Now().Before(e.staleAt) {
+		// A renewal ahead of expiry: the token is still good, so one attempt per backoff
+		// step is enough; retries in quick succession are for callers who are waiting.
+		ctx = context.WithValue(ctx, singleAttemptKey{}, true)
+	}
 	tok, err := ts.fetch(ctx, cur)
 	cancel()
 
@@ -157,15 +167,18 @@ func (ts *TokenSource) flight() (any, error) {
 		}
 		ts.failures++
 		ts.lastErr = fe
-		ts.nextAttempt = time.Now().Add(sourceBackoff(ts.failures, fe.RetryAfter))
+		wait := sourceBackoff(ts.failures, fe.RetryAfter)
+		ts.nextAttempt.Store(ts.sinceEpoch() + int64(wait))
 		if errors.Is(fe, ErrReauthorizationRequired) {
 			ts.fatal = fe
+			ts.nextAttempt.Store(math.MaxInt64)
 		}
 		ts.c.log.LogAttrs(ctx, slog.LevelWarn, "api: token renewal failed", slog.Int("failures", ts.failures),
-			slog.Time("nextAttempt", ts.nextAttempt.Round(0)), slog.String("error", fe.Error()))
+			slog.Duration("nextAttemptIn", wait), slog.String("error", fe.Error()))
 		return nil, fe
 	}
-	ts.failures, ts.lastErr, ts.nextAttempt = 0, nil, time.Time{}
+	ts.failures, ts.lastErr = 0, nil
+	ts.nextAttempt.Store(0)
 	ts.cur.Store(newEntry(tok))
 	return tok, nil
 }
@@ -181,41 +194,24 @@ func sourceBackoff(n int, retryAfter time.Duration) time.Duration {
 	return max(wait, min(retryAfter, sourceRetryAfterMax))
 }
 
-// renewAhead starts the background renewal of e unless one is running.
-func (ts *TokenSource) renewAhead(e *entry) {
-	if ts.bg.Load() || !ts.bg.CompareAndSwap(false, true) {
+// singleAttemptKey marks the context of a renewal ahead of expiry: Client.send makes one
+// attempt only.
+type singleAttemptKey struct{}
+
+// renewAhead starts one background renewal unless one is running or the backoff after
+// a failure has not passed. It takes no lock; the renewal runs in its own goroutine, which ends
+// with it.
+func (ts *TokenSource) renewAhead() {
+	if ts.bg.Load() || ts.sinceEpoch() < ts.nextAttempt.Load() || !ts.bg.CompareAndSwap(false, true) {
 		return
 	}
-	go ts.background(e)
+	go func() {
+		defer ts.bg.Store(false)
+		_, _, _ = ts.sf.Do("token", ts.flight)
+	}()
 }
 
-// background renews e while it may still be handed out, backing off after failures. When e
-// goes stale, callers take over (Token waits for a renewal).
-func (ts *TokenSource) background(e *entry) {
-	defer ts.bg.Store(false)
-	for ts.cur.Load() == e {
-		now := time.Now()
-		if !now.Before(e.staleAt) {
-			return
-		}
-		ts.mu.Lock()
-		next := ts.nextAttempt
-		if ts.fatal != nil {
-			next = e.staleAt
-		}
-		ts.mu.Unlock()
-		if now.Before(next) {
-			if next.After(e.staleAt) {
-				next = e.staleAt
-			}
-			time.Sleep(next.Sub(now))
-			continue
-		}
-		if r := <-ts.sf.DoChan("token", ts.flight); r.Err == nil {
-			return
-		}
-	}
-}
+func (ts *TokenSource) sinceEpoch() int64 { return int64(time.Since(ts.epoch)) }
 
 // Invalidate drops tok from the cache if it is still the cached token, so that the next Token
 // call renews it; call it when SCB rejected tok (HTTP 401). It does nothing when tok is not the
