@@ -161,7 +161,9 @@ func authCode(t *testing.T, srv *sandbox.Server, baseURL string, app contract.Cr
 	}
 	defer resp.Body.Close()
 	var body struct {
-		Data struct{ CallbackURL string `json:"callbackUrl"` } `json:"data"`
+		Data struct {
+			CallbackURL string `json:"callbackUrl"`
+		} `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("authorize: got HTTP %d (%v), want 200", resp.StatusCode, err)

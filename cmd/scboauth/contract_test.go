@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/scboauth/scboauth/sandbox"
+)
+
+// runContractCmd runs "scboauth contract args..." in process with the given environment.
+func runContractCmd(t *testing.T, environ map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return environ[k] }}
+	code = run(context.Background(), append([]string{"contract"}, args...), e)
+	return code, out.String(), errb.String()
+}
+
+// TestContractEmbeddedEmulator is the README's first command: no flags, the embedded emulator,
+// exit 0.
+func TestContractEmbeddedEmulator(t *testing.T) {
+	code, out, errOut := runContractCmd(t, nil)
+	if code != exitOK {
+		t.Fatalf("got exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"(embedded emulator)", "client-credentials ", "unknown-path ", "conforms: 23 cases, 23 passed, 0 failed, 0 skipped, 0 warnings"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("got stdout\n%s\nwant it to contain %q", out, want)
+		}
+	}
+	if errOut != "" {
+		t.Errorf("got stderr %q, want nothing", errOut)
+	}
+}
+
+func TestContractFormats(t *testing.T) {
+	t.Run("json", func(t *testing.T) {
+		code, out, _ := runContractCmd(t, nil, "--format", "json")
+		var doc struct {
+			Mode     string `json:"mode"`
+			Conforms bool   `json:"conforms"`
+			Summary  struct{ Cases, Passed int }
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("got invalid JSON %v:\n%s", err, out)
+		}
+		if code != exitOK || !doc.Conforms || doc.Mode != "emulator" || doc.Summary.Cases != 23 || doc.Summary.Passed != 23 {
+			t.Errorf("got exit %d and %+v, want 0 and a conforming emulator report of 23 cases", code, doc)
+		}
+	})
+	t.Run("junit from the environment", func(t *testing.T) {
+		code, out, _ := runContractCmd(t, map[string]string{"SCB_CONTRACT_FORMAT": "junit"})
+		var doc struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+		}
+		if err := xml.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("got invalid XML %v:\n%s", err, out)
+		}
+		if code != exitOK || doc.Tests != 23 || doc.Failures != 0 {
+			t.Errorf("got exit %d, tests %d, failures %d; want 0, 23, 0", code, doc.Tests, doc.Failures)
+		}
+	})
+}
+
+func TestContractUsageErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ map[string]string
+		args    []string
+		wantErr string
+	}{
+		{"unknown format", nil, []string{"--format", "yaml"}, `--format "yaml": want table, json or junit`},
+		{"bad strict variable", map[string]string{"SCB_CONTRACT_STRICT": "maybe"}, nil, `SCB_CONTRACT_STRICT="maybe" is not a boolean`},
+		{"bad timeout variable", map[string]string{"SCB_CONTRACT_TIMEOUT": "soon"}, nil, `SCB_CONTRACT_TIMEOUT="soon" is not a duration`},
+		{"zero timeout", nil, []string{"--timeout", "0s"}, "--timeout 0s: want a positive duration"},
+		{"stray argument", nil, []string{"now"}, `unexpected argument "now"`},
+		{"base URL without credentials", nil, []string{"--base-url", "https://api-sandbox.partners.scb/partners/sandbox"}, "set SCB_APPLICATION_KEY and SCB_APPLICATION_SECRET"},
+		{"secret missing", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_BASE_URL": "https://example.invalid"}, nil, "set SCB_APPLICATION_SECRET"},
+		{"not a URL", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s"}, []string{"--base-url", "ftp://x"}, `base URL "ftp://x" is not an http(s) URL`},
+		{"half a client certificate", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s", "SCB_CLIENT_CERT": "c.pem"}, []string{"--base-url", "https://x"}, "needs both SCB_CLIENT_CERT and SCB_CLIENT_KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runContractCmd(t, tt.environ, tt.args...)
+			if code != exitUsage || !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("got exit %d, stderr %q; want 2 and %q", code, errOut, tt.wantErr)
+			}
+			if out != "" {
+				t.Errorf("got stdout %q, want nothing", out)
+			}
+		})
+	}
+}
+
+// TestContractUnreachable checks exit 2 and a clear message for a target that does not answer.
+func TestContractUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	code, out, errOut := runContractCmd(t, map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s"}, "--base-url", "http://"+addr)
+	if code != exitUsage {
+		t.Errorf("got exit %d, want 2", code)
+	}
+	want := "scboauth contract: target unreachable: POST http://" + addr + "/v1/oauth/token: dial tcp " + addr
+	if !strings.HasPrefix(errOut, want) || !strings.Contains(errOut, "nothing was checked") {
+		t.Errorf("got stderr %q, want it to start with %q and say nothing was checked", errOut, want)
+	}
+	if out != "" {
+		t.Errorf("got stdout %q, want nothing (no table for a run that did not start)", out)
+	}
+}
+
+// liveEmulator serves an emulator on a loopback port as a stand-in for a live target, with
+// canary credentials and tokens, and returns its URL and an authorization code for its
+// authorization-code application.
+func liveEmulator(t *testing.T, h func(http.Handler) http.Handler) (url string, app sandbox.Application, code string) {
+	t.Helper()
+	app = sandbox.Application{Name: "canary", Key: "l7canary0000000000000000000000000", Secret: "CANARY-SECRET-7f3a", Kind: sandbox.KindAuthorizationCode}
+	n := 0
+	srv, err := sandbox.New(sandbox.WithApplications(app), sandbox.WithTokenGenerator(func() string { n++; return fmt.Sprintf("CANARY-TOKEN-%04d", n) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handler http.Handler = srv
+	if h != nil {
+		handler = h(srv)
+	}
+	hs := httptest.NewServer(handler)
+	t.Cleanup(hs.Close)
+
+	req, _ := http.NewRequest(http.MethodGet, hs.URL+"/v2/oauth/authorize", nil)
+	for k, v := range map[string]string{"apikey": app.Key, "apisecret": app.Secret, "resourceOwnerId": app.Key,
+		"requestUId": "0123456789abcdef0123456789ABCDEF", "response-channel": "mobile", "endState": "mobile_app"} {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			CallbackURL string `json:"callbackUrl"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	code, err = srv.Consent(body.Data.CallbackURL, sandbox.Consent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hs.URL, app, code
+}
+
+// TestContractLiveTarget runs live mode (credentials from the environment) against the
+// emulator on a loopback port, in each format, and checks that no report shows the secret, a
+// token or the authorization code.
+func TestContractLiveTarget(t *testing.T) {
+	for _, format := range []string{"table", "json", "junit"} {
+		t.Run(format, func(t *testing.T) {
+			url, app, code := liveEmulator(t, nil)
+			environ := map[string]string{"SCB_BASE_URL": url, "SCB_APPLICATION_KEY": app.Key, "SCB_APPLICATION_SECRET": app.Secret, "SCB_AUTH_CODE": code}
+			exit, out, errOut := runContractCmd(t, environ, "--format", format)
+			if exit != exitOK {
+				t.Errorf("got exit %d, want 0\n%s\n%s", exit, out, errOut)
+			}
+			if !strings.Contains(out, "authorization-code") || !strings.Contains(out, "refresh-reuse") {
+				t.Errorf("got\n%s\nwant the authorization-code and refresh cases", out)
+			}
+			for _, canary := range []string{"CANARY-SECRET", "CANARY-TOKEN", code} {
+				if strings.Contains(out+errOut, canary) {
+					t.Errorf("got %q in the %s report, want it kept out", canary, format)
+				}
+			}
+		})
+	}
+}
+
+// TestContractViolationExitCode checks exit 1 when the target breaks the contract, and that
+// --strict turns drift into a violation.
+func TestContractViolationExitCode(t *testing.T) {
+	lowercase := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			body := bytes.Replace(rec.Body.Bytes(), []byte(`"tokenType":"Bearer"`), []byte(`"tokenType":"bearer"`), 1)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(body)
+		})
+	}
+	drift := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			body := bytes.Replace(rec.Body.Bytes(), []byte(`"tokenType":"Bearer"`), []byte(`"tokenType":"Bearer","scope":"oob"`), 1)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(body)
+		})
+	}
+	tests := []struct {
+		name     string
+		wrap     func(http.Handler) http.Handler
+		args     []string
+		strict   string // SCB_CONTRACT_STRICT
+		wantExit int
+		wantOut  string
+	}{
+		{"tokenType bearer", lowercase, nil, "", exitFail, `error   $.data.tokenType: tokenType is "bearer"`},
+		{"drift is a warning", drift, nil, "", exitOK, `warning $.data.scope: field "scope" is not declared in openapi.yaml (drift)`},
+		{"drift with --strict", drift, []string{"--strict"}, "", exitFail, `error   $.data.scope: field "scope" is not declared in openapi.yaml (drift)`},
+		{"drift with SCB_CONTRACT_STRICT", drift, nil, "true", exitFail, `error   $.data.scope: field "scope" is not declared in openapi.yaml (drift)`},
+		{"--strict=false overrides SCB_CONTRACT_STRICT", drift, []string{"--strict=false"}, "1", exitOK, `warning $.data.scope`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url, app, _ := liveEmulator(t, tt.wrap)
+			environ := map[string]string{"SCB_APPLICATION_KEY": app.Key, "SCB_APPLICATION_SECRET": app.Secret, "SCB_CONTRACT_STRICT": tt.strict}
+			exit, out, errOut := runContractCmd(t, environ, append([]string{"--base-url", url}, tt.args...)...)
+			if exit != tt.wantExit || !strings.Contains(out, tt.wantOut) {
+				t.Errorf("got exit %d, stdout\n%s\nstderr %s\nwant exit %d and %q", exit, out, errOut, tt.wantExit, tt.wantOut)
+			}
+		})
+	}
+}
+
+func TestContractHelp(t *testing.T) {
+	code, out, _ := runContractCmd(t, nil, "--help")
+	for _, want := range []string{"Usage: scboauth contract", "SCB_BASE_URL", "SCB_CONTRACT_FORMAT", "SCB_CONTRACT_STRICT", "SCB_CONTRACT_TIMEOUT", "Exit status: 0"} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("got exit %d, help\n%s\nwant 0 and %q", code, out, want)
+		}
+	}
+}

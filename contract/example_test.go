@@ -1,0 +1,68 @@
+package contract_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/scboauth/scboauth/contract"
+	"github.com/scboauth/scboauth/sandbox"
+)
+
+// Run the catalogue against the emulator served on a loopback port.
+func ExampleRun() {
+	srv, err := sandbox.New()
+	if err != nil {
+		panic(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+
+	em := &contract.Emulator{Consent: func(_ context.Context, cb, state, challenge string) (string, error) {
+		return srv.Consent(cb, sandbox.Consent{State: state, CodeChallenge: challenge})
+	}}
+	for _, a := range sandbox.DemoApplications() {
+		c := contract.Credentials{Key: a.Key, Secret: a.Secret}
+		switch a.Kind {
+		case sandbox.KindPlain:
+			em.Plain = c
+		case sandbox.KindAuthorizationCode:
+			em.AuthorizationCode = c
+		case sandbox.KindWeb:
+			em.Web = c
+		}
+	}
+	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em}, nil)
+	if err != nil {
+		panic(err)
+	}
+	for _, c := range rep.Cases[:6] {
+		fmt.Println(c.ID, c.Status, c.Code, c.Verdict)
+	}
+	passed, failed, skipped, warnings := rep.Counts()
+	fmt.Println("conforms:", rep.Conforms(), passed, failed, skipped, warnings)
+	// Output:
+	// client-credentials 200 1000 pass
+	// accept-language-th 200 1000 pass
+	// authorization-code 200 1000 pass
+	// web-authorization-code 200 1000 pass
+	// web-without-code-challenge 401 9300 pass
+	// refresh 200 1000 pass
+	// conforms: true 23 0 0 0
+}
+
+// Validate one answer: every schema error is reported with its JSON path.
+func ExampleSpec_ValidateResponse() {
+	s, err := contract.LoadSpec()
+	if err != nil {
+		panic(err)
+	}
+	header := http.Header{"Content-Type": {"application/json"}}
+	body := []byte(`{"status":{"code":1000,"description":"Success"},"data":null}`)
+	for _, f := range s.ValidateResponse(http.MethodPost, "/v1/oauth/token", 401, header, body) {
+		fmt.Println(f)
+	}
+	// Output:
+	// error $.status.code: value is not one of the allowed values [9100,9300,9500] (schema)
+}
