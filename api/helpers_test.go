@@ -38,6 +38,9 @@ type memTransport struct{ h http.Handler }
 func (m memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		defer req.Body.Close()
+	} else {
+		req = req.Clone(req.Context())
+		req.Body = http.NoBody // as a server sees it
 	}
 	rec := httptest.NewRecorder()
 	done := make(chan struct{})

@@ -351,6 +351,9 @@ func describeLocation(loc string, secrets []string) string {
 // safeText prepares a server-given string for an error or log line: secrets removed, control
 // characters replaced, length bounded.
 func safeText(s string, secrets []string) string {
+	if len(s) > 4096 { // cleanDescription keeps 200 bytes: scrub no more than needed
+		s = s[:4096]
+	}
 	return scrub(cleanDescription(scrub(s, secrets...)), secrets...)
 }
 

@@ -29,14 +29,28 @@ func (s secret) reveal() string {
 
 func (s secret) isSet() bool { return s.p != nil }
 
-// scrub returns s with every non-empty value of secrets replaced by [redacted]. It guards the
-// strings that come from a server (descriptions, locations) and go into errors and logs: a
-// broken or hostile server may echo what it was sent.
+// scrub returns s with every occurrence of the non-empty values of secrets, in any case,
+// replaced by [redacted]. It guards the strings that come from a server (descriptions,
+// locations, headers) and go into errors and logs: a broken or hostile server may echo what it
+// was sent.
 func scrub(s string, secrets ...string) string {
 	for _, v := range secrets {
-		if v != "" && strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, redacted)
+		if v == "" {
+			continue
+		}
+		for i := indexFold(s, v); i >= 0; i = indexFold(s, v) {
+			s = s[:i] + redacted + s[i+len(v):]
 		}
 	}
 	return s
+}
+
+// indexFold is strings.Index ignoring case.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }

@@ -1,0 +1,207 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Canaries: if any of these shows up in an error, a log line, fmt output or JSON, a secret
+// leaked.
+const (
+	canarySecret    = "CANARY-SECRET-4b1d9e"
+	canaryAccess    = "CANARY-ACCESS-8c2f71"
+	canaryRefresh   = "CANARY-REFRESH-d03a5c"
+	canaryCode      = "CANARY-CODE-61e7b0"
+	canaryChallenge = "CANARY-CHALLENGE-a9f442"
+)
+
+var canaries = []string{canarySecret, canaryAccess, canaryRefresh, canaryCode, canaryChallenge}
+
+// echoSCB is a hostile SCB: it hands out canary tokens, and puts whatever secret it was sent
+// into its error descriptions, headers, HTML pages and odd fields.
+func echoSCB(w http.ResponseWriter, r *http.Request) {
+	var body map[string]string
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	echo := strings.Join([]string{body["applicationSecret"], body["authCode"], body["codeChallenge"], body["refreshToken"], r.Header.Get("apisecret")}, " ")
+	w.Header().Set("resourceOwnerId", "owner "+echo)
+	switch r.Header.Get("X-Case") {
+	case "success":
+		writeJSON(w, 200, tokenAnswer(canaryAccess, 30*time.Minute, canaryRefresh))
+	case "description":
+		writeSCBError(w, 401, 9500, "Invalid authorization credentials: "+echo)
+	case "html":
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(502)
+		fmt.Fprintf(w, "<html>%s</html>", echo)
+	case "non-1000":
+		writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 9700, "description": "bad " + echo}})
+	case "token type":
+		writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000}, "data": map[string]any{
+			"accessToken": canaryAccess, "tokenType": "Weird " + canaryAccess + " " + echo, "expiresIn": 60}})
+	case "wrong shape":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"status":{"code":1000},"data":{"accessToken":%q,"expiresIn":"%s"}}`, canaryAccess, echo)
+	case "truncated":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"status":{"code":1000},"data":{"accessToken":%q,"x":"%s`, canaryAccess, echo)
+	case "redirect":
+		w.Header().Set("Location", "https://"+strings.ToLower(canarySecret)+".example/")
+		w.WriteHeader(307)
+	case "oversized":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"status":{"code":1000,"description":%q}}`, strings.Repeat(echo, 10000))
+	}
+}
+
+// TestSecretsNeverShow is the canary test: after every kind of call and failure, no secret
+// appears in any error, log line (slog text and JSON, client logs at debug level), fmt verb,
+// or JSON, for the values on their own and nested in exported and unexported fields.
+func TestSecretsNeverShow(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg := Config{
+		ApplicationSecret: canarySecret,
+		HTTPClient:        &http.Client{Transport: memTransport{http.HandlerFunc(echoSCB)}},
+		Logger:            logger,
+	}
+	c := newTestClientConfig(t, cfg)
+	ctx := context.Background()
+	withCase := func(name string) context.Context { return context.WithValue(ctx, caseKey{}, name) }
+	c.hc.Transport = caseTransport{c.hc.Transport}
+
+	var values []any
+	var errs []error
+	for _, name := range []string{"description", "html", "non-1000", "token type", "wrong shape", "truncated", "redirect", "oversized"} {
+		_, err := c.Token(withCase(name))
+		errs = append(errs, err)
+		_, err = c.Exchange(withCase(name), canaryCode, WithCodeChallenge(canaryChallenge), WithState("state"))
+		errs = append(errs, err)
+		_, err = c.Refresh(withCase(name), canaryRefresh)
+		errs = append(errs, err)
+		_, err = c.AuthorizeURL(withCase(name))
+		errs = append(errs, err)
+	}
+	for _, err := range errs {
+		if err == nil {
+			t.Fatal("a hostile answer was accepted")
+		}
+		values = append(values, err)
+	}
+	tok, err := c.Exchange(withCase("success"), canaryCode, WithCodeChallenge(canaryChallenge))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken() != canaryAccess || tok.RefreshToken() != canaryRefresh {
+		t.Fatal("the accessors must give the raw values")
+	}
+	ts := c.UserTokenSource(tok)
+	values = append(values, tok, *tok, c, ts, cfg, Error{Op: "x", Description: "y"})
+
+	type exported struct {
+		Token   Token
+		PToken  *Token
+		Client  *Client
+		Source  *TokenSource
+		Config  Config
+		Err     error
+		Tokens  []Token
+		ByName  map[string]*Token
+		Adapter any
+	}
+	type unexported struct {
+		token  Token
+		ptoken *Token
+		client *Client
+		source *TokenSource
+		err    error
+		tokens []Token
+		byName map[string]Token
+		entry  *entry
+		adapt  any
+	}
+	adapter := ts.OAuth2TokenSource(ctx)
+	for _, err := range errs[:4] {
+		values = append(values,
+			exported{*tok, tok, c, ts, cfg, err, []Token{*tok}, map[string]*Token{"a": tok}, adapter},
+			unexported{*tok, tok, c, ts, err, []Token{*tok}, map[string]Token{"a": *tok}, ts.cur.Load(), adapter},
+			&unexported{token: *tok, err: err},
+			[]any{tok, err, c},
+		)
+	}
+
+	var out strings.Builder
+	for _, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%X"} {
+			fmt.Fprintf(&out, verb+"\n", v)
+		}
+		if b, err := json.Marshal(v); err == nil {
+			out.Write(b)
+		}
+		logger.Info("value", "v", v)
+		slog.New(slog.NewTextHandler(&out, nil)).Info("value", "v", v)
+	}
+	for _, e := range errs {
+		out.WriteString(e.Error())
+	}
+	all := out.String() + logs.String()
+	for _, canary := range canaries {
+		for _, form := range []string{canary, strings.ToLower(canary), hex.EncodeToString([]byte(canary)), strings.ToUpper(hex.EncodeToString([]byte(canary)))} {
+			if i := strings.Index(all, form); i >= 0 {
+				t.Errorf("secret %s leaked: ...%s...", canary, all[max(0, i-200):min(len(all), i+100)])
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), `"msg":"api: attempt"`) || !strings.Contains(all, redacted) {
+		t.Errorf("the test saw no client logs or no redaction: it checks nothing")
+	}
+	if len(all) < 10000 {
+		t.Errorf("only %d bytes of output checked", len(all))
+	}
+}
+
+// caseKey carries the echoSCB case in a request's context; caseTransport copies it into the
+// X-Case header.
+type caseKey struct{}
+
+type caseTransport struct{ base http.RoundTripper }
+
+func (c caseTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if name, ok := r.Context().Value(caseKey{}).(string); ok {
+		r = r.Clone(r.Context())
+		r.Header.Set("X-Case", name)
+	}
+	return c.base.RoundTrip(r)
+}
+
+// TestSecretsInFormats pins the redacted forms.
+func TestSecretsInFormats(t *testing.T) {
+	tok := &Token{TokenType: "Bearer", Expiry: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), access: newSecret("a"), refresh: newSecret("r"), lifetime: time.Minute}
+	want := "api.Token{TokenType: Bearer, AccessToken: [redacted], Expiry: 2026-01-02T03:04:05Z, RefreshToken: [redacted], RefreshExpiry: none}"
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if got := fmt.Sprintf(verb, tok); got != want {
+			t.Errorf("%s: got %q, want %q", verb, got, want)
+		}
+	}
+	if got := fmt.Sprintf("%q", tok); got != fmt.Sprintf("%q", want) {
+		t.Errorf("%%q: got %s", got)
+	}
+	b, _ := json.Marshal(tok)
+	if got := string(b); got != `{"tokenType":"Bearer","accessToken":"[redacted]","expiry":"2026-01-02T03:04:05Z","refreshToken":"[redacted]"}` {
+		t.Errorf("got JSON %s", got)
+	}
+	cfg := Config{ApplicationKey: "k", ApplicationSecret: "s"}
+	if got := fmt.Sprintf("%+v", cfg); got != "api.Config{BaseURL: , ApplicationKey: k, ApplicationSecret: [redacted]}" {
+		t.Errorf("got %s", got)
+	}
+	if got := fmt.Sprintf("%v", (*Token)(nil)); got != "<nil>" {
+		t.Errorf("got %q for a nil token, want <nil>", got)
+	}
+}
