@@ -89,13 +89,3 @@ func errorf(rule Rule, path, format string, args ...any) Finding {
 func warnf(rule Rule, path, format string, args ...any) Finding {
 	return Finding{Severity: SeverityWarning, Rule: rule, Path: path, Message: fmt.Sprintf(format, args...)}
 }
-
-// hasErrors reports whether any finding is an error.
-func hasErrors(fs []Finding) bool {
-	for _, f := range fs {
-		if f.Severity == SeverityError {
-			return true
-		}
-	}
-	return false
-}

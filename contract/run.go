@@ -374,11 +374,6 @@ func (r *runner) runCase(ctx context.Context, c Case) CaseResult {
 	return res
 }
 
-// skip ends the case as skipped.
-func (c *caseRun) skip(format string, args ...any) {
-	c.res.Verdict, c.res.Reason = VerdictSkip, fmt.Sprintf(format, args...)
-}
-
 // add records findings of the exchange ex (nil for case-level findings).
 func (c *caseRun) add(ex *Exchange, fs ...Finding) {
 	name := ""

@@ -214,7 +214,7 @@ func (s *Spec) validateResponse(oc *opCheck, method string, status int, header h
 				fs = append(fs, errorf(RuleSchema, headerPath("Content-Type"), "%q is not documented for HTTP %d of %s (want application/json)", ct, status, oc.name))
 			}
 		case errors.As(err, &re) && re.Reason == "failed to decode response body":
-			fs = append(fs, errorf(RuleSchema, pathBody, "body is not valid JSON: %s", jsonErrorText(re.Err, body)))
+			fs = append(fs, errorf(RuleSchema, pathBody, "body is not valid JSON: %s", jsonErrorText(body)))
 		case errors.As(err, &re) && strings.HasPrefix(re.Reason, "response body doesn't match schema"):
 			fs = appendSchemaErrors(fs, nil, re.Err)
 		default:
@@ -258,11 +258,11 @@ func (s *Spec) validateResponse(oc *opCheck, method string, status int, header h
 func (s *Spec) ValidateRequest(method, path string, header http.Header, body []byte) []Finding {
 	oc := s.resolve(method, path)
 	if oc == s.notFound || strings.HasPrefix(oc.name, "wrong method") {
-		return []Finding{errorf(RuleRequest, pathStatus, "%s %s is not an operation of the spec (%s)", method, path, oc.name)}
+		return []Finding{errorf(RuleRequest, "request line", "%s %s is not an operation of the spec (%s)", method, path, oc.name)}
 	}
 	req, err := http.NewRequest(method, "http://target"+path, bytes.NewReader(body))
 	if err != nil {
-		return []Finding{errorf(RuleRequest, pathStatus, "cannot build request: %v", err)}
+		return []Finding{errorf(RuleRequest, "request line", "cannot build request: %v", err)}
 	}
 	req.Header = header.Clone()
 	in := &openapi3filter.RequestValidationInput{
@@ -307,20 +307,18 @@ func requestFindings(fs []Finding, err error) []Finding {
 }
 
 func requestReason(e *openapi3filter.RequestError) string {
-	reason := e.Reason
 	var pe *openapi3filter.ParseError
 	switch {
 	case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
-		reason = strings.TrimSpace(strings.TrimPrefix(reason+" value is required but missing", " "))
+		return "required but missing"
 	case errors.As(e.Err, &pe):
-		reason = strings.TrimSpace(reason + " " + pe.Reason)
-	case e.Err != nil && reason == "":
-		reason = e.Err.Error()
+		return strings.TrimPrefix(e.Reason+": "+pe.Reason, ": ")
+	case e.Reason != "":
+		return e.Reason
+	case e.Err != nil:
+		return e.Err.Error()
 	}
-	if reason == "" {
-		reason = "invalid"
-	}
-	return reason
+	return "invalid"
 }
 
 // appendSchemaErrors turns a (multi) schema error into one finding per leaf error, each with
@@ -491,23 +489,20 @@ func decodeJSON(body []byte) (any, bool) {
 }
 
 // jsonErrorText describes why body is not JSON, without quoting it.
-func jsonErrorText(err error, body []byte) string {
+func jsonErrorText(body []byte) string {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return "the body is empty"
 	}
 	var v any
-	jerr := json.Unmarshal(body, &v)
+	err := json.Unmarshal(body, &v)
 	var se *json.SyntaxError
 	switch {
-	case jerr == nil:
+	case err == nil:
 		return "it does not decode as the schema's type"
-	case errors.As(jerr, &se) && strings.Contains(se.Error(), "unexpected end"):
+	case errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end"):
 		return fmt.Sprintf("it ends after %d bytes in the middle of a value (truncated?)", len(body))
-	case errors.As(jerr, &se):
+	case errors.As(err, &se):
 		return fmt.Sprintf("syntax error at byte %d", se.Offset)
-	}
-	if err != nil {
-		return "it does not decode"
 	}
 	return "it does not decode"
 }
