@@ -166,6 +166,7 @@ func (s *Spec) Operation(method, path string) string { return s.resolve(method, 
 
 var validationOptions = &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true}
 var headerOptions = &openapi3filter.Options{MultiError: true}
+var headOptions = &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true, ExcludeResponseBody: true}
 
 // ValidateResponse checks one response, as received on the wire, against the operation its
 // request (method and path relative to the base URL) resolves to. Unknown paths are checked
@@ -182,8 +183,14 @@ func (s *Spec) ValidateResponse(method, path string, status int, header http.Hea
 // is not JSON.
 func (s *Spec) validateResponse(oc *opCheck, method string, status int, header http.Header, body []byte) ([]Finding, any) {
 	var fs []Finding
-	if method == "" || method == http.MethodHead {
-		method = http.MethodGet // ValidateResponse skips HEAD; the method plays no other role
+	options := validationOptions
+	if head := method == http.MethodHead; head || method == "" {
+		// ValidateResponse skips HEAD entirely; the method plays no other role. An answer to
+		// HEAD has no body, so only its status and headers are checked.
+		method = http.MethodGet
+		if head {
+			options, body = headOptions, nil
+		}
 	}
 	reqIn := &openapi3filter.RequestValidationInput{Request: &http.Request{Method: method, URL: &url.URL{}}, Route: oc.body}
 	in := &openapi3filter.ResponseValidationInput{
@@ -191,7 +198,7 @@ func (s *Spec) validateResponse(oc *opCheck, method string, status int, header h
 		Status:                 status,
 		Header:                 header,
 		Body:                   io.NopCloser(bytes.NewReader(body)),
-		Options:                validationOptions,
+		Options:                options,
 	}
 	documented := true
 	// ValidateResponse never validates 301, 304, 307 and 308 answers; the spec documents none.
@@ -234,7 +241,7 @@ func (s *Spec) validateResponse(oc *opCheck, method string, status int, header h
 	}
 
 	value, ok := decodeJSON(body)
-	if !ok {
+	if !ok || options == headOptions {
 		return fs, nil
 	}
 	if documented {

@@ -82,6 +82,13 @@ func TestValidateResponse(t *testing.T) {
 			want: []finding{{"status", "HTTP status", "HTTP 200 is not documented for wrong method on /v1/oauth/token (documented: 405)"}},
 		},
 		{
+			name: "HEAD answered without a body", method: "HEAD", path: "/v2/oauth/authorize", status: 405, header: jsonHeader(),
+		},
+		{
+			name: "HEAD answered with an undocumented status", method: "HEAD", path: "/nothing", status: 200, header: jsonHeader(),
+			want: []finding{{"status", "HTTP status", "HTTP 200 is not documented for unknown path (documented: 404)"}},
+		},
+		{
 			name: "Retry-After that is not an integer", method: "POST", path: "/v1/oauth/token", status: 429, header: jsonHeader("Retry-After", "soon"),
 			body: `{"status":{"code":9900,"description":"Too many requests"},"data":null}`,
 			want: []finding{{"schema", "header Retry-After", "value cannot be decoded: an invalid integer"}},

@@ -238,6 +238,8 @@ func TestEmulatorFaults(t *testing.T) {
 	}{
 		{"503", contract.RuleExpect, "HTTP status", "got HTTP 503 code 9900, want 200 1000"},
 		{"500", contract.RuleExpect, "HTTP status", "got HTTP 500 code 9700, want 200 1000"},
+		{"502", contract.RuleExpect, "HTTP status", "got HTTP 502 code 9900, want 200 1000"},
+		{"504", contract.RuleExpect, "HTTP status", "got HTTP 504 code 9900, want 200 1000"},
 		{"html", contract.RuleSchema, "header Content-Type", `"text/html`},
 		{"truncate", contract.RuleSchema, "$", "body is not valid JSON"},
 	}
