@@ -78,9 +78,8 @@ const (
 	pathAuthorize = "/v2/oauth/authorize"
 )
 
-var (
-	ok1000 = outcome{status: 200, code: 1000}
-)
+// ok1000 is a success.
+var ok1000 = outcome{status: 200, code: 1000}
 
 // Catalogue returns the cases Run runs, in order. Later cases use what earlier ones obtained
 // (the refresh cases redeem the authorization-code case's refresh token).

@@ -278,9 +278,7 @@ func newRunner(cfg Config) (*runner, error) {
 		// A redirect is an answer to check, not to follow.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	for _, c := range []Credentials{cfg.Application} {
-		r.addSecret(c.Secret)
-	}
+	r.addSecret(cfg.Application.Secret)
 	r.addSecret(cfg.AuthCode)
 	if e := cfg.Emulator; e != nil {
 		r.addSecret(e.Plain.Secret)
