@@ -560,17 +560,22 @@ func TestRetries(t *testing.T) {
 	resetErr := func(*http.Request) (*http.Response, error) {
 		return nil, errors.New("read: connection reset by peer")
 	}
+	httpsErr := func(*http.Request) (*http.Response, error) {
+		return nil, errors.New("http: server gave HTTP response to HTTPS client")
+	}
 	tests := []struct {
-		name         string
-		rt           func(*http.Request) (*http.Response, error)
-		op           string
-		wantAttempts int
+		name          string
+		rt            func(*http.Request) (*http.Response, error)
+		op            string
+		wantAttempts  int
+		wantRetryable bool
 	}{
-		{"token: dial error retried", dialErr, "token", 3},
-		{"token: connection reset retried", resetErr, "token", 3},
-		{"refresh: dial error retried", dialErr, "refresh", 3},
-		{"refresh: connection reset not retried", resetErr, "refresh", 1},
-		{"exchange: connection reset not retried", resetErr, "exchange", 1},
+		{"token: dial error retried", dialErr, "token", 3, true},
+		{"token: connection reset retried", resetErr, "token", 3, true},
+		{"refresh: dial error retried", dialErr, "refresh", 3, true},
+		{"refresh: connection reset not retried", resetErr, "refresh", 1, true},
+		{"exchange: connection reset not retried", resetErr, "exchange", 1, true},
+		{"token: plain HTTP on the https port not retried", httpsErr, "token", 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -590,8 +595,8 @@ func TestRetries(t *testing.T) {
 					_, err = c.Token(context.Background())
 				}
 				var e *Error
-				if !errors.As(err, &e) || e.HTTPStatus != 0 || e.Err == nil || !e.Retryable() {
-					t.Errorf("got %v, want a retryable *Error without status", err)
+				if !errors.As(err, &e) || e.HTTPStatus != 0 || e.Err == nil || e.Retryable() != tt.wantRetryable {
+					t.Errorf("got %v, want an *Error without status, retryable %v", err, tt.wantRetryable)
 				}
 				if n != tt.wantAttempts {
 					t.Errorf("got %d attempts, want %d", n, tt.wantAttempts)

@@ -149,7 +149,9 @@ func isTLSError(err error) bool {
 		op *net.OpError
 	)
 	return errors.As(err, &cv) || errors.As(err, &ae) || errors.As(err, &rh) ||
-		(errors.As(err, &op) && op.Op == "remote error")
+		(errors.As(err, &op) && op.Op == "remote error") ||
+		// net/http replaces the tls.RecordHeaderError of this case by a plain error.
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // attempt sends one request and reads its answer. It returns the answer of a 2xx, or an *Error.
