@@ -128,18 +128,20 @@ func (c *Client) Token(ctx context.Context) (*Token, error) {
 	return c.createToken(ctx, generated.TokenRequest{ApplicationKey: c.key, ApplicationSecret: c.secret.reveal()}, true)
 }
 
+type exchangeParams struct{ state, challenge string }
+
 // ExchangeOption adds a field to an authorization-code exchange.
-type ExchangeOption func(*generated.TokenRequest)
+type ExchangeOption func(*exchangeParams)
 
 // WithState sends the state of the current session (web applications).
 func WithState(state string) ExchangeOption {
-	return func(r *generated.TokenRequest) { r.State = nonEmpty(state) }
+	return func(p *exchangeParams) { p.state = state }
 }
 
 // WithCodeChallenge sends the code challenge of the current session, which SCB requires of web
 // applications. It is a secret: it never appears in errors or logs.
 func WithCodeChallenge(challenge string) ExchangeOption {
-	return func(r *generated.TokenRequest) { r.CodeChallenge = nonEmpty(challenge) }
+	return func(p *exchangeParams) { p.challenge = challenge }
 }
 
 // Exchange trades an authorization code (from the user's consent, valid one minute and once)
@@ -150,13 +152,16 @@ func (c *Client) Exchange(ctx context.Context, code string, opts ...ExchangeOpti
 	if code == "" {
 		return nil, errors.New("api: exchange: empty authorization code")
 	}
-	body := generated.TokenRequest{ApplicationKey: c.key, ApplicationSecret: c.secret.reveal(), AuthCode: &code}
+	var p exchangeParams
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&body)
+			opt(&p)
 		}
 	}
-	return c.createToken(ctx, body, false)
+	return c.createToken(ctx, generated.TokenRequest{
+		ApplicationKey: c.key, ApplicationSecret: c.secret.reveal(),
+		AuthCode: &code, State: nonEmpty(p.state), CodeChallenge: nonEmpty(p.challenge),
+	}, false)
 }
 
 func (c *Client) createToken(ctx context.Context, body generated.TokenRequest, idempotent bool) (*Token, error) {

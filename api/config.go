@@ -86,7 +86,7 @@ type Config struct {
 // String describes c with the application secret redacted.
 func (c Config) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "api.Config{BaseURL: %s, ApplicationKey: %s, ApplicationSecret: %s", c.BaseURL, c.ApplicationKey, shownString(c.ApplicationSecret))
+	fmt.Fprintf(&b, "api.Config{BaseURL: %s, ApplicationKey: %s, ApplicationSecret: %s", redactURL(c.BaseURL), c.ApplicationKey, shownString(c.ApplicationSecret))
 	if c.ResourceOwnerID != "" {
 		fmt.Fprintf(&b, ", ResourceOwnerID: %s", c.ResourceOwnerID)
 	}
@@ -123,17 +123,25 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		Timeout           string   `json:"timeout,omitempty"`
 		CertFile          string   `json:"certFile,omitempty"`
 		KeyFile           string   `json:"keyFile,omitempty"`
-	}{c.BaseURL, c.ApplicationKey, shownString(c.ApplicationSecret), c.ResourceOwnerID, c.Language,
+	}{redactURL(c.BaseURL), c.ApplicationKey, shownString(c.ApplicationSecret), c.ResourceOwnerID, c.Language,
 		durationString(c.Timeout), c.CertFile, c.KeyFile})
 }
 
 // LogValue logs c as a group with the application secret redacted.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("baseUrl", c.BaseURL),
+		slog.String("baseUrl", redactURL(c.BaseURL)),
 		slog.String("applicationKey", c.ApplicationKey),
 		slog.String("applicationSecret", shownString(c.ApplicationSecret)),
 	)
+}
+
+// redactURL hides the password of a URL's user information (which NewClient refuses anyway).
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
 }
 
 func shownString(s string) string {

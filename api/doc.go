@@ -21,7 +21,10 @@
 // Or take tokens yourself from the shared, caching token source:
 //
 //	tok, err := client.TokenSource().Token(ctx)
-//	req.Header.Set("authorization", "Bearer "+tok.AccessToken())
+//	if err != nil {
+//		return err
+//	}
+//	tok.SetAuthHeader(req) // authorization: Bearer <access token>
 //
 // For a user's token, start the consent flow with Client.AuthorizeURL, trade the code your
 // redirect URL receives with Client.Exchange, and keep it fresh with Client.UserTokenSource.

@@ -201,6 +201,10 @@ func TestSecretsInFormats(t *testing.T) {
 	if got := fmt.Sprintf("%+v", cfg); got != "api.Config{BaseURL: , ApplicationKey: k, ApplicationSecret: [redacted]}" {
 		t.Errorf("got %s", got)
 	}
+	cfg.BaseURL = "https://user:pa55word@example.com"
+	if got := fmt.Sprintf("%v", cfg); strings.Contains(got, "pa55word") {
+		t.Errorf("got %s, want the URL's password hidden", got)
+	}
 	if got := fmt.Sprintf("%v", (*Token)(nil)); got != "<nil>" {
 		t.Errorf("got %q for a nil token, want <nil>", got)
 	}

@@ -60,6 +60,29 @@ func TestTokenSourceSingleFlight(t *testing.T) {
 	}
 }
 
+// TestTokenSourceHitAllocatesNothing (target 2; the benchmark shows its cost): a cache hit
+// allocates nothing.
+func TestTokenSourceHitAllocatesNothing(t *testing.T) {
+	ts := newTestClient(t, &fakeSCB{}).TokenSource()
+	ctx := context.Background()
+	tok, err := ts.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(1000, func() {
+		if got, _ := ts.Token(ctx); got != tok {
+			t.Fatal("not a cache hit")
+		}
+	}); n != 0 {
+		t.Errorf("got %v allocations per cache hit, want 0", n)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "https://example.com", nil)
+	tok.SetAuthHeader(req)
+	if got := req.Header.Get("Authorization"); got != "Bearer access-1" {
+		t.Errorf("got authorization %q, want Bearer access-1", got)
+	}
+}
+
 // TestTokenSourceRefreshAhead (target 3): the token is renewed in the background once within
 // min(5m, lifetime/3) of expiry, with jitter, while callers keep getting the current token at
 // once; nothing is renewed before.
