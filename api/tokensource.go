@@ -37,8 +37,8 @@ const (
 //     doubling up to 30s, or SCB's Retry-After when longer): while the token is still valid
 //     callers see no error; without a valid token they get the last failure (an *Error whose
 //     RetryAfter tells when the next attempt is due) at once, not one request to SCB per caller.
-//     A renewal ahead of expiry makes one request per step; a renewal that callers wait for
-//     gets the Client's retries too (RetryPolicy).
+//     Each step makes one request; only the first renewal that callers wait for after a
+//     success also gets the Client's quick retries (RetryPolicy).
 //   - A user's token source (Client.UserTokenSource) redeems the refresh token once at a time and
 //     swaps access and refresh token together; a refused refresh token makes every later call
 //     fail with ErrReauthorizationRequired, without calling SCB again.
@@ -109,16 +109,8 @@ func (ts *TokenSource) wait(ctx context.Context) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Op: opSource, Err: err}
 	}
-	ts.mu.Lock()
-	fatal, last := ts.fatal, ts.lastErr
-	ts.mu.Unlock()
-	if fatal != nil {
-		return nil, fatal
-	}
-	if d := time.Duration(ts.nextAttempt.Load() - ts.sinceEpoch()); d > 0 && last != nil {
-		backingOff := *last
-		backingOff.RetryAfter = d.Round(time.Millisecond)
-		return nil, &backingOff
+	if err := ts.backingOff(); err != nil {
+		return nil, err
 	}
 	ch := ts.sf.DoChan("token", ts.flight)
 	select {
@@ -132,6 +124,22 @@ func (ts *TokenSource) wait(ctx context.Context) (*Token, error) {
 	}
 }
 
+// backingOff returns the error to give instead of renewing: the refusal that ended renewals
+// for good, or the last failure while its backoff step runs (RetryAfter set to the time left).
+func (ts *TokenSource) backingOff() error {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.fatal != nil {
+		return ts.fatal
+	}
+	if d := time.Duration(ts.nextAttempt.Load() - ts.sinceEpoch()); d > 0 && ts.lastErr != nil {
+		e := *ts.lastErr
+		e.RetryAfter = d.Round(time.Millisecond)
+		return &e
+	}
+	return nil
+}
+
 // flight is the one renewal that all waiting callers share (through singleflight). It runs in
 // its own goroutine with its own deadline.
 func (ts *TokenSource) flight() (any, error) {
@@ -139,20 +147,21 @@ func (ts *TokenSource) flight() (any, error) {
 	if e != nil && time.Now().Before(e.refreshAt) {
 		return e.tok, nil // renewed by the flight that just ended
 	}
-	ts.mu.Lock()
-	fatal := ts.fatal
-	ts.mu.Unlock()
-	if fatal != nil {
-		return nil, fatal
+	if err := ts.backingOff(); err != nil {
+		return nil, err // a flight that just failed set the next step: never two per step
 	}
+	ts.mu.Lock()
+	failing := ts.failures > 0
+	ts.mu.Unlock()
 	var cur *Token
 	if e != nil {
 		cur = e.tok
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ts.c.refreshDeadline)
-	if e != nil && time.Now().Before(e.staleAt) {
-		// A renewal ahead of expiry: the token is still good, so one attempt per backoff
-		// step is enough; retries in quick succession are for callers who are waiting.
+	if failing || (e != nil && time.Now().Before(e.staleAt)) {
+		// During an outage, or ahead of expiry while the token is still good, the backoff
+		// steps are the retries: one request per step. The Client's quick retries are for
+		// the first renewal that callers wait for.
 		ctx = context.WithValue(ctx, singleAttemptKey{}, true)
 	}
 	tok, err := ts.fetch(ctx, cur)

@@ -255,8 +255,9 @@ func TestTokenSourceOutageExpired(t *testing.T) {
 			errorsSeen += 10
 			if n := f.tokenCalls.Load(); n != lastCalls {
 				flights++
-				if n-lastCalls > 3 {
-					t.Errorf("one step made %d requests, want at most 3 (one renewal with its retries)", n-lastCalls)
+				// The first renewal has the client's 3 quick attempts; each later step, one.
+				if want := map[bool]int64{true: 3, false: 1}[flights == 1]; n-lastCalls != want {
+					t.Errorf("step %d made %d requests, want %d", flights, n-lastCalls, want)
 				}
 				lastCalls = n
 			}
