@@ -227,8 +227,8 @@ func WithRefreshDeadline(d time.Duration) Option {
 
 // validate checks cfg and returns the normalised base URL (with a trailing slash), the
 // language and the HTTP client to use.
-func (cfg *Config) validate() (base string, err error) {
-	base = cfg.BaseURL
+func (c *Config) validate() (base string, err error) {
+	base = c.BaseURL
 	if base == "" {
 		base = SandboxURL
 	}
@@ -248,37 +248,37 @@ func (cfg *Config) validate() (base string, err error) {
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		return "", fmt.Errorf("api: Config.BaseURL %q: https required (http only on a loopback address)", base)
 	}
-	if cfg.ApplicationKey == "" {
+	if c.ApplicationKey == "" {
 		return "", errors.New("api: Config.ApplicationKey is empty")
 	}
-	if cfg.ApplicationSecret == "" {
+	if c.ApplicationSecret == "" {
 		return "", errors.New("api: Config.ApplicationSecret is empty")
 	}
 	for _, f := range []struct{ name, value string }{
-		{"ApplicationKey", cfg.ApplicationKey},
-		{"ApplicationSecret", cfg.ApplicationSecret},
-		{"ResourceOwnerID", cfg.ResourceOwnerID},
+		{"ApplicationKey", c.ApplicationKey},
+		{"ApplicationSecret", c.ApplicationSecret},
+		{"ResourceOwnerID", c.ResourceOwnerID},
 	} {
 		if strings.ContainsFunc(f.value, unicode.IsControl) || strings.TrimSpace(f.value) != f.value {
 			return "", fmt.Errorf("api: Config.%s contains control characters or surrounding spaces", f.name)
 		}
 	}
-	switch Language(strings.ToUpper(string(cfg.Language))) {
+	switch Language(strings.ToUpper(string(c.Language))) {
 	case "", English, Thai:
-		cfg.Language = Language(strings.ToUpper(string(cfg.Language)))
+		c.Language = Language(strings.ToUpper(string(c.Language)))
 	default:
-		return "", fmt.Errorf("api: Config.Language %q: want EN or TH", cfg.Language)
+		return "", fmt.Errorf("api: Config.Language %q: want EN or TH", c.Language)
 	}
-	if cfg.Timeout < 0 {
-		return "", fmt.Errorf("api: Config.Timeout %s is negative", cfg.Timeout)
+	if c.Timeout < 0 {
+		return "", fmt.Errorf("api: Config.Timeout %s is negative", c.Timeout)
 	}
-	if cfg.Certificate != nil && (cfg.CertFile != "" || cfg.KeyFile != "") {
+	if c.Certificate != nil && (c.CertFile != "" || c.KeyFile != "") {
 		return "", errors.New("api: set either Config.Certificate or Config.CertFile and KeyFile, not both")
 	}
-	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
+	if (c.CertFile == "") != (c.KeyFile == "") {
 		return "", errors.New("api: Config.CertFile and Config.KeyFile go together")
 	}
-	if strings.TrimSuffix(base, "/") == ProductionURL && cfg.Certificate == nil && cfg.CertFile == "" && cfg.HTTPClient == nil {
+	if strings.TrimSuffix(base, "/") == ProductionURL && c.Certificate == nil && c.CertFile == "" && c.HTTPClient == nil {
 		return "", errors.New("api: SCB's production requires a client certificate: set Config.Certificate or Config.CertFile and KeyFile")
 	}
 	if !strings.HasSuffix(base, "/") {
@@ -295,13 +295,13 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// httpClient returns the client the Client sends with: a copy of cfg.HTTPClient (or a new one
+// httpClient returns the client the Client sends with: a copy of c.HTTPClient (or a new one
 // on a clone of http.DefaultTransport) that never follows redirects, with the client
 // certificate and roots applied.
-func (cfg *Config) httpClient() (*http.Client, error) {
+func (c *Config) httpClient() (*http.Client, error) {
 	var hc http.Client
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
+	if c.HTTPClient != nil {
+		hc = *c.HTTPClient
 	}
 	rt := hc.Transport
 	if rt == nil {
@@ -311,15 +311,15 @@ func (cfg *Config) httpClient() (*http.Client, error) {
 			rt = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
 		}
 	}
-	cert := cfg.Certificate
-	if cfg.CertFile != "" {
-		c, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+	cert := c.Certificate
+	if c.CertFile != "" {
+		pair, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("api: client certificate: %w", err)
 		}
-		cert = &c
+		cert = &pair
 	}
-	if cert != nil || cfg.RootCAs != nil {
+	if cert != nil || c.RootCAs != nil {
 		t, ok := rt.(*http.Transport)
 		if !ok {
 			return nil, fmt.Errorf("api: cannot add a client certificate or roots to a %T; configure it on your transport", rt)
@@ -333,8 +333,8 @@ func (cfg *Config) httpClient() (*http.Client, error) {
 		if cert != nil {
 			tc.Certificates = []tls.Certificate{*cert}
 		}
-		if cfg.RootCAs != nil {
-			tc.RootCAs = cfg.RootCAs
+		if c.RootCAs != nil {
+			tc.RootCAs = c.RootCAs
 		}
 		t.TLSClientConfig = tc
 		rt = t
