@@ -225,8 +225,8 @@ func WithRefreshDeadline(d time.Duration) Option {
 	return func(o *options) { o.refreshDeadline = d }
 }
 
-// validate checks cfg and returns the normalised base URL (with a trailing slash), the
-// language and the HTTP client to use.
+// validate checks c, normalises its Language, and returns the base URL with a trailing slash
+// (the generated request builders resolve paths against it).
 func (c *Config) validate() (base string, err error) {
 	base = c.BaseURL
 	if base == "" {
