@@ -73,7 +73,8 @@ type Error struct {
 	Description string
 	// RequestUID is the requestUId header of the (last) request, for SCB's support.
 	RequestUID string
-	// RetryAfter is the wait the answer asked for with a Retry-After header; 0 when none.
+	// RetryAfter is the wait the answer asked for with a Retry-After header; 0 when none. On
+	// an error a TokenSource repeats while it backs off, the time until its next attempt.
 	RetryAfter time.Duration
 	// Err is the cause: a transport or context error, or a description of a malformed answer
 	// (matching ErrMalformedResponse, ErrResponseTooLarge or ErrRedirect); nil for a well-formed
