@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,7 +80,7 @@ type exchange struct {
 	// The request body: read once, before a wait or by the validation.
 	fetched bool
 	bodyErr error
-	body    bodyReader
+	body    validatedBody
 	buf     []byte // the request body
 	out     []byte // the response body
 	fields  [5]bodyField
@@ -103,15 +105,27 @@ func (x *exchange) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
 
-// bodyReader is a request body read already: a bytes.Reader with a no-op Close.
-type bodyReader struct{ bytes.Reader }
+// validatedBody is a request body read and validated already: its bytes, and the decoded
+// value. The generated strict server decodes the body with runtime.BindJSONBody, which binds
+// the value of a body that has a ValidatedValue method (the hook of kin-openapi's validation
+// middleware) instead of decoding the bytes a second time, and decodes the bytes otherwise.
+type validatedBody struct {
+	bytes.Reader
+	value map[string]any
+}
 
-func (*bodyReader) Close() error { return nil }
+func (*validatedBody) Close() error { return nil }
+
+// ValidatedValue returns the body's members, all strings (parseObject checked them).
+func (v *validatedBody) ValidatedValue() any { return v.value }
 
 // ServeHTTP answers one request: SCB's three operations, the consent endpoint, and SCB's
 // envelope for anything else (404 1104 for an unknown path, 405 9900 for a wrong method).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	var start time.Time
+	if s.logger != nil {
+		start = time.Now()
+	}
 	x := s.exchanges.Get().(*exchange)
 	x.w = w
 	r = canonicalHeaders(r)
@@ -179,7 +193,8 @@ func (s *Server) finish(x *exchange, r *http.Request, start time.Time) {
 	if cap(x.out) > 4096 {
 		x.out = nil
 	}
-	*x = exchange{buf: x.buf[:0], out: x.out[:0]}
+	clear(x.body.value)
+	*x = exchange{buf: x.buf[:0], out: x.out[:0], body: validatedBody{value: x.body.value}}
 	s.exchanges.Put(x)
 }
 
@@ -195,7 +210,7 @@ func clip(s string, n int) string {
 func canonicalHeaders(r *http.Request) *http.Request {
 	ok := true
 	for k := range r.Header {
-		if http.CanonicalHeaderKey(k) != k {
+		if !isCanonicalKey(k) {
 			ok = false
 			break
 		}
@@ -203,14 +218,32 @@ func canonicalHeaders(r *http.Request) *http.Request {
 	if ok {
 		return r
 	}
-	h := make(http.Header, len(r.Header))
-	for k, v := range r.Header {
+	// Merge in a fixed order, so that the first value of a header given under two spellings
+	// does not depend on map iteration.
+	keys := slices.Sorted(maps.Keys(r.Header))
+	h := make(http.Header, len(keys))
+	for _, k := range keys {
 		ck := http.CanonicalHeaderKey(k)
-		h[ck] = append(h[ck], v...)
+		h[ck] = append(h[ck], r.Header[k]...)
 	}
 	r = r.WithContext(r.Context())
 	r.Header = h
 	return r
+}
+
+// isCanonicalKey reports whether http.CanonicalHeaderKey would leave k as it is: each letter
+// upper case at the start and after a hyphen, lower case elsewhere. (A name with characters
+// that are not allowed is left as it is too.)
+func isCanonicalKey(k string) bool {
+	upper := true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return http.CanonicalHeaderKey(k) == k
+		}
+		upper = c == '-'
+	}
+	return true
 }
 
 // fault answers with the fault the X-Sandbox-Fault header asked for.
@@ -316,7 +349,19 @@ func (s *Server) validate(next http.Handler) http.Handler {
 				_ = e.write(x)
 				return
 			}
-			key = fields[0].value()
+			if s.faults.RateLimit > 0 {
+				key = fields[0].value()
+			}
+			m := x.body.value
+			if m == nil {
+				m = make(map[string]any, len(tokenFields))
+				x.body.value = m
+			}
+			for i := range fields {
+				if fields[i].present {
+					m[fields[i].name] = fields[i].value()
+				}
+			}
 		case opAuthorize:
 			if e := checkQuery(r.URL.RawQuery); e != nil {
 				_ = e.write(x)
@@ -324,9 +369,13 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			}
 			key = r.Header.Get("Apikey")
 		}
-		if e := s.allow(s.apps[key]); e != nil {
-			_ = e.write(x)
-			return
+		if s.faults.RateLimit > 0 {
+			a := s.apps[key]
+			if e := s.allow(a); e != nil {
+				x.app = a.Name
+				_ = e.write(x)
+				return
+			}
 		}
 		if x.route.op != opAuthorize {
 			orig := r.Body

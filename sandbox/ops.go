@@ -37,10 +37,8 @@ type Consent struct {
 // The callbackUrl can be consented to once.
 func (s *Server) Consent(callbackURL string, c Consent) (authCode string, err error) {
 	id := strings.TrimPrefix(callbackURL, callbackPrefix)
-	code := s.next()
 	now := s.now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	g, e := take(s.consents, id, now, func(g grant) *apiError {
 		if g.app.Kind == KindWeb && c.CodeChallenge == "" {
 			err = ErrCodeChallengeRequired
@@ -48,17 +46,21 @@ func (s *Server) Consent(callbackURL string, c Consent) (authCode string, err er
 		}
 		return nil
 	}, errNotFound)
+	s.mu.Unlock()
 	if err != nil {
 		return "", err
 	}
 	if e != nil {
 		return "", ErrUnknownCallback
 	}
+	code := s.next() // outside the lock: the generator is the caller's code
 	cg := grant{app: g.app, expires: now.Add(s.lifetimes.AuthCode), state: c.State}
 	if c.CodeChallenge != "" {
 		cg.hasChallenge, cg.challengeHash = true, sha256.Sum256([]byte(c.CodeChallenge))
 	}
+	s.mu.Lock()
 	s.store(s.codes, code, cg, now)
+	s.mu.Unlock()
 	return code, nil
 }
 
@@ -92,9 +94,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 		}
 		challenge = []byte(*b.CodeChallenge)
 	}
-	t.access, t.refresh = s.next(), s.next()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	_, e := take(s.codes, *b.AuthCode, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidCode
@@ -111,6 +111,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 		}
 		return nil
 	}, errInvalidCode)
+	s.mu.Unlock()
 	if e != nil {
 		return e, nil
 	}
@@ -129,15 +130,15 @@ func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRe
 		return errForbidden, nil
 	}
 	now := s.now()
-	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name, access: s.next(), refresh: s.next()}
+	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	_, e := take(s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidRefresh
 		}
 		return nil
 	}, errInvalidRefresh)
+	s.mu.Unlock()
 	if e != nil {
 		return e, nil
 	}
@@ -145,14 +146,17 @@ func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRe
 	return t, nil
 }
 
-// issueRefresh completes t as an authorization-code grant and stores its refresh token.
-// s.mu is held.
+// issueRefresh completes t as an authorization-code grant: a new access token and a new
+// refresh token, which it stores.
 func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
+	t.access, t.refresh = s.next(), s.next()
 	t.expiresIn = seconds(s.lifetimes.AccessToken)
 	t.expiresAt = now.Unix() + t.expiresIn
 	t.refreshIn = seconds(s.lifetimes.RefreshToken)
 	t.refreshAt = now.Unix() + t.refreshIn
+	s.mu.Lock()
 	s.store(s.refreshes, t.refresh, grant{app: a, expires: now.Add(s.lifetimes.RefreshToken)}, now)
+	s.mu.Unlock()
 }
 
 // Authorize starts a consent: it answers the callbackUrl that Consent (or the consent

@@ -26,8 +26,8 @@ const (
 	defaultConsentTTL  = 10 * time.Minute
 	defaultTimeoutHold = 30 * time.Second
 	defaultMaxBody     = 64 << 10
-	// maxGrants bounds each store (pending consents, codes, refresh tokens): past it, expired
-	// entries are swept and, if still full, an arbitrary entry is dropped.
+	// maxGrants bounds each store (pending consents, codes, refresh tokens): when one is full,
+	// expired entries are swept and, if it is still full, an eighth of it is dropped.
 	maxGrants = 1 << 17
 )
 
@@ -291,11 +291,15 @@ func (s *Server) store(m map[string]grant, id string, g grant, now time.Time) {
 			}
 		}
 		s.nextSweep = now.Add(10 * time.Second)
-		for k := range m {
-			if len(m) < maxGrants {
-				break
+		if len(m) >= maxGrants {
+			// Still full of live entries: drop an eighth, arbitrary ones (map order), so that
+			// the next inserts do not sweep again.
+			for k := range m {
+				if len(m) <= maxGrants-maxGrants/8 {
+					break
+				}
+				delete(m, k)
 			}
-			delete(m, k)
 		}
 	}
 	m[id] = g
