@@ -219,6 +219,15 @@ func New(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
+// Format implements fmt.Formatter: a Server prints as a summary for every verb, since its
+// stores hold tokens and codes.
+func (s *Server) Format(f fmt.State, _ rune) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = fmt.Fprintf(f, "sandbox.Server{applications: %d, pending consents: %d, codes: %d, refresh tokens: %d}",
+		len(s.apps), len(s.consents), len(s.codes), len(s.refreshes))
+}
+
 func resolveLifetimes(l Lifetimes) (Lifetimes, error) {
 	fields := []struct {
 		name string

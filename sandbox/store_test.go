@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -94,5 +95,34 @@ func TestStoreIsBounded(t *testing.T) {
 	}
 	if _, ok := srv.consents[fmt.Sprint(maxGrants+99)]; !ok {
 		t.Error("the newest consent was dropped")
+	}
+}
+
+func TestServerPrintsNoSecret(t *testing.T) {
+	h := newHarness(t, WithTokenGenerator(seqTokens("SECRET")))
+	code := h.authCode(demoAuthCode, Consent{})
+	h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoAuthCode, "authCode", code))
+	h.authCode(demoWeb, Consent{CodeChallenge: "CHALLENGE"})
+	h.callback(demoAuthCode)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		got := fmt.Sprintf(verb, h.srv)
+		if strings.Contains(got, "SECRET") || strings.Contains(got, "CHALLENGE") || strings.Contains(got, demoAuthCode.Secret) {
+			t.Errorf("%s: got %s, which shows a secret", verb, got)
+		}
+		if want := "sandbox.Server{applications: 3, pending consents: 1, codes: 1, refresh tokens: 1}"; got != want {
+			t.Errorf("%s: got %s, want %s", verb, got, want)
+		}
+	}
+}
+
+func TestEscapedPath(t *testing.T) {
+	h := newHarness(t)
+	// net/http unescapes %74 to t: the path is the token path.
+	if r := h.do(http.MethodPost, "/v1/oauth/%74oken", stdHeaders(), credentials(demoPlain)); r.status != http.StatusOK {
+		t.Errorf("got %d %s, want 200", r.status, r.body)
+	}
+	r := h.do(http.MethodPost, "/v1/oauth%2Ftoken", stdHeaders(), credentials(demoPlain))
+	if r.status != http.StatusOK && r.status != http.StatusNotFound {
+		t.Errorf("got %d %s, want 200 or 404", r.status, r.body)
 	}
 }
