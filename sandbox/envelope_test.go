@@ -153,6 +153,25 @@ func TestLenientHeaders(t *testing.T) {
 	}
 }
 
+// A header map built in process may hold a name with no value at all.
+func TestHeaderWithoutValues(t *testing.T) {
+	srv, _ := New()
+	for _, name := range []string{FaultHeader, "Requestuid", "Accept-Language", "Content-Type"} {
+		t.Run(name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(credentials(demoPlain)))
+			for k, v := range stdHeaders() {
+				req.Header.Set(k, v)
+			}
+			req.Header[name] = []string{}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if err := spec(t).validate(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil || rec.Code == http.StatusInternalServerError {
+				t.Errorf("got %d %s: %v", rec.Code, rec.Body, err)
+			}
+		})
+	}
+}
+
 func TestDuplicateHeader(t *testing.T) {
 	srv, _ := New()
 	req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(credentials(demoPlain)))

@@ -29,11 +29,15 @@ var fuzzServers = sync.OnceValue(func() []*Server {
 })
 
 // parseFuzzHeaders reads "Name: value" lines; a line without a colon is a name with an empty
-// value.
+// value, and "-Name" a name with no value at all (possible in process).
 func parseFuzzHeaders(s string) http.Header {
 	h := http.Header{}
 	for _, line := range strings.Split(s, "\n") {
 		if line == "" {
+			continue
+		}
+		if name, ok := strings.CutPrefix(line, "-"); ok && !strings.Contains(name, ":") {
+			h[name] = []string{}
 			continue
 		}
 		name, value, _ := strings.Cut(line, ":")
@@ -71,6 +75,7 @@ func FuzzHandler(f *testing.F) {
 		{"POST", pathToken, fuzzStdHeaders + "X-Sandbox-Fault: html\n", `{}`},
 		{"POST", pathToken, fuzzStdHeaders + "X-Sandbox-Fault: timeout\n", `{}`},
 		{"POST", pathToken, fuzzStdHeaders + "X-Sandbox-Fault: nope\n", `{}`},
+		{"POST", pathToken, fuzzStdHeaders + "-X-Sandbox-Fault\n-requestUId\n", `{}`},
 		{"POST", pathToken, "content-type: application/json\nRESOURCEOWNERID: o\nrequestuid: 0123456789abcdef0123456789abcdef\naccept-language: th\n", credentials(demoPlain)},
 		{"POST", pathToken, "Content-Type: application/json\nresourceOwnerId: o\nrequestUId: x\n", credentials(demoPlain)},
 		{"POST", pathToken, "Content-Type: application/json\nresourceOwnerId:\nrequestUId: x\n", credentials(demoPlain)},

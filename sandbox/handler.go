@@ -147,7 +147,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt.scb {
-		if v, ok := r.Header[FaultHeader]; ok {
+		if v := r.Header[FaultHeader]; len(v) > 0 {
 			x.fault = v[0]
 			s.fault(x, r, rt, v[0])
 			return
