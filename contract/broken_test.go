@@ -380,7 +380,7 @@ func TestPermissiveServer(t *testing.T) {
 		switch {
 		case c.ID == "refresh" || c.ID == "refresh-reuse":
 			wantVerdict = contract.VerdictSkip // no refresh token was obtained
-		case c.ID == "authorization-code" || c.ID == "web-authorization-code":
+		case c.ID == "authorization-code" || c.ID == "web-authorization-code" || c.ID == "authorize":
 			wantVerdict = contract.VerdictFail // the authorize step answers a token, not a callbackUrl
 		case !strings.HasPrefix(c.Expect, "200 "):
 			wantVerdict = contract.VerdictFail

@@ -189,6 +189,54 @@ func Catalogue() []Case {
 		missingHeader(pathToken, "requestUId"),
 		missingHeader(pathRefresh, "resourceOwnerId"),
 		missingHeader(pathRefresh, "requestUId"),
+		{
+			ID: "authorize", Title: "authorize: start the user-consent flow, the application's key and secret in headers",
+			Source:       "[seen] 200 1000 with data.callbackUrl, a deep link into the SCB app; a live application that may not use the code grant answers 403 9503 [doc]",
+			emulatorWant: []outcome{ok1000}, liveWant: []outcome{ok1000, {status: 403, code: 9503}},
+			run: single(roleCode, func(app Credentials) request {
+				return request{method: http.MethodGet, path: pathAuthorize, header: authorizeHeaders(app)}
+			}),
+		},
+		{
+			ID: "authorize-client-credentials-app", Title: "authorize with a client-credentials-only application",
+			Source:       "[doc] 403 9503 \"Invalid authorization method for current credentials\"",
+			emulatorWant: []outcome{{status: 403, code: 9503}}, emulatorOnly: true,
+			run: single(rolePlain, func(app Credentials) request {
+				return request{method: http.MethodGet, path: pathAuthorize, header: authorizeHeaders(app)}
+			}),
+		},
+		{
+			ID: "authorize-wrong-secret", Title: "authorize with a registered apikey and the wrong apisecret",
+			Source:       "[doc] 401 9500 \"Invalid authorization credentials\" (generic table); a live target: 401 with a code of the table",
+			emulatorWant: []outcome{{status: 401, code: 9500, desc: "Invalid authorization credentials"}}, liveWant: []outcome{{status: 401}},
+			run: single(roleCode, func(app Credentials) request {
+				return request{method: http.MethodGet, path: pathAuthorize, header: authorizeHeaders(Credentials{Key: app.Key, Secret: "not-the-secret-0000"})}
+			}),
+		},
+		{
+			ID: "authorize-unknown-key", Title: "authorize with an apikey that is not registered",
+			Source:       "[doc] 401 9500 \"Invalid apikey provided\" (generic table); a live target: 401 with a code of the table",
+			emulatorWant: []outcome{{status: 401, code: 9500, desc: "Invalid apikey provided"}}, liveWant: []outcome{{status: 401}},
+			run: single(roleCode, func(Credentials) request {
+				return request{method: http.MethodGet, path: pathAuthorize, header: authorizeHeaders(Credentials{Key: unknownKey(), Secret: "not-the-secret-0000"})}
+			}),
+		},
+		missingHeader(pathAuthorize, "apikey"),
+		missingHeader(pathAuthorize, "apisecret"),
+		missingHeader(pathAuthorize, "resourceOwnerId"),
+		missingHeader(pathAuthorize, "requestUId"),
+		missingHeader(pathAuthorize, "response-channel"),
+		missingHeader(pathAuthorize, "endState"),
+		{
+			ID: "authorize-wrong-channel", Title: "authorize with a response-channel that is not mobile or mobile_mma",
+			Source:       "[decision] 400 1102 \"Invalid parameters entered\" for a value outside the enum; a live target: 4xx, or 501 4101 \"Current channel is not supported\" [doc]",
+			emulatorWant: []outcome{{status: 400, code: 1102}}, liveWant: []outcome{anyClientError, {status: 501, code: 4101}},
+			run: single(roleCode, func(app Credentials) request {
+				h := authorizeHeaders(app)
+				h.Set("response-channel", "sms")
+				return request{method: http.MethodGet, path: pathAuthorize, header: h, check: requestBreaks}
+			}),
+		},
 		malformed("missing-body-field", "the token call without applicationSecret",
 			"[doc] 400 1101 \"Missing required parameters\"", outcome{status: 400, code: 1101},
 			func(app Credentials) []byte { return jsonBody(map[string]any{"applicationKey": app.Key}) }),
@@ -281,10 +329,7 @@ func unknownKey() string {
 }
 
 func missingHeader(path, header string) Case {
-	op := "token"
-	if path == pathRefresh {
-		op = "refresh"
-	}
+	op := map[string]string{pathToken: "token", pathRefresh: "refresh", pathAuthorize: "authorize"}[path]
 	live := []outcome{anyClientError}
 	liveNote := "a live target: 4xx"
 	if header == "resourceOwnerId" {
@@ -292,20 +337,30 @@ func missingHeader(path, header string) Case {
 		live = append(live, ok1000)
 		liveNote = "a live target: 4xx, or 200 1000 since the sandbox appears not to check this header [seen]"
 	}
+	want := outcome{status: 400, code: 9100, desc: header}
+	source := fmt.Sprintf("[doc] 400 9100 \"Required standard headers (%s) not found\"; %s", header, liveNote)
+	if header == "apikey" || header == "apisecret" {
+		// The generic table's row for missing credentials.
+		want = outcome{status: 401, code: 9100, desc: "Authorization credentials required"}
+		source = "[doc] 401 9100 \"Authorization credentials required\" (generic table); " + liveNote
+	}
 	return Case{
 		ID: fmt.Sprintf("missing-header-%s-%s", op, header), Title: fmt.Sprintf("the %s call without the %s header", op, header),
-		Source:       fmt.Sprintf("[doc] 400 9100 \"Required standard headers (%s) not found\"; %s", header, liveNote),
-		emulatorWant: []outcome{{status: 400, code: 9100, desc: header}}, liveWant: live,
+		Source:       source,
+		emulatorWant: []outcome{want}, liveWant: live,
 		run: func(c *caseRun, cs Case) {
-			app := c.r.app(rolePlain)
-			h := tokenHeaders(app.Key)
-			h.Del(header)
-			rq := request{method: http.MethodPost, path: path, header: h, check: requestBreaks}
-			if path == pathRefresh {
-				rq.body, rq.grant = refreshBody(app, uuid.NewString()), grantRefresh
-			} else {
-				rq.body, rq.grant = credBody(app), grantClientCredentials
+			rq := request{method: http.MethodPost, path: path, check: requestBreaks}
+			switch path {
+			case pathAuthorize:
+				rq.method, rq.header = http.MethodGet, authorizeHeaders(c.r.app(roleCode))
+			case pathRefresh:
+				app := c.r.app(rolePlain)
+				rq.header, rq.body, rq.grant = tokenHeaders(app.Key), refreshBody(app, uuid.NewString()), grantRefresh
+			default:
+				app := c.r.app(rolePlain)
+				rq.header, rq.body, rq.grant = tokenHeaders(app.Key), credBody(app), grantClientCredentials
 			}
+			rq.header.Del(header)
 			c.expectCase(c.send(rq), cs)
 		},
 	}

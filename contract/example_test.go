@@ -49,7 +49,7 @@ func ExampleRun() {
 	// web-authorization-code 200 1000 pass
 	// web-without-code-challenge 401 9300 pass
 	// refresh 200 1000 pass
-	// conforms: true 23 0 0 0
+	// conforms: true 34 0 0 0
 }
 
 // Validate one answer: every schema error is reported with its JSON path.

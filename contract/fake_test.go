@@ -212,15 +212,32 @@ func (f *fakeSCB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeSCB) authorize(w http.ResponseWriter, r *http.Request) {
-	for _, h := range []string{"apikey", "apisecret", "resourceOwnerId", "requestUId", "response-channel", "endState"} {
+	for _, h := range []string{"apikey", "apisecret"} {
+		if r.Header.Get(h) == "" {
+			fail(w, 401, 9100, "Authorization credentials required")
+			return
+		}
+	}
+	for _, h := range []string{"resourceOwnerId", "requestUId", "response-channel", "endState"} {
 		if r.Header.Get(h) == "" {
 			fail(w, 400, 9100, "Required standard headers ("+h+") not found")
 			return
 		}
 	}
+	if ch, end := r.Header.Get("response-channel"), r.Header.Get("endState"); (ch != "mobile" && ch != "mobile_mma") || (end != "mobile_app" && end != "mobile_web") {
+		fail(w, 400, 1102, "Invalid parameters entered")
+		return
+	}
 	app, ok := f.apps[r.Header.Get("apikey")]
-	if !ok || app.Secret != r.Header.Get("apisecret") {
+	switch {
+	case !ok:
 		fail(w, 401, 9500, "Invalid apikey provided")
+		return
+	case app.Secret != r.Header.Get("apisecret"):
+		fail(w, 401, 9500, "Invalid authorization credentials")
+		return
+	case app.Key == fakeApps.Plain.Key:
+		fail(w, 403, 9503, "Invalid authorization method for current credentials")
 		return
 	}
 	cb := "scbeasysim://login/" + f.next()

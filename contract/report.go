@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,7 +22,16 @@ type TableWriter struct {
 // NewTableWriter returns a TableWriter writing to w.
 func NewTableWriter(w io.Writer) *TableWriter { return &TableWriter{w: w} }
 
-const tableRow = "%-40s %4s %5s  %-7s %9s\n"
+const tableRow = "%-*s %4s %5s  %-7s %9s\n"
+
+// caseWidth is the width of the CASE column: the longest case ID of the catalogue.
+var caseWidth = sync.OnceValue(func() int {
+	w := len("CASE")
+	for _, c := range Catalogue() {
+		w = max(w, len(c.ID))
+	}
+	return w
+})
 
 func (t *TableWriter) printf(format string, args ...any) {
 	if t.err == nil {
@@ -44,7 +54,7 @@ func (t *TableWriter) start() {
 	if t.title != "" {
 		t.printf("%s\n\n", t.title)
 	}
-	t.printf(tableRow, "CASE", "HTTP", "CODE", "VERDICT", "LATENCY")
+	t.printf(tableRow, caseWidth(), "CASE", "HTTP", "CODE", "VERDICT", "LATENCY")
 }
 
 // Case writes one case and its findings.
@@ -61,7 +71,7 @@ func (t *TableWriter) Case(c CaseResult) error {
 	}
 	verdict := tableVerdict(c)
 	t.start()
-	t.printf(tableRow, c.ID, status, code, verdict, latency)
+	t.printf(tableRow, caseWidth(), c.ID, status, code, verdict, latency)
 	if c.Verdict == VerdictSkip {
 		t.printf("    skipped: %s\n", c.Reason)
 	}

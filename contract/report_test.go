@@ -96,7 +96,7 @@ func TestFormats(t *testing.T) {
 	f := newFakeSCB()
 	f.extra = map[string]any{"scope": "oob"}
 	h := mutate(f, func(c *captured) {
-		if c.status == 401 && code(c) == 9500 {
+		if c.status == 401 && code(c) == 9500 && c.req.URL.Path == "/v1/oauth/token" {
 			c.status = 422
 		}
 	})
@@ -121,12 +121,16 @@ func TestFormats(t *testing.T) {
 		t.Fatalf("got passed %d failed %d skipped %d warnings %d, want 2 failures (wrong-secret, unknown-key), skips and warnings", passed, failed, skipped, warnings)
 	}
 
+	idWidth := 0 // the CASE column is as wide as the longest case ID
+	for _, c := range contract.Catalogue() {
+		idWidth = max(idWidth, len(c.ID))
+	}
 	t.Run("table", func(t *testing.T) {
 		out := streamed.String()
 		for _, want := range []string{
 			"scboauth contract: " + target + " (live)\n",
-			"CASE                                     HTTP  CODE  VERDICT   LATENCY\n",
-			"\nwrong-secret                              422  9500  FAIL ",
+			fmt.Sprintf("%-*s HTTP  CODE  VERDICT   LATENCY\n", idWidth, "CASE"),
+			fmt.Sprintf("\n%-*s  422  9500  FAIL ", idWidth, "wrong-secret"),
 			"    error   HTTP status: HTTP 422 is not documented for createToken (documented: 200, 400, 401, 403, 405, 415, 429, 500, 502, 503, 504) (status)\n",
 			"    warning $.data.scope: field \"scope\" is not declared in openapi.yaml (drift)\n",
 			"    skipped: needs an authorization code: set SCB_AUTH_CODE",

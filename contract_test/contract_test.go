@@ -198,6 +198,7 @@ func TestLiveModeAgainstEmulator(t *testing.T) {
 				"web-authorization-code":            "needs the scboauth emulator",
 				"web-without-code-challenge":        "needs the scboauth emulator",
 				"client-credentials-app-sends-code": "needs the scboauth emulator",
+				"authorize-client-credentials-app":  "needs the scboauth emulator",
 			}
 			if !withCode {
 				wantSkip["authorization-code"] = "set SCB_AUTH_CODE"
