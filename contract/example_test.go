@@ -19,20 +19,7 @@ func ExampleRun() {
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 
-	em := &contract.Emulator{Consent: func(_ context.Context, cb, state, challenge string) (string, error) {
-		return srv.Consent(cb, sandbox.Consent{State: state, CodeChallenge: challenge})
-	}}
-	for _, a := range sandbox.DemoApplications() {
-		c := contract.Credentials{Key: a.Key, Secret: a.Secret}
-		switch a.Kind {
-		case sandbox.KindPlain:
-			em.Plain = c
-		case sandbox.KindAuthorizationCode:
-			em.AuthorizationCode = c
-		case sandbox.KindWeb:
-			em.Web = c
-		}
-	}
+	em := contract.EmulatorFor(srv, sandbox.DemoApplications())
 	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em}, nil)
 	if err != nil {
 		panic(err)

@@ -27,25 +27,7 @@ func emulator(t testing.TB, opts ...sandbox.Option) (*sandbox.Server, *httptest.
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return srv, hs, describe(srv, sandbox.DemoApplications())
-}
-
-func describe(srv *sandbox.Server, apps []sandbox.Application) *contract.Emulator {
-	em := &contract.Emulator{Consent: func(_ context.Context, cb, state, challenge string) (string, error) {
-		return srv.Consent(cb, sandbox.Consent{State: state, CodeChallenge: challenge})
-	}}
-	for _, a := range apps {
-		c := contract.Credentials{Key: a.Key, Secret: a.Secret}
-		switch a.Kind {
-		case sandbox.KindPlain:
-			em.Plain = c
-		case sandbox.KindAuthorizationCode:
-			em.AuthorizationCode = c
-		case sandbox.KindWeb:
-			em.Web = c
-		}
-	}
-	return em
+	return srv, hs, contract.EmulatorFor(srv, sandbox.DemoApplications())
 }
 
 // report turns each case of rep into a subtest: a violation fails it, a skip skips it with the

@@ -152,32 +152,13 @@ func startEmulator(cfg *contract.Config) (stop func(), err error) {
 		_ = hs.Serve(ln)
 	}()
 	cfg.BaseURL = "http://" + ln.Addr().String()
-	cfg.Emulator = emulatorTarget(srv, sandbox.DemoApplications())
+	cfg.Emulator = contract.EmulatorFor(srv, sandbox.DemoApplications())
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = hs.Shutdown(ctx)
 		<-done
 	}, nil
-}
-
-// emulatorTarget describes the emulator srv, serving apps, to the contract engine.
-func emulatorTarget(srv *sandbox.Server, apps []sandbox.Application) *contract.Emulator {
-	em := &contract.Emulator{Consent: func(_ context.Context, callbackURL, state, codeChallenge string) (string, error) {
-		return srv.Consent(callbackURL, sandbox.Consent{State: state, CodeChallenge: codeChallenge})
-	}}
-	for _, a := range apps {
-		c := contract.Credentials{Key: a.Key, Secret: a.Secret}
-		switch a.Kind {
-		case sandbox.KindPlain:
-			em.Plain = c
-		case sandbox.KindAuthorizationCode:
-			em.AuthorizationCode = c
-		case sandbox.KindWeb:
-			em.Web = c
-		}
-	}
-	return em
 }
 
 // clientTransport returns nil (the default transport), or one presenting the client
