@@ -299,6 +299,12 @@ func stdHeaders(extra ...string) map[string]string {
 		"resourceOwnerId": "owner-1",
 		"requestUId":      "2b8f3a4e-6c1d-4f0a-9b7e-5d2c1a0f3e4b",
 	}
+	return withExtra(h, extra)
+}
+
+// withExtra applies extra, name-value pairs, to h: a pair sets a header, and a pair
+// ("-name", "") removes one. It returns h.
+func withExtra(h map[string]string, extra []string) map[string]string {
 	for i := 0; i+1 < len(extra); i += 2 {
 		if extra[i+1] == "" && strings.HasPrefix(extra[i], "-") {
 			delete(h, extra[i][1:])
@@ -319,14 +325,7 @@ func authorizeHeaders(a Application, extra ...string) map[string]string {
 		"response-channel": "mobile",
 		"endState":         "mobile_app",
 	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		if extra[i+1] == "" && strings.HasPrefix(extra[i], "-") {
-			delete(h, extra[i][1:])
-			continue
-		}
-		h[extra[i]] = extra[i+1]
-	}
-	return h
+	return withExtra(h, extra)
 }
 
 func jsonBody(kv ...string) string {
