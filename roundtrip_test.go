@@ -17,12 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scboauth/scboauth/generated"
+	"github.com/scboauth/scboauth/generated/embedded"
 )
 
 // TestEmbeddedSpecIsFresh checks that the spec embedded in the generated code (which the
 // emulator and the contract check load) is openapi.yaml as it is now.
 func TestEmbeddedSpecIsFresh(t *testing.T) {
-	embedded, err := generated.GetSpec()
+	embedded, err := embedded.GetSpec()
 	require.NoError(t, err)
 	got, err := embedded.MarshalJSON()
 	require.NoError(t, err)

@@ -21,7 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
-	"github.com/scboauth/scboauth/generated"
+	"github.com/scboauth/scboauth/generated/embedded"
 )
 
 // Spec is openapi.yaml compiled for checking: the document embedded in package generated,
@@ -51,7 +51,7 @@ type opCheck struct {
 }
 
 var loadSpec = sync.OnceValues(func() (*Spec, error) {
-	doc, err := generated.GetSpec()
+	doc, err := embedded.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("contract: load openapi.yaml: %w", err)
 	}

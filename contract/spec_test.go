@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/scboauth/scboauth/contract"
-	"github.com/scboauth/scboauth/generated"
+	"github.com/scboauth/scboauth/generated/embedded"
 )
 
 func spec(t testing.TB) *contract.Spec {
@@ -172,7 +172,7 @@ func TestValidateRequest(t *testing.T) {
 // TestSpecExamplesValidate feeds every response example of openapi.yaml back through
 // ValidateResponse: the checker must accept what the spec itself shows.
 func TestSpecExamplesValidate(t *testing.T) {
-	doc, err := generated.GetSpec()
+	doc, err := embedded.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/scboauth/scboauth/generated"
+	"github.com/scboauth/scboauth/generated/embedded"
 )
 
 // fakeClock is a clock that tests advance by hand.
@@ -64,7 +65,7 @@ type specValidator struct {
 }
 
 var loadSpec = sync.OnceValues(func() (*specValidator, error) {
-	doc, err := generated.GetSpec()
+	doc, err := embedded.GetSpec()
 	if err != nil {
 		return nil, err
 	}
