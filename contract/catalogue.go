@@ -59,17 +59,10 @@ const (
 )
 
 func (r *runner) app(ro role) Credentials {
-	e := r.cfg.Emulator
-	if e == nil {
+	if r.cfg.Emulator == nil {
 		return r.cfg.Application
 	}
-	switch ro {
-	case roleCode:
-		return e.AuthorizationCode
-	case roleWeb:
-		return e.Web
-	}
-	return e.Plain
+	return r.emulated[ro]
 }
 
 const (
@@ -426,7 +419,7 @@ func (c *caseRun) mintCode(app Credentials, state, codeChallenge string) string 
 		c.add(ex, errorf(RuleExpect, "$.data.callbackUrl", "no callbackUrl to consent to"))
 		return ""
 	}
-	code, err := c.r.cfg.Emulator.Consent(c.ctx, cb, state, codeChallenge)
+	code, err := c.r.cfg.Emulator.GrantConsent(c.ctx, cb, state, codeChallenge)
 	if err != nil || code == "" {
 		c.add(nil, errorf(RuleTransport, pathStatus, "the emulator's consent failed: %v", err))
 		return ""

@@ -19,8 +19,7 @@ func ExampleRun() {
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 
-	em := contract.EmulatorFor(srv, sandbox.DemoApplications())
-	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em}, nil)
+	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: srv}, nil)
 	if err != nil {
 		panic(err)
 	}

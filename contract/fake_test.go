@@ -43,7 +43,7 @@ type fakeCode struct {
 	key, state, challenge string
 }
 
-var fakeApps = contract.Emulator{
+var fakeApps = struct{ Plain, AuthorizationCode, Web contract.Credentials }{
 	Plain:             contract.Credentials{Key: "l7plain00000000000000000000000000", Secret: "plain-secret-value"},
 	AuthorizationCode: contract.Credentials{Key: "l7code000000000000000000000000000", Secret: "code-secret-value"},
 	Web:               contract.Credentials{Key: "l7web0000000000000000000000000000", Secret: "web-secret-value"},
@@ -65,21 +65,29 @@ func newFakeSCB() *fakeSCB {
 }
 
 // emulator describes f for contract.Config.
-func (f *fakeSCB) emulator() *contract.Emulator {
-	e := fakeApps
-	e.Consent = func(_ context.Context, cb, state, challenge string) (string, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		key, ok := f.pending[cb]
-		if !ok {
-			return "", errors.New("fake: unknown callbackUrl")
-		}
-		delete(f.pending, cb)
-		code := f.next()
-		f.codes[code] = fakeCode{key, state, challenge}
-		return code, nil
+func (f *fakeSCB) emulator() contract.Emulator { return fakeEmulator{f} }
+
+// fakeEmulator is f as a contract.Emulator: its applications and its consent.
+type fakeEmulator struct{ f *fakeSCB }
+
+func (e fakeEmulator) Credentials(kind string) (key, secret string, ok bool) {
+	c, ok := map[string]contract.Credentials{contract.KindPlain: fakeApps.Plain,
+		contract.KindAuthorizationCode: fakeApps.AuthorizationCode, contract.KindWeb: fakeApps.Web}[kind]
+	return c.Key, c.Secret, ok
+}
+
+func (e fakeEmulator) GrantConsent(_ context.Context, cb, state, challenge string) (string, error) {
+	f := e.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key, ok := f.pending[cb]
+	if !ok {
+		return "", errors.New("fake: unknown callbackUrl")
 	}
-	return &e
+	delete(f.pending, cb)
+	code := f.next()
+	f.codes[code] = fakeCode{key, state, challenge}
+	return code, nil
 }
 
 var thai = map[string]string{"Success": "สำเร็จ"}

@@ -52,18 +52,26 @@ func (c Credentials) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]string{"key": c.Key, "secret": "[redacted]"})
 }
 
-// Emulator describes a target that is the scboauth emulator (package sandbox): its demo
-// applications, one per kind, and a way to complete a user's consent. With it, Run mints
-// authorization codes itself and holds the target to the emulator's exact answers, which are
-// openapi.yaml's decisions where SCB's documentation is silent.
-type Emulator struct {
-	Plain             Credentials // client-credentials grant only
-	AuthorizationCode Credentials // client-credentials and authorization-code grants
-	Web               Credentials // authorization-code grant with state and codeChallenge
-	// Consent completes the user's consent for the callbackUrl an authorize call returned and
-	// returns the authorization code, bound to state and codeChallenge.
-	Consent func(ctx context.Context, callbackURL, state, codeChallenge string) (authCode string, err error)
+// Emulator is a target known to be the scboauth emulator. With it, Run uses the emulator's own
+// applications, one per kind, mints authorization codes itself, and holds the target to the
+// emulator's exact answers, which are openapi.yaml's decisions where SCB's documentation is
+// silent. A *sandbox.Server satisfies it, so the contract engine needs no import of the emulator.
+type Emulator interface {
+	// Credentials returns the key and secret of an application of kind "plain" (client
+	// credentials only), "authorization-code" or "web" (the code grant with state and
+	// codeChallenge); ok is false when the emulator has none.
+	Credentials(kind string) (key, secret string, ok bool)
+	// GrantConsent completes the user's consent for the callbackUrl an authorize call returned
+	// and returns the authorization code, bound to state and codeChallenge.
+	GrantConsent(ctx context.Context, callbackURL, state, codeChallenge string) (authCode string, err error)
 }
+
+// The application kinds an Emulator is asked for.
+const (
+	KindPlain             = "plain"
+	KindAuthorizationCode = "authorization-code"
+	KindWeb               = "web"
+)
 
 // Config is what Run checks and how.
 type Config struct {
@@ -75,8 +83,8 @@ type Config struct {
 	// AuthCode is an authorization code for Application on a live target (valid one minute,
 	// single use). Empty: the authorization-code cases are skipped with the reason.
 	AuthCode string
-	// Emulator, when set, says the target is the scboauth emulator.
-	Emulator *Emulator
+	// Emulator, when set, says the target is the scboauth emulator (such as a *sandbox.Server).
+	Emulator Emulator
 	// Transport sends the requests; nil means http.DefaultTransport. Every response is validated
 	// on its way through a Transport wrapped around it.
 	Transport http.RoundTripper
@@ -230,6 +238,7 @@ type runner struct {
 	reached   bool  // the target answered at least once
 	fatal     error // stops the run
 	secrets   []string
+	emulated  [3]Credentials // the emulator's applications by role; zero on a live target
 
 	// state carried from case to case
 	refreshToken    string // of the latest authorization-code or refresh answer
@@ -247,8 +256,15 @@ func newRunner(cfg Config) (*runner, error) {
 	if cfg.Emulator == nil && (cfg.Application.Key == "" || cfg.Application.Secret == "") {
 		return nil, errors.New("contract: a live target needs an application key and secret")
 	}
-	if cfg.Emulator != nil && cfg.Emulator.Consent == nil {
-		return nil, errors.New("contract: Emulator.Consent is nil")
+	var emulated [3]Credentials // by role
+	if cfg.Emulator != nil {
+		for ro, kind := range []string{KindPlain, KindAuthorizationCode, KindWeb} {
+			key, secret, ok := cfg.Emulator.Credentials(kind)
+			if !ok {
+				return nil, fmt.Errorf("contract: the emulator has no application of kind %q", kind)
+			}
+			emulated[ro] = Credentials{Key: key, Secret: secret}
+		}
 	}
 	spec := cfg.Spec
 	if spec == nil {
@@ -256,7 +272,7 @@ func newRunner(cfg Config) (*runner, error) {
 			return nil, err
 		}
 	}
-	r := &runner{cfg: cfg, spec: spec, base: base, now: cfg.Now, tolerance: cfg.Tolerance, timeout: cfg.Timeout}
+	r := &runner{cfg: cfg, spec: spec, base: base, now: cfg.Now, tolerance: cfg.Tolerance, timeout: cfg.Timeout, emulated: emulated}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -280,10 +296,8 @@ func newRunner(cfg Config) (*runner, error) {
 	}
 	r.addSecret(cfg.Application.Secret)
 	r.addSecret(cfg.AuthCode)
-	if e := cfg.Emulator; e != nil {
-		r.addSecret(e.Plain.Secret)
-		r.addSecret(e.AuthorizationCode.Secret)
-		r.addSecret(e.Web.Secret)
+	for _, c := range emulated {
+		r.addSecret(c.Secret)
 	}
 	return r, nil
 }

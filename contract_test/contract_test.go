@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -16,19 +15,11 @@ import (
 
 	"github.com/scboauth/scboauth/contract"
 	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
-// emulator serves a fresh emulator on a loopback port and describes it for contract.Config.
-func emulator(t testing.TB, opts ...sandbox.Option) (*sandbox.Server, *httptest.Server, *contract.Emulator) {
-	t.Helper()
-	srv, err := sandbox.New(opts...)
-	if err != nil {
-		t.Fatalf("sandbox.New: %v", err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return srv, hs, contract.EmulatorFor(srv, sandbox.DemoApplications())
-}
+// The emulator drives the contract check directly: the engine needs no import of it.
+var _ contract.Emulator = (*sandbox.Server)(nil)
 
 // report turns each case of rep into a subtest: a violation fails it, a skip skips it with the
 // case's reason. With allowWarnings false a warning fails it too.
@@ -54,7 +45,7 @@ func report(t *testing.T, rep *contract.Report, allowWarnings bool) {
 // TestEmulator runs the whole catalogue against the embedded emulator, which must pass every
 // case with zero findings, warnings included.
 func TestEmulator(t *testing.T) {
-	_, hs, em := emulator(t)
+	em, hs := sandboxtest.NewServer(t)
 	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true}, nil)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -107,11 +98,12 @@ func TestLiveConfig(t *testing.T) {
 	if _, missing := liveConfig(); len(missing) != 3 {
 		t.Errorf("got missing %v, want all three variables", missing)
 	}
-	srv, hs, em := emulator(t)
+	srv, hs := sandboxtest.NewServer(t)
+	app := sandboxtest.Demo(sandbox.KindAuthorizationCode)
 	t.Setenv("SCB_BASE_URL", hs.URL)
-	t.Setenv("SCB_APPLICATION_KEY", em.AuthorizationCode.Key)
-	t.Setenv("SCB_APPLICATION_SECRET", em.AuthorizationCode.Secret)
-	t.Setenv("SCB_AUTH_CODE", authCode(t, srv, hs.URL, em.AuthorizationCode))
+	t.Setenv("SCB_APPLICATION_KEY", app.Key)
+	t.Setenv("SCB_APPLICATION_SECRET", app.Secret)
+	t.Setenv("SCB_AUTH_CODE", authCode(t, srv, hs.URL, contract.Credentials{Key: app.Key, Secret: app.Secret}))
 	cfg, missing := liveConfig()
 	if len(missing) > 0 {
 		t.Fatalf("got missing %v, want none", missing)
@@ -164,10 +156,11 @@ func authCode(t *testing.T, srv *sandbox.Server, baseURL string, app contract.Cr
 func TestLiveModeAgainstEmulator(t *testing.T) {
 	for _, withCode := range []bool{false, true} {
 		t.Run(fmt.Sprintf("authCode=%v", withCode), func(t *testing.T) {
-			srv, hs, em := emulator(t)
-			cfg := contract.Config{BaseURL: hs.URL, Application: em.AuthorizationCode}
+			srv, hs := sandboxtest.NewServer(t)
+			app := sandboxtest.Demo(sandbox.KindAuthorizationCode)
+			cfg := contract.Config{BaseURL: hs.URL, Application: contract.Credentials{Key: app.Key, Secret: app.Secret}}
 			if withCode {
-				cfg.AuthCode = authCode(t, srv, hs.URL, em.AuthorizationCode)
+				cfg.AuthCode = authCode(t, srv, hs.URL, cfg.Application)
 			}
 			rep, err := contract.Run(context.Background(), cfg, nil)
 			if err != nil {
@@ -230,7 +223,7 @@ func TestEmulatorFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {
-			_, hs, em := emulator(t)
+			em, hs := sandboxtest.NewServer(t)
 			rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Transport: faultTransport{tt.fault}, Timeout: 5 * time.Second}, nil)
 			if err != nil {
 				t.Fatalf("Run: %v", err)
@@ -263,7 +256,7 @@ func TestEmulatorFaults(t *testing.T) {
 // a loopback port; BenchmarkRunEmulatorUnchecked is the baseline in the same run: the same
 // server, the catalogue's number of bare token calls with encoding/json and no validation.
 func BenchmarkRunEmulator(b *testing.B) {
-	_, hs, em := emulator(b)
+	em, hs := sandboxtest.NewServer(b)
 	cfg := contract.Config{BaseURL: hs.URL, Emulator: em}
 	if _, err := contract.LoadSpec(); err != nil {
 		b.Fatal(err)
@@ -278,15 +271,16 @@ func BenchmarkRunEmulator(b *testing.B) {
 }
 
 func BenchmarkRunEmulatorUnchecked(b *testing.B) {
-	_, hs, em := emulator(b)
+	_, hs := sandboxtest.NewServer(b)
+	plain := sandboxtest.Demo(sandbox.KindPlain)
 	n := len(contract.Catalogue()) + 3 // authorize calls of the code cases
-	body := fmt.Sprintf(`{"applicationKey":%q,"applicationSecret":%q}`, em.Plain.Key, em.Plain.Secret)
+	body := fmt.Sprintf(`{"applicationKey":%q,"applicationSecret":%q}`, plain.Key, plain.Secret)
 	b.ReportAllocs()
 	for b.Loop() {
 		for range n {
 			req, _ := http.NewRequest(http.MethodPost, hs.URL+"/v1/oauth/token", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("resourceOwnerId", em.Plain.Key)
+			req.Header.Set("resourceOwnerId", plain.Key)
 			req.Header.Set("requestUId", "0123456789abcdef0123456789ABCDEF")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {

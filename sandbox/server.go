@@ -127,6 +127,7 @@ type grant struct {
 // httptest.NewServer(srv) or serve it with http.Server. It is safe for concurrent use.
 type Server struct {
 	apps      map[string]*app // by key
+	appList   []Application   // in the order they were registered
 	now       func() time.Time
 	next      func() string
 	lifetimes Lifetimes
@@ -195,6 +196,7 @@ func New(opts ...Option) (*Server, error) {
 			st.limiter = rate.NewLimiter(rate.Limit(f.RateLimit), max(1, int(math.Ceil(f.RateLimit))))
 		}
 		s.apps[a.Key] = st
+		s.appList = append(s.appList, a)
 	}
 	s.exchanges.New = func() any { return new(exchange) }
 

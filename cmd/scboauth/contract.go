@@ -152,7 +152,7 @@ func startEmulator(cfg *contract.Config) (stop func(), err error) {
 		_ = hs.Serve(ln)
 	}()
 	cfg.BaseURL = "http://" + ln.Addr().String()
-	cfg.Emulator = contract.EmulatorFor(srv, sandbox.DemoApplications())
+	cfg.Emulator = srv
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
