@@ -76,7 +76,7 @@ func (e *apiError) write(w http.ResponseWriter) error {
 	if e.retryAfter != "" {
 		h["Retry-After"] = []string{e.retryAfter}
 	}
-	if x, ok := w.(*exchange); ok {
+	if x, ok := w.(*respWriter); ok {
 		x.code = e.code
 	}
 	w.WriteHeader(e.status)

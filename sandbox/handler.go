@@ -67,9 +67,9 @@ func lookupRoute(path string) *route {
 	return nil
 }
 
-// exchange is the http.ResponseWriter the emulator's handlers write to: it records what the
-// request log needs and holds the per-request buffers. Exchanges are pooled.
-type exchange struct {
+// respWriter is the http.ResponseWriter the emulator's handlers write to: it records what the
+// request log needs and holds the per-request buffers. They are pooled.
+type respWriter struct {
 	w      http.ResponseWriter
 	status int
 	code   int // business code, set by the writers
@@ -86,16 +86,16 @@ type exchange struct {
 	fields  [5]bodyField
 }
 
-func (x *exchange) Header() http.Header { return x.w.Header() }
+func (x *respWriter) Header() http.Header { return x.w.Header() }
 
-func (x *exchange) WriteHeader(status int) {
+func (x *respWriter) WriteHeader(status int) {
 	if !x.wrote {
 		x.status, x.wrote = status, true
 	}
 	x.w.WriteHeader(status)
 }
 
-func (x *exchange) Write(b []byte) (int, error) {
+func (x *respWriter) Write(b []byte) (int, error) {
 	if !x.wrote {
 		x.status, x.wrote = http.StatusOK, true
 	}
@@ -103,7 +103,7 @@ func (x *exchange) Write(b []byte) (int, error) {
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer.
-func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
+func (x *respWriter) Unwrap() http.ResponseWriter { return x.w }
 
 // validatedBody is a request body read and validated already: its bytes, and the decoded
 // value. The generated strict server decodes the body with runtime.BindJSONBody, which binds
@@ -126,7 +126,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.logger != nil {
 		start = time.Now()
 	}
-	x := s.exchanges.Get().(*exchange)
+	x := s.writers.Get().(*respWriter)
 	x.w = w
 	r = canonicalHeaders(r)
 	defer func() { s.finish(x, r, start) }()
@@ -169,7 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // finish logs the request and returns x to the pool.
-func (s *Server) finish(x *exchange, r *http.Request, start time.Time) {
+func (s *Server) finish(x *respWriter, r *http.Request, start time.Time) {
 	if s.logger != nil {
 		attrs := []slog.Attr{
 			slog.String("method", clip(r.Method, 16)),
@@ -194,8 +194,8 @@ func (s *Server) finish(x *exchange, r *http.Request, start time.Time) {
 		x.out = nil
 	}
 	clear(x.body.value)
-	*x = exchange{buf: x.buf[:0], out: x.out[:0], body: validatedBody{value: x.body.value}}
-	s.exchanges.Put(x)
+	*x = respWriter{buf: x.buf[:0], out: x.out[:0], body: validatedBody{value: x.body.value}}
+	s.writers.Put(x)
 }
 
 func clip(s string, n int) string {
@@ -247,7 +247,7 @@ func isCanonicalKey(k string) bool {
 }
 
 // fault answers with the fault the X-Sandbox-Fault header asked for.
-func (s *Server) fault(x *exchange, r *http.Request, rt *route, v string) {
+func (s *Server) fault(x *respWriter, r *http.Request, rt *route, v string) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "500":
 		_ = errServer.write(x)
@@ -321,7 +321,7 @@ func paramError(w http.ResponseWriter, r *http.Request, err error) {
 // every malformed request gets SCB's envelope before the strict server decodes anything.
 func (s *Server) validate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		x, ok := w.(*exchange)
+		x, ok := w.(*respWriter)
 		if !ok || x.route == nil {
 			writeOnce(w, errServer) // unreachable: ServeHTTP routes every request here
 			return
@@ -409,7 +409,7 @@ var (
 )
 
 // readJSON checks the content type and reads the body into x.buf.
-func (s *Server) readJSON(x *exchange, r *http.Request) *apiError {
+func (s *Server) readJSON(x *respWriter, r *http.Request) *apiError {
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return errMediaType
 	}
@@ -428,7 +428,7 @@ func (s *Server) readJSON(x *exchange, r *http.Request) *apiError {
 // prefetch reads the body into x.buf, unless it is announced longer than the limit. Reading it
 // before a wait lets net/http notice a client that gives up (it watches the connection only
 // once the body is consumed), which ends the wait.
-func (s *Server) prefetch(x *exchange, r *http.Request) {
+func (s *Server) prefetch(x *respWriter, r *http.Request) {
 	if x.fetched {
 		return
 	}

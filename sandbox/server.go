@@ -142,7 +142,7 @@ type Server struct {
 	refreshes map[string]grant // refresh tokens
 	nextSweep time.Time
 
-	exchanges sync.Pool
+	writers sync.Pool
 }
 
 // New returns an emulator with the demo applications (see DemoApplications) unless
@@ -198,7 +198,7 @@ func New(opts ...Option) (*Server, error) {
 		s.apps[a.Key] = st
 		s.appList = append(s.appList, a)
 	}
-	s.exchanges.New = func() any { return new(exchange) }
+	s.writers.New = func() any { return new(respWriter) }
 
 	strict := generated.NewStrictHandlerWithOptions(operations{s}, nil, generated.StrictHTTPServerOptions{
 		// The middleware validated the body already; this is a safety net.
@@ -254,7 +254,7 @@ func resolveLifetimes(l Lifetimes) (Lifetimes, error) {
 
 // writeOnce writes e unless an answer was already started.
 func writeOnce(w http.ResponseWriter, e *apiError) {
-	if x, ok := w.(*exchange); ok && x.wrote {
+	if x, ok := w.(*respWriter); ok && x.wrote {
 		return
 	}
 	_ = e.write(w)
