@@ -1,4 +1,4 @@
-package sandbox
+package sandbox_test
 
 import (
 	"bytes"
@@ -10,19 +10,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scboauth/scboauth/sandbox"
 )
 
 func TestApplicationRedactsSecret(t *testing.T) {
-	a := Application{Name: "shop", Key: "l7key", Secret: "TOP-SECRET", Kind: KindWeb}
+	a := sandbox.Application{Name: "shop", Key: "l7key", Secret: "TOP-SECRET", Kind: sandbox.KindWeb}
 	outputs := map[string]string{}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%10v", "%-v"} {
 		outputs["value "+verb] = fmt.Sprintf(verb, a)
 		outputs["pointer "+verb] = fmt.Sprintf(verb, &a)
 	}
-	outputs["slice %v"] = fmt.Sprintf("%v", []Application{a})
-	outputs["slice %#v"] = fmt.Sprintf("%#v", []Application{a})
-	outputs["map %+v"] = fmt.Sprintf("%+v", map[string]Application{"a": a})
-	outputs["exported field %+v"] = fmt.Sprintf("%+v", struct{ App Application }{a})
+	outputs["slice %v"] = fmt.Sprintf("%v", []sandbox.Application{a})
+	outputs["slice %#v"] = fmt.Sprintf("%#v", []sandbox.Application{a})
+	outputs["map %+v"] = fmt.Sprintf("%+v", map[string]sandbox.Application{"a": a})
+	outputs["exported field %+v"] = fmt.Sprintf("%+v", struct{ App sandbox.Application }{a})
 	outputs["String"] = a.String()
 	outputs["GoString"] = a.GoString()
 	outputs["Sprint"] = fmt.Sprint(a, &a)
@@ -31,7 +33,7 @@ func TestApplicationRedactsSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	outputs["json"] = string(b)
-	b, _ = json.Marshal([]*Application{&a})
+	b, _ = json.Marshal([]*sandbox.Application{&a})
 	outputs["json pointer"] = string(b)
 	var logged bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logged, nil))
@@ -58,12 +60,12 @@ func TestApplicationRedactsSecret(t *testing.T) {
 func TestParseApplication(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    Application
+		want    sandbox.Application
 		wantErr string
 	}{
-		{in: "shop:l7key:s3cret:web", want: Application{"shop", "l7key", "s3cret", KindWeb}},
-		{in: "shop:l7key:s3:cr:et:authorization-code", want: Application{"shop", "l7key", "s3:cr:et", KindAuthorizationCode}},
-		{in: "shop:l7key:s:plain", want: Application{"shop", "l7key", "s", KindPlain}},
+		{in: "shop:l7key:s3cret:web", want: sandbox.Application{"shop", "l7key", "s3cret", sandbox.KindWeb}},
+		{in: "shop:l7key:s3:cr:et:authorization-code", want: sandbox.Application{"shop", "l7key", "s3:cr:et", sandbox.KindAuthorizationCode}},
+		{in: "shop:l7key:s:plain", want: sandbox.Application{"shop", "l7key", "s", sandbox.KindPlain}},
 		{in: "shop:l7key:s3cret", wantErr: "kind"},
 		{in: "shop:l7key:s3cret:mobile", wantErr: `kind "mobile"`},
 		{in: "shop:l7key::web", wantErr: "needs a secret"},
@@ -74,7 +76,7 @@ func TestParseApplication(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseApplication(tt.in)
+			got, err := sandbox.ParseApplication(tt.in)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
@@ -96,7 +98,7 @@ func TestLoadApplications(t *testing.T) {
 		name    string
 		file    string
 		content string
-		want    []Application
+		want    []sandbox.Application
 		wantErr string
 	}{
 		{name: "yaml", file: "apps.yaml", content: `
@@ -106,10 +108,10 @@ applications:
     secret: SHOP-SECRET
     kind: web
   - {name: batch, key: l7batch, secret: "BATCH:SECRET", kind: plain}
-`, want: []Application{{"shop", "l7shop", "SHOP-SECRET", KindWeb}, {"batch", "l7batch", "BATCH:SECRET", KindPlain}}},
+`, want: []sandbox.Application{{"shop", "l7shop", "SHOP-SECRET", sandbox.KindWeb}, {"batch", "l7batch", "BATCH:SECRET", sandbox.KindPlain}}},
 		{name: "json", file: "apps.json", content: `{"applications": [
 	{"name": "shop", "key": "l7shop", "secret": "SHOP-SECRET", "kind": "authorization-code"}
-]}`, want: []Application{{"shop", "l7shop", "SHOP-SECRET", KindAuthorizationCode}}},
+]}`, want: []sandbox.Application{{"shop", "l7shop", "SHOP-SECRET", sandbox.KindAuthorizationCode}}},
 		{name: "yaml, unknown field", file: "a.yaml", content: "applications:\n  - name: a\n    key: k\n    secret: SHOP-SECRET\n    kind: web\n    scope: x\n", wantErr: "line 6"},
 		{name: "yaml, secret of the wrong type", file: "a.yaml", content: "applications:\n  - name: a\n    key: k\n    secret: [SHOP-SECRET]\n    kind: web\n", wantErr: "line 4"},
 		{name: "yaml, broken", file: "a.yaml", content: "applications:\n  - name: a\n   secret: SHOP-SECRET\n  x", wantErr: "invalid YAML"},
@@ -128,7 +130,7 @@ applications:
 			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			got, err := LoadApplications(path)
+			got, err := sandbox.LoadApplications(path)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
@@ -151,7 +153,7 @@ applications:
 			}
 		})
 	}
-	if _, err := LoadApplications(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.HasPrefix(err.Error(), "sandbox: read applications") {
+	if _, err := sandbox.LoadApplications(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.HasPrefix(err.Error(), "sandbox: read applications") {
 		t.Errorf("missing file: got %v", err)
 	}
 }
@@ -159,23 +161,23 @@ applications:
 func TestNewRejectsBadOptions(t *testing.T) {
 	tests := []struct {
 		name    string
-		opts    []Option
+		opts    []sandbox.Option
 		wantErr string
 	}{
-		{"no applications' secret", []Option{WithApplications(Application{Name: "a", Key: "k", Kind: KindWeb})}, "needs a secret"},
-		{"duplicate keys", []Option{WithApplications(Application{"a", "k", "s", KindWeb}, Application{"b", "k", "t", KindWeb})}, "same key"},
-		{"sub-second lifetime", []Option{WithLifetimes(Lifetimes{AccessToken: time.Millisecond})}, "access token lifetime"},
-		{"negative lifetime", []Option{WithLifetimes(Lifetimes{AuthCode: -time.Second})}, "authorization code lifetime"},
-		{"negative latency", []Option{WithFaults(Faults{Latency: -1})}, "latency"},
-		{"failure rate above 1", []Option{WithFaults(Faults{FailureRate: 1.5})}, "failure rate"},
-		{"failure rate NaN", []Option{WithFaults(Faults{FailureRate: nan()})}, "failure rate"},
-		{"negative rate limit", []Option{WithFaults(Faults{RateLimit: -1})}, "rate limit"},
-		{"zero body limit", []Option{WithMaxBodyBytes(0)}, "body limit"},
-		{"nil clock", []Option{WithClock(nil)}, "clock"},
+		{"no applications' secret", []sandbox.Option{sandbox.WithApplications(sandbox.Application{Name: "a", Key: "k", Kind: sandbox.KindWeb})}, "needs a secret"},
+		{"duplicate keys", []sandbox.Option{sandbox.WithApplications(sandbox.Application{"a", "k", "s", sandbox.KindWeb}, sandbox.Application{"b", "k", "t", sandbox.KindWeb})}, "same key"},
+		{"sub-second lifetime", []sandbox.Option{sandbox.WithLifetimes(sandbox.Lifetimes{AccessToken: time.Millisecond})}, "access token lifetime"},
+		{"negative lifetime", []sandbox.Option{sandbox.WithLifetimes(sandbox.Lifetimes{AuthCode: -time.Second})}, "authorization code lifetime"},
+		{"negative latency", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{Latency: -1})}, "latency"},
+		{"failure rate above 1", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{FailureRate: 1.5})}, "failure rate"},
+		{"failure rate NaN", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{FailureRate: nan()})}, "failure rate"},
+		{"negative rate limit", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{RateLimit: -1})}, "rate limit"},
+		{"zero body limit", []sandbox.Option{sandbox.WithMaxBodyBytes(0)}, "body limit"},
+		{"nil clock", []sandbox.Option{sandbox.WithClock(nil)}, "clock"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.opts...)
+			_, err := sandbox.New(tt.opts...)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "sandbox: ") {
 				t.Errorf("got %v, want an error containing %q", err, tt.wantErr)
 			}
@@ -189,7 +191,7 @@ func nan() float64 {
 }
 
 func TestWithApplicationsReplacesDemo(t *testing.T) {
-	h := newHarness(t, WithApplications(Application{"shop", "l7shop", "shop-secret", KindPlain}))
+	h := newHarness(t, sandbox.WithApplications(sandbox.Application{"shop", "l7shop", "shop-secret", sandbox.KindPlain}))
 	if r := h.do("POST", pathToken, stdHeaders(), credentials(demoPlain)); r.status != 401 {
 		t.Errorf("demo application: got %d, want 401", r.status)
 	}
@@ -199,12 +201,12 @@ func TestWithApplicationsReplacesDemo(t *testing.T) {
 }
 
 func TestDemoApplications(t *testing.T) {
-	a, b := DemoApplications(), DemoApplications()
+	a, b := sandbox.DemoApplications(), sandbox.DemoApplications()
 	a[0].Secret = "changed"
 	if b[0].Secret == "changed" {
 		t.Error("DemoApplications shares its slice between calls")
 	}
-	kinds := map[Kind]bool{}
+	kinds := map[sandbox.Kind]bool{}
 	for _, app := range b {
 		kinds[app.Kind] = true
 		if len(app.Key) != 34 || !strings.HasPrefix(app.Key, "l7") {

@@ -1,4 +1,4 @@
-package sandbox
+package sandbox_test
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scboauth/scboauth/sandbox"
 )
 
 // Benchmarks of a token issuance through the handler, in process, against bare net/http
@@ -110,7 +112,7 @@ func BenchmarkToken(b *testing.B) {
 	b.Run("bare", run(http.HandlerFunc(bareToken)))
 	b.Run("bare-json", run(http.HandlerFunc(bareJSONToken)))
 	b.Run("emulator", func(b *testing.B) {
-		srv, err := New()
+		srv, err := sandbox.New()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -129,7 +131,7 @@ func BenchmarkToken(b *testing.B) {
 
 // BenchmarkTokenParallel issues tokens from every P at once (the emulator's shared state).
 func BenchmarkTokenParallel(b *testing.B) {
-	srv, err := New()
+	srv, err := sandbox.New()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -157,7 +159,7 @@ func BenchmarkTokenParallel(b *testing.B) {
 //	make load   # go test -run '^$' -bench '^BenchmarkLoad' -benchtime 5s ./sandbox
 
 func BenchmarkLoadToken(b *testing.B) {
-	srv, err := New()
+	srv, err := sandbox.New()
 	if err != nil {
 		b.Fatal(err)
 	}

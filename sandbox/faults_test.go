@@ -1,4 +1,4 @@
-package sandbox
+package sandbox_test
 
 import (
 	"bytes"
@@ -14,6 +14,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 // scbCalls are well-formed requests to SCB's three paths.
@@ -48,7 +51,7 @@ func TestFaultHeader(t *testing.T) {
 	for _, call := range scbCalls {
 		for _, tt := range tests {
 			t.Run(call.name+" "+tt.fault, func(t *testing.T) {
-				r := h.do(call.method, call.path, call.header(FaultHeader, tt.fault), call.body)
+				r := h.do(call.method, call.path, call.header(sandbox.FaultHeader, tt.fault), call.body)
 				wantError(t, r, tt.status, tt.code, tt.desc)
 				if got := r.header.Get("Retry-After"); got != tt.retryAfter {
 					t.Errorf("Retry-After: got %q, want %q", got, tt.retryAfter)
@@ -57,11 +60,11 @@ func TestFaultHeader(t *testing.T) {
 		}
 	}
 	t.Run("ignored by the consent endpoint", func(t *testing.T) {
-		r := h.do(http.MethodPost, pathConsent, map[string]string{"Content-Type": "application/json", FaultHeader: "500"}, jsonBody("callbackUrl", "x"))
+		r := h.do(http.MethodPost, pathConsent, map[string]string{"Content-Type": "application/json", sandbox.FaultHeader: "500"}, jsonBody("callbackUrl", "x"))
 		wantError(t, r, http.StatusNotFound, 1104, "Requested entity record does not exist")
 	})
 	t.Run("after routing", func(t *testing.T) {
-		r := h.do(http.MethodPost, "/nope", map[string]string{FaultHeader: "500"}, "")
+		r := h.do(http.MethodPost, "/nope", map[string]string{sandbox.FaultHeader: "500"}, "")
 		wantError(t, r, http.StatusNotFound, 1104, "Requested entity record does not exist")
 	})
 }
@@ -71,7 +74,7 @@ func TestFaultTruncate(t *testing.T) {
 	for _, call := range scbCalls {
 		t.Run(call.name, func(t *testing.T) {
 			req, _ := http.NewRequest(call.method, h.url+call.path, strings.NewReader(call.body))
-			for k, v := range call.header(FaultHeader, "truncate") {
+			for k, v := range call.header(sandbox.FaultHeader, "truncate") {
 				req.Header.Set(k, v)
 			}
 			resp, err := h.client.Do(req)
@@ -103,7 +106,7 @@ func TestFaultHTML(t *testing.T) {
 	h := newHarness(t)
 	for _, call := range scbCalls {
 		t.Run(call.name, func(t *testing.T) {
-			r := h.do(call.method, call.path, call.header(FaultHeader, "HTML"), call.body)
+			r := h.do(call.method, call.path, call.header(sandbox.FaultHeader, "HTML"), call.body)
 			if r.status != http.StatusBadGateway || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 				t.Errorf("got %d %q, want 502 text/html", r.status, r.header.Get("Content-Type"))
 			}
@@ -129,11 +132,11 @@ func (h recordHandler) WithGroup(string) slog.Handler      { return h }
 
 func TestFaultTimeoutEndsWhenTheClientGivesUp(t *testing.T) {
 	logs := make(chan map[string]any, 10)
-	h := newHarness(t, WithLogger(slog.New(recordHandler{logs})))
+	h := newHarness(t, sandbox.WithLogger(slog.New(recordHandler{logs})))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+pathToken, strings.NewReader(credentials(demoPlain)))
-	for k, v := range stdHeaders(FaultHeader, "timeout") {
+	for k, v := range stdHeaders(sandbox.FaultHeader, "timeout") {
 		req.Header.Set(k, v)
 	}
 	start := time.Now()
@@ -166,12 +169,12 @@ func TestFaultTimeoutHold(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				srv, err := New(WithFaults(Faults{TimeoutHold: tt.hold}))
+				srv, err := sandbox.New(sandbox.WithFaults(sandbox.Faults{TimeoutHold: tt.hold}))
 				if err != nil {
 					t.Fatal(err)
 				}
 				start := time.Now()
-				r := serve(t, srv, http.MethodPost, pathToken, stdHeaders(FaultHeader, "timeout"), credentials(demoPlain))
+				r := serve(t, srv, http.MethodPost, pathToken, stdHeaders(sandbox.FaultHeader, "timeout"), credentials(demoPlain))
 				if took := time.Since(start); took != tt.want {
 					t.Errorf("held %v, want %v", took, tt.want)
 				}
@@ -183,7 +186,7 @@ func TestFaultTimeoutHold(t *testing.T) {
 
 func TestLatency(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv, err := New(WithFaults(Faults{Latency: 1500 * time.Millisecond}))
+		srv, err := sandbox.New(sandbox.WithFaults(sandbox.Faults{Latency: 1500 * time.Millisecond}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +224,7 @@ func TestFailureRate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strconv.FormatFloat(tt.rate, 'g', -1, 64), func(t *testing.T) {
-			srv, err := New(WithFaults(Faults{FailureRate: tt.rate}))
+			srv, err := sandbox.New(sandbox.WithFaults(sandbox.Faults{FailureRate: tt.rate}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,8 +262,8 @@ func TestFailureRate(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	h := newHarness(t, WithFaults(Faults{RateLimit: 5}))
-	token := func(a Application) reply {
+	h := newHarness(t, sandbox.WithFaults(sandbox.Faults{RateLimit: 5}))
+	token := func(a sandbox.Application) reply {
 		return h.do(http.MethodPost, pathToken, stdHeaders(), credentials(a))
 	}
 	for i := 0; i < 5; i++ {
@@ -296,7 +299,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestRateLimitRetryAfter(t *testing.T) {
-	h := newHarness(t, WithFaults(Faults{RateLimit: 0.25})) // one request per 4 s
+	h := newHarness(t, sandbox.WithFaults(sandbox.Faults{RateLimit: 0.25})) // one request per 4 s
 	if r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain)); r.status != http.StatusOK {
 		t.Fatalf("first: got %d", r.status)
 	}
@@ -317,18 +320,11 @@ func TestRateLimitOffByDefault(t *testing.T) {
 }
 
 func TestRequestLog(t *testing.T) {
-	var buf syncBuffer
-	clock := newFakeClock()
-	srv, err := New(WithClock(clock.Now), WithTokenGenerator(seqTokens("SECRETTOKEN")),
-		WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	h := &harness{t: t, srv: srv, clock: clock, url: ts.URL, client: ts.Client()}
+	var buf sandboxtest.Buffer
+	h := newHarness(t, sandbox.WithTokenGenerator(sandboxtest.Tokens("SECRETTOKEN")),
+		sandbox.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
 
-	code := h.authCode(demoWeb, Consent{State: "st", CodeChallenge: "CHALLENGE-SECRET"})
+	code := h.authCode(demoWeb, sandbox.Consent{State: "st", CodeChallenge: "CHALLENGE-SECRET"})
 	r := h.do(http.MethodPost, pathToken, stdHeaders("requestUId", "0123456789abcdefABCDEF0123456789"),
 		credentials(demoWeb, "authCode", code, "state", "st", "codeChallenge", "CHALLENGE-SECRET"))
 	rt := *r.token(t).RefreshToken
@@ -368,7 +364,7 @@ func TestRequestLog(t *testing.T) {
 	}
 }
 
-func secretsOf(apps []Application) []string {
+func secretsOf(apps []sandbox.Application) []string {
 	var s []string
 	for _, a := range apps {
 		s = append(s, a.Secret)

@@ -11,36 +11,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
-
-// sandboxBuffer is a bytes.Buffer safe for concurrent use.
-type sandboxBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *sandboxBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *sandboxBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // runningSandbox is the sandbox command started in process on a free port.
 type runningSandbox struct {
 	base   string
 	banner string
-	stderr *sandboxBuffer
+	stderr *sandboxtest.Buffer
 	cancel context.CancelFunc
 	exit   chan int
 }
@@ -50,7 +32,7 @@ func startSandbox(t *testing.T, environ map[string]string, args ...string) *runn
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	rs := &runningSandbox{stderr: &sandboxBuffer{}, cancel: cancel, exit: make(chan int, 1)}
+	rs := &runningSandbox{stderr: &sandboxtest.Buffer{}, cancel: cancel, exit: make(chan int, 1)}
 	e := &env{stdin: strings.NewReader(""), stdout: pw, stderr: rs.stderr, getenv: func(k string) string { return environ[k] }}
 	go func() {
 		code := run(ctx, append([]string{"sandbox", "--addr", "127.0.0.1:0"}, args...), e)

@@ -1,6 +1,7 @@
 // Package sandboxtest provides what tests need to run against the scboauth emulator, on the
 // model of net/http/httptest: an emulator served over loopback HTTP or in memory, the demo
-// application of each kind, a clock that tests advance by hand, and predictable tokens.
+// application of each kind, a clock that tests advance by hand, predictable tokens, and a buffer
+// for logs written while the test reads them.
 //
 // It is the one home of the module's own test scaffolding, and it is meant for the tests of
 // programs that use the client too:
@@ -11,6 +12,7 @@
 package sandboxtest
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -125,4 +127,25 @@ func (c *Clock) Advance(d time.Duration) {
 func Tokens(prefix string) func() string {
 	var n atomic.Int64
 	return func() string { return fmt.Sprintf("%s-%d", prefix, n.Add(1)) }
+}
+
+// Buffer is a bytes.Buffer safe for concurrent use: give it to a logger that a server writes to
+// while the test reads what was logged.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -82,3 +82,23 @@ func TestNewServerAndClock(t *testing.T) {
 		t.Errorf("after Advance: %v", got)
 	}
 }
+
+func TestBuffer(t *testing.T) {
+	var b sandboxtest.Buffer
+	done := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for j := 0; j < 100; j++ {
+				_, _ = b.Write([]byte("x"))
+				_ = b.String()
+			}
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+	if got := b.String(); got != strings.Repeat("x", 400) {
+		t.Errorf("got %d bytes, want 400", len(got))
+	}
+}
