@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 func TestApplicationRedactsSecret(t *testing.T) {
@@ -170,10 +172,22 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"negative lifetime", []sandbox.Option{sandbox.WithLifetimes(sandbox.Lifetimes{AuthCode: -time.Second})}, "authorization code lifetime"},
 		{"negative latency", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{Latency: -1})}, "latency"},
 		{"failure rate above 1", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{FailureRate: 1.5})}, "failure rate"},
-		{"failure rate NaN", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{FailureRate: nan()})}, "failure rate"},
+		{"failure rate NaN", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{FailureRate: math.NaN()})}, "failure rate"},
 		{"negative rate limit", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{RateLimit: -1})}, "rate limit"},
 		{"zero body limit", []sandbox.Option{sandbox.WithMaxBodyBytes(0)}, "body limit"},
 		{"nil clock", []sandbox.Option{sandbox.WithClock(nil)}, "clock"},
+		// The class of item 13 of issue 9: a value at the end of its type's range.
+		{"body limit int64 max", []sandbox.Option{sandbox.WithMaxBodyBytes(math.MaxInt64)}, "body limit"},
+		{"body limit above the bound", []sandbox.Option{sandbox.WithMaxBodyBytes(sandbox.MaxBodyBytes + 1)}, "body limit"},
+		{"lifetime int64 max", []sandbox.Option{sandbox.WithLifetimes(sandbox.Lifetimes{RefreshToken: math.MaxInt64})}, "refresh token lifetime"},
+		{"lifetime above the bound", []sandbox.Option{sandbox.WithLifetimes(sandbox.Lifetimes{Consent: sandbox.MaxLifetime + time.Second})}, "consent lifetime"},
+		{"latency int64 max", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{Latency: math.MaxInt64})}, "latency"},
+		{"timeout hold int64 max", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{TimeoutHold: math.MaxInt64})}, "timeout hold"},
+		{"negative timeout hold", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{TimeoutHold: -time.Second})}, "timeout hold"},
+		{"rate limit infinite", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{RateLimit: math.Inf(1)})}, "rate limit"},
+		{"rate limit huge", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{RateLimit: math.MaxFloat64})}, "rate limit"},
+		{"rate limit NaN", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{RateLimit: math.NaN()})}, "rate limit"},
+		{"failure rate negative", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{FailureRate: -0.1})}, "failure rate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,9 +199,19 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 }
 
-func nan() float64 {
-	var zero float64
-	return zero / zero
+// Each bound is accepted, and a request with a body is answered at the largest body limit.
+func TestNewAcceptsTheBounds(t *testing.T) {
+	srv := sandboxtest.New(t,
+		sandbox.WithMaxBodyBytes(sandbox.MaxBodyBytes),
+		sandbox.WithLifetimes(sandbox.Lifetimes{AccessToken: time.Second, RefreshToken: sandbox.MaxLifetime, AuthCode: time.Second, Consent: sandbox.MaxLifetime}),
+		sandbox.WithFaults(sandbox.Faults{Latency: 0, TimeoutHold: sandbox.MaxWait, FailureRate: 1, RateLimit: sandbox.MaxRateLimit}))
+	r := serve(t, srv, "POST", pathToken, stdHeaders(sandbox.FaultHeader, "503"), credentials(demoPlain))
+	wantError(t, r, 503, 9900, "Server is currently unavailable because traffic overload or it is down for maintenance")
+	srv = sandboxtest.New(t, sandbox.WithMaxBodyBytes(sandbox.MaxBodyBytes), sandbox.WithLifetimes(sandbox.Lifetimes{AccessToken: sandbox.MaxLifetime}))
+	r = serve(t, srv, "POST", pathToken, stdHeaders(), credentials(demoPlain))
+	if r.status != 200 || r.token(t).ExpiresIn != int(sandbox.MaxLifetime/time.Second) {
+		t.Errorf("the longest lifetime: got %d %s", r.status, r.body)
+	}
 }
 
 func TestWithApplicationsReplacesDemo(t *testing.T) {

@@ -31,9 +31,22 @@ const (
 	maxGrants = 1 << 17
 )
 
+// The bounds of the options: New refuses values outside them.
+const (
+	// MaxLifetime bounds each of Lifetimes (which are at least a second): ten years, so that
+	// every expiresAt stays a ten-digit Unix time.
+	MaxLifetime = 10 * 365 * 24 * time.Hour
+	// MaxWait bounds Faults.Latency and Faults.TimeoutHold.
+	MaxWait = time.Hour
+	// MaxRateLimit bounds Faults.RateLimit, in requests per second.
+	MaxRateLimit = 1e6
+	// MaxBodyBytes bounds WithMaxBodyBytes: SCB's request bodies are a few hundred bytes.
+	MaxBodyBytes = 1 << 20
+)
+
 // Lifetimes are the lifetimes of what the emulator issues. Zero fields mean SCB's: 30m, 60m,
-// 1m (and 10m for a pending consent). Each must otherwise be at least one second; token
-// lifetimes are reported in whole seconds.
+// 1m (and 10m for a pending consent). Each must otherwise be between one second and
+// MaxLifetime; token lifetimes are reported in whole seconds.
 type Lifetimes struct {
 	AccessToken  time.Duration // expiresIn
 	RefreshToken time.Duration // refreshExpiresIn
@@ -45,10 +58,10 @@ type Lifetimes struct {
 // their resilience. Per-request faults are asked for with the X-Sandbox-Fault header (see the
 // package documentation).
 type Faults struct {
-	Latency     time.Duration // added to every answer
+	Latency     time.Duration // added to every answer, up to MaxWait
 	FailureRate float64       // 0..1: that share of SCB-path requests answered 503 9900
-	RateLimit   float64       // requests per second per application; 0 = off (SCB's sandbox: 5); excess answered 429 9900 with Retry-After
-	TimeoutHold time.Duration // how long the "timeout" fault holds a request whose client does not give up; zero means 30s
+	RateLimit   float64       // requests per second per application, up to MaxRateLimit; 0 = off (SCB's sandbox: 5); excess answered 429 9900 with Retry-After
+	TimeoutHold time.Duration // how long the "timeout" fault holds a request whose client does not give up, up to MaxWait; zero means 30s
 }
 
 // config is what the options set.
@@ -100,8 +113,8 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
-// WithMaxBodyBytes sets the largest request body read (default 64 KiB); a longer one is
-// answered 400 1102 without being read whole.
+// WithMaxBodyBytes sets the largest request body read, from 1 to MaxBodyBytes (default
+// 64 KiB); a longer one is answered 400 1102 without being read whole.
 func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) { c.maxBody = n }
 }
@@ -152,38 +165,15 @@ func New(opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	if err := validateApplications(c.apps); err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	if c.now == nil || c.next == nil {
-		return nil, errors.New("sandbox: the clock and the token generator must not be nil")
-	}
-	lt, err := resolveLifetimes(c.lifetimes)
-	if err != nil {
+	if err := c.validate(); err != nil {
 		return nil, err
-	}
-	f := c.faults
-	switch {
-	case f.Latency < 0:
-		return nil, errors.New("sandbox: latency must not be negative")
-	case !(f.FailureRate >= 0 && f.FailureRate <= 1):
-		return nil, errors.New("sandbox: failure rate must be between 0 and 1")
-	case !(f.RateLimit >= 0) || math.IsInf(f.RateLimit, 0):
-		return nil, errors.New("sandbox: rate limit must be a non-negative number of requests per second")
-	case f.TimeoutHold < 0:
-		return nil, errors.New("sandbox: timeout hold must not be negative")
-	case c.maxBody <= 0:
-		return nil, errors.New("sandbox: the body limit must be positive")
-	}
-	if f.TimeoutHold == 0 {
-		f.TimeoutHold = defaultTimeoutHold
 	}
 	s := &Server{
 		apps:      make(map[string]*app, len(c.apps)),
 		now:       c.now,
 		next:      c.next,
-		lifetimes: lt,
-		faults:    f,
+		lifetimes: c.lifetimes,
+		faults:    c.faults,
 		logger:    c.logger,
 		maxBody:   c.maxBody,
 		consents:  make(map[string]grant),
@@ -192,14 +182,19 @@ func New(opts ...Option) (*Server, error) {
 	}
 	for _, a := range c.apps {
 		st := &app{Application: a, secretHash: sha256.Sum256([]byte(a.Secret))}
-		if f.RateLimit > 0 {
-			st.limiter = rate.NewLimiter(rate.Limit(f.RateLimit), max(1, int(math.Ceil(f.RateLimit))))
+		if r := c.faults.RateLimit; r > 0 {
+			st.limiter = rate.NewLimiter(rate.Limit(r), max(1, int(math.Ceil(r))))
 		}
 		s.apps[a.Key] = st
 		s.appList = append(s.appList, a)
 	}
 	s.writers.New = func() any { return new(respWriter) }
+	s.mux = s.routes()
+	return s, nil
+}
 
+// routes returns the generated router, with the consent endpoint and SCB's 404 for the rest.
+func (s *Server) routes() http.Handler {
 	strict := generated.NewStrictHandlerWithOptions(operations{s}, nil, generated.StrictHTTPServerOptions{
 		// The middleware validated the body already; this is a safety net.
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, _ error) {
@@ -213,12 +208,43 @@ func New(opts ...Option) (*Server, error) {
 	mux.HandleFunc("POST "+pathConsent, s.serveConsent)
 	// ServeHTTP routes before the mux; this catches what the mux would answer in plain text.
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { writeOnce(w, errNotFound) })
-	s.mux = generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
+	return generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
 		BaseRouter:       mux,
 		Middlewares:      []generated.MiddlewareFunc{s.validate},
 		ErrorHandlerFunc: paramError,
 	})
-	return s, nil
+}
+
+// validate checks the options against their bounds and fills in the defaults.
+func (c *config) validate() error {
+	if err := validateApplications(c.apps); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	if c.now == nil || c.next == nil {
+		return errors.New("sandbox: the clock and the token generator must not be nil")
+	}
+	lt, err := resolveLifetimes(c.lifetimes)
+	if err != nil {
+		return err
+	}
+	c.lifetimes = lt
+	f := &c.faults
+	switch {
+	case f.Latency < 0 || f.Latency > MaxWait:
+		return fmt.Errorf("sandbox: the latency must be between 0 and %v", MaxWait)
+	case !(f.FailureRate >= 0 && f.FailureRate <= 1):
+		return errors.New("sandbox: the failure rate must be between 0 and 1")
+	case !(f.RateLimit >= 0 && f.RateLimit <= MaxRateLimit):
+		return fmt.Errorf("sandbox: the rate limit must be between 0 and %g requests per second", float64(MaxRateLimit))
+	case f.TimeoutHold < 0 || f.TimeoutHold > MaxWait:
+		return fmt.Errorf("sandbox: the timeout hold must be between 0 (meaning %v) and %v", defaultTimeoutHold, MaxWait)
+	case c.maxBody <= 0 || c.maxBody > MaxBodyBytes:
+		return fmt.Errorf("sandbox: the body limit must be between 1 and %d bytes", MaxBodyBytes)
+	}
+	if f.TimeoutHold == 0 {
+		f.TimeoutHold = defaultTimeoutHold
+	}
+	return nil
 }
 
 // Format implements fmt.Formatter: a Server prints as a summary for every verb, since its
@@ -245,8 +271,8 @@ func resolveLifetimes(l Lifetimes) (Lifetimes, error) {
 		switch {
 		case *f.d == 0:
 			*f.d = f.def
-		case *f.d < time.Second:
-			return l, fmt.Errorf("sandbox: the %s lifetime must be at least one second", f.name)
+		case *f.d < time.Second || *f.d > MaxLifetime:
+			return l, fmt.Errorf("sandbox: the %s lifetime must be between 1s and %v", f.name, MaxLifetime)
 		}
 	}
 	return l, nil

@@ -158,6 +158,9 @@ func runSandbox(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(e, fs, args); !ok {
 		return code
 	}
+	if p.err == nil {
+		p.err = f.check()
+	}
 	if p.err != nil {
 		fmt.Fprintf(e.stderr, "scboauth sandbox: %v\n", p.err)
 		return exitUsage
@@ -206,10 +209,6 @@ func runSandbox(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "scboauth %v\n", err)
 		return exitUsage
 	}
-	if f.end <= 0 {
-		fmt.Fprintln(e.stderr, "scboauth sandbox: --shutdown-timeout must be positive")
-		return exitUsage
-	}
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -243,6 +242,36 @@ func runSandbox(ctx context.Context, e *env, args []string) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// check returns an error for the first numeric flag outside its range.
+func (f *sandboxFlags) check() error {
+	for _, err := range []error{
+		inRange("access-ttl", f.accessTTL, time.Second, sandbox.MaxLifetime),
+		inRange("refresh-ttl", f.refreshTTL, time.Second, sandbox.MaxLifetime),
+		inRange("code-ttl", f.codeTTL, time.Second, sandbox.MaxLifetime),
+		inRange("consent-ttl", f.consentTTL, time.Second, sandbox.MaxLifetime),
+		inRange("latency", f.latency, 0, sandbox.MaxWait),
+		inRange("timeout-hold", f.timeoutHold, time.Millisecond, sandbox.MaxWait),
+		inRange("failure-rate", f.failureRate, 0, 1),
+		inRange("rate-limit", f.rateLimit, 0, sandbox.MaxRateLimit),
+		inRange("max-body", f.maxBody, 1, sandbox.MaxBodyBytes),
+		inRange("shutdown-timeout", f.end, time.Millisecond, time.Hour),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inRange returns an error naming the flag and its environment variable unless lo <= v <= hi.
+func inRange[T int64 | float64 | time.Duration](flag string, v, lo, hi T) error {
+	if v >= lo && v <= hi { // false for NaN
+		return nil
+	}
+	return fmt.Errorf("--%s (SCB_SANDBOX_%s) is %v; it must be between %v and %v",
+		flag, strings.ToUpper(strings.ReplaceAll(flag, "-", "_")), v, lo, hi)
 }
 
 // printBanner prints where the emulator listens and the applications: the demo ones with their

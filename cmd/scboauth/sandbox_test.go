@@ -255,7 +255,7 @@ func TestSandboxUsageErrors(t *testing.T) {
 		environ map[string]string
 		want    string
 	}{
-		{"failure rate above 1", []string{"--failure-rate", "2"}, nil, "failure rate"},
+		{"failure rate above 1", []string{"--failure-rate", "2"}, nil, "--failure-rate (SCB_SANDBOX_FAILURE_RATE) is 2; it must be between 0 and 1"},
 		{"bad --app", []string{"--app", "shop:l7:APP-SECRET:mobile"}, nil, `kind "mobile"`},
 		{"bad SCB_SANDBOX_APP", nil, map[string]string{"SCB_SANDBOX_APP": "shop:l7:APP-SECRET"}, "SCB_SANDBOX_APP"},
 		{"bad SCB_SANDBOX_LATENCY", nil, map[string]string{"SCB_SANDBOX_LATENCY": "soon"}, "SCB_SANDBOX_LATENCY"},
@@ -264,7 +264,7 @@ func TestSandboxUsageErrors(t *testing.T) {
 		{"missing apps file", []string{"--apps", "/nonexistent/apps.yaml"}, nil, "read applications"},
 		{"no applications", []string{"--no-demo"}, nil, "no applications"},
 		{"key of a demo application", []string{"--app", "x:l700000000000000000000000000000001:APP-SECRET:web"}, nil, "same key"},
-		{"sub-second lifetime", []string{"--code-ttl", "10ms"}, nil, "lifetime"},
+		{"sub-second lifetime", []string{"--code-ttl", "10ms"}, nil, "--code-ttl (SCB_SANDBOX_CODE_TTL) is 10ms; it must be between 1s and 87600h0m0s"},
 		{"unexpected argument", []string{"serve"}, nil, "unexpected argument"},
 		{"unknown flag", []string{"--port", "80"}, nil, "-port"},
 	}
@@ -283,6 +283,66 @@ func TestSandboxUsageErrors(t *testing.T) {
 				t.Errorf("the output shows the secret: %s", stderr.String())
 			}
 		})
+	}
+}
+
+// Every numeric and duration flag is checked at start: zero where it is not allowed, negative,
+// the largest int64, and garbage each give a clear message naming the flag and exit 2, never a
+// panic on the first request (item 13 of issue 9: --max-body 9223372036854775807).
+func TestSandboxFlagRanges(t *testing.T) {
+	const maxInt64 = "9223372036854775807"
+	const maxDuration = "2562047h47m16.854775807s"
+	tests := []struct {
+		flag   string
+		values []string // each refused
+	}{
+		{"access-ttl", []string{"0", "-1s", "999ms", maxDuration, "soon"}},
+		{"refresh-ttl", []string{"0", "-1s", maxDuration, "soon"}},
+		{"code-ttl", []string{"0", "-1s", maxDuration, "soon"}},
+		{"consent-ttl", []string{"0", "-1s", maxDuration, "soon"}},
+		{"latency", []string{"-1s", maxDuration, "soon"}},
+		{"timeout-hold", []string{"0", "-1s", maxDuration, "soon"}},
+		{"shutdown-timeout", []string{"0", "-1s", maxDuration, "soon"}},
+		{"failure-rate", []string{"-0.1", "1.5", "NaN", "Inf", maxInt64, "half"}},
+		{"rate-limit", []string{"-1", "NaN", "Inf", maxInt64, "five"}},
+		{"max-body", []string{"0", "-1", maxInt64, "1" + maxInt64, "64k"}},
+	}
+	// A command that starts by mistake stops at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tt := range tests {
+		for _, v := range tt.values {
+			t.Run(tt.flag+"="+v, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+				code := run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--" + tt.flag, v}, e)
+				if code != exitUsage {
+					t.Errorf("exit code: got %d, want %d", code, exitUsage)
+				}
+				if !strings.Contains(stderr.String(), "-"+tt.flag) {
+					t.Errorf("stderr does not name --%s: %s", tt.flag, stderr.String())
+				}
+				if stdout.Len() > 0 {
+					t.Errorf("the command started: %s", stdout.String())
+				}
+			})
+			variable := "SCB_SANDBOX_" + strings.ToUpper(strings.ReplaceAll(tt.flag, "-", "_"))
+			t.Run(variable+"="+v, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string {
+					if k == variable {
+						return v
+					}
+					return ""
+				}}
+				if code := run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0"}, e); code != exitUsage {
+					t.Errorf("exit code: got %d, want %d", code, exitUsage)
+				}
+				if !strings.Contains(stderr.String(), variable) || stdout.Len() > 0 {
+					t.Errorf("stderr does not name %s, or the command started: %s%s", variable, stderr.String(), stdout.String())
+				}
+			})
+		}
 	}
 }
 
