@@ -69,10 +69,13 @@ func TestParseApplication(t *testing.T) {
 		{in: "shop:l7key:s3:cr:et:authorization-code", want: sandbox.Application{"shop", "l7key", "s3:cr:et", sandbox.KindAuthorizationCode}},
 		{in: "shop:l7key:s:plain", want: sandbox.Application{"shop", "l7key", "s", sandbox.KindPlain}},
 		{in: "shop:l7key:s3cret", wantErr: "kind"},
-		{in: "shop:l7key:s3cret:mobile", wantErr: `kind "mobile"`},
-		{in: "shop:l7key::web", wantErr: "needs a secret"},
-		{in: ":l7key:s:web", wantErr: "needs a name"},
-		{in: "shop::s:web", wantErr: "needs a key"},
+		{in: "shop:l7key:s3cret:mobile", wantErr: "a kind that is not plain, authorization-code or web"},
+		{in: "shop:l7key::web", wantErr: "no secret"},
+		{in: ":l7key:s:web", wantErr: "no name"},
+		{in: "shop::s:web", wantErr: "no key"},
+		{in: "shop:l7key:s3cret\x00:web", wantErr: "a secret with a control or format character"},
+		{in: "sh\u202eop:l7key:s3cret:web", wantErr: "a name with a control or format character"},
+		{in: "shop:" + strings.Repeat("k", 257) + ":s3cret:web", wantErr: "a key longer than 256 bytes"},
 		{in: "shop", wantErr: "name:key:secret:kind"},
 		{in: "shop:key", wantErr: "name:key:secret:kind"},
 	}
@@ -93,6 +96,49 @@ func TestParseApplication(t *testing.T) {
 			}
 		})
 	}
+}
+
+// No error of ParseApplication shows a secret, wherever a mistake put it (item 9 of issue 9:
+// --app 'shop:l7key:web:MY-SECRET' printed the secret), nor a character that hides or reorders
+// text on a terminal.
+func TestParseApplicationErrorsShowNoSecret(t *testing.T) {
+	fields := []string{"shop", "l7key", "MY-SECRET", "web"}
+	var inputs []string
+	for _, p := range permutations(len(fields)) {
+		var f []string
+		for _, i := range p {
+			f = append(f, fields[i])
+		}
+		inputs = append(inputs, strings.Join(f, ":"), strings.Join(f[:3], ":"), strings.Join(f, "::"), strings.Join(f, ":")+":")
+		inputs = append(inputs, strings.Join(f, ":\u202e"), strings.Join(f, "\x1b[2K:"), strings.Join(f, ":\xff"))
+	}
+	for _, in := range inputs {
+		_, err := sandbox.ParseApplication(in)
+		if err == nil {
+			continue
+		}
+		if strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("ParseApplication(%q): the error %q shows the secret", in, err)
+		}
+		if r, ok := sandboxtest.UnsafeRune(err.Error()); ok {
+			t.Errorf("ParseApplication(%q): the error %q has %U", in, err, r)
+		}
+	}
+}
+
+// permutations returns every order of 0..n-1.
+func permutations(n int) [][]int {
+	if n == 0 {
+		return [][]int{{}}
+	}
+	var out [][]int
+	for _, p := range permutations(n - 1) {
+		for i := 0; i <= len(p); i++ {
+			q := append(append(append([]int{}, p[:i]...), n-1), p[i:]...)
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 func TestLoadApplications(t *testing.T) {
@@ -120,8 +166,13 @@ applications:
 		{name: "json, unknown field", file: "a.json", content: `{"applications":[{"name":"a","key":"k","secret":"SHOP-SECRET","kind":"web","scope":"x"}]}`, wantErr: "expected layout"},
 		{name: "json, broken", file: "a.json", content: `{"applications":[{"name":"a","secret":"SHOP-SECRET"`, wantErr: "invalid JSON"},
 		{name: "json, secret a number", file: "a.json", content: `{"applications":[{"name":"a","key":"k","secret":12345,"kind":"web"}]}`, wantErr: "expected layout"},
-		{name: "missing secret", file: "a.yaml", content: "applications:\n  - {name: a, key: k, kind: web}\n", wantErr: `application "a" needs a secret`},
-		{name: "unknown kind", file: "a.yaml", content: "applications:\n  - {name: a, key: k, secret: SHOP-SECRET, kind: mobile}\n", wantErr: `kind "mobile"`},
+		{name: "missing secret", file: "a.yaml", content: "applications:\n  - {name: a, key: k, kind: web}\n", wantErr: `application "a" has no secret`},
+		{name: "unknown kind", file: "a.yaml", content: "applications:\n  - {name: a, key: k, secret: SHOP-SECRET, kind: mobile}\n", wantErr: `application "a" has a kind that is not`},
+		{name: "the secret as the kind", file: "a.yaml", content: "applications:\n  - {name: a, key: k, secret: web, kind: SHOP-SECRET}\n", wantErr: "a kind that is not"},
+		{name: "no name", file: "a.yaml", content: "applications:\n  - {key: k, secret: SHOP-SECRET, kind: web}\n", wantErr: "application 1 has no name"},
+		{name: "a bidi override in the name", file: "a.yaml", content: "applications:\n  - {name: \"a\\u202eb\", key: k, secret: SHOP-SECRET, kind: web}\n", wantErr: `application "a\u202eb" has a name with a control or format character`},
+		{name: "a control character in the secret", file: "a.json", content: `{"applications":[{"name":"a","key":"k","secret":"SHOP-SECRET\u0007","kind":"web"}]}`, wantErr: "a secret with a control or format character"},
+		{name: "a bidi override in the file name", file: "a\u202e.yaml", content: "applications: [", wantErr: `a\u202e.yaml`},
 		{name: "duplicate key", file: "a.yaml", content: "applications:\n  - {name: a, key: k, secret: SHOP-SECRET, kind: web}\n  - {name: b, key: k, secret: s, kind: web}\n", wantErr: "same key"},
 		{name: "duplicate name", file: "a.yaml", content: "applications:\n  - {name: a, key: k, secret: SHOP-SECRET, kind: web}\n  - {name: a, key: k2, secret: s, kind: web}\n", wantErr: "two applications are named"},
 		{name: "empty", file: "a.yaml", content: "applications: []\n", wantErr: "no applications"},
@@ -140,6 +191,9 @@ applications:
 				if strings.Contains(err.Error(), "SHOP-SECRET") || !strings.HasPrefix(err.Error(), "sandbox: ") {
 					t.Errorf("error %q: want it to start with sandbox: and not contain the secret", err)
 				}
+				if r, ok := sandboxtest.UnsafeRune(err.Error()); ok {
+					t.Errorf("error %q has %U", err, r)
+				}
 				return
 			}
 			if err != nil {
@@ -155,8 +209,11 @@ applications:
 			}
 		})
 	}
-	if _, err := sandbox.LoadApplications(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.HasPrefix(err.Error(), "sandbox: read applications") {
+	missing := filepath.Join(t.TempDir(), "missing\u202e.yaml")
+	if _, err := sandbox.LoadApplications(missing); err == nil || !strings.HasPrefix(err.Error(), "sandbox: read applications") || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing file: got %v", err)
+	} else if r, ok := sandboxtest.UnsafeRune(err.Error()); ok {
+		t.Errorf("missing file: the error %q has %U", err, r)
 	}
 }
 
@@ -166,7 +223,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		opts    []sandbox.Option
 		wantErr string
 	}{
-		{"no applications' secret", []sandbox.Option{sandbox.WithApplications(sandbox.Application{Name: "a", Key: "k", Kind: sandbox.KindWeb})}, "needs a secret"},
+		{"no applications' secret", []sandbox.Option{sandbox.WithApplications(sandbox.Application{Name: "a", Key: "k", Kind: sandbox.KindWeb})}, "no secret"},
+		{"a line break in a key", []sandbox.Option{sandbox.WithApplications(sandbox.Application{Name: "a", Key: "k\r\nX: y", Secret: "s", Kind: sandbox.KindWeb})}, "a key with a control or format character"},
 		{"duplicate keys", []sandbox.Option{sandbox.WithApplications(sandbox.Application{"a", "k", "s", sandbox.KindWeb}, sandbox.Application{"b", "k", "t", sandbox.KindWeb})}, "same key"},
 		{"sub-second lifetime", []sandbox.Option{sandbox.WithLifetimes(sandbox.Lifetimes{AccessToken: time.Millisecond})}, "access token lifetime"},
 		{"negative lifetime", []sandbox.Option{sandbox.WithLifetimes(sandbox.Lifetimes{AuthCode: -time.Second})}, "authorization code lifetime"},

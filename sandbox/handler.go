@@ -172,9 +172,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) finish(x *respWriter, r *http.Request, start time.Time) {
 	if s.logger != nil {
 		attrs := []slog.Attr{
-			slog.String("method", clip(r.Method, 16)),
-			slog.String("path", clip(r.URL.Path, 128)),
-			slog.String("requestUId", clip(r.Header.Get("Requestuid"), 64)),
+			slog.String("method", logText(r.Method, 16)),
+			slog.String("path", logText(r.URL.Path, 128)),
+			slog.String("requestUId", logText(r.Header.Get("Requestuid"), 64)),
 			slog.Int("status", x.status),
 			slog.Int("code", x.code),
 			slog.Duration("latency", time.Since(start)),
@@ -183,7 +183,7 @@ func (s *Server) finish(x *respWriter, r *http.Request, start time.Time) {
 			attrs = append(attrs, slog.String("app", x.app))
 		}
 		if x.fault != "" {
-			attrs = append(attrs, slog.String("fault", clip(x.fault, 32)))
+			attrs = append(attrs, slog.String("fault", logText(x.fault, 32)))
 		}
 		s.logger.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 	}
@@ -198,9 +198,24 @@ func (s *Server) finish(x *respWriter, r *http.Request, start time.Time) {
 	s.writers.Put(x)
 }
 
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
+// logText returns a value a client sent as the request log shows it: cut after n bytes, and
+// escaped as in a Go string literal unless it is printable ASCII, so that no control or format
+// character (a terminal escape, a bidirectional override such as U+202E, a line break) reaches
+// a terminal or a log viewer.
+func logText(s string, n int) string {
+	clipped := len(s) > n
+	if clipped {
+		s = s[:n]
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' {
+			q := strconv.Quote(s)
+			s = q[1 : len(q)-1]
+			break
+		}
+	}
+	if clipped {
+		return s + "..."
 	}
 	return s
 }

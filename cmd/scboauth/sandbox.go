@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/scboauth/scboauth/sandbox"
 )
@@ -139,7 +140,7 @@ func runSandbox(ctx context.Context, e *env, args []string) int {
 	var f sandboxFlags
 	fs.StringVar(&f.addr, "addr", envOr(e, "SCB_SANDBOX_ADDR", "127.0.0.1:8080"), "address to listen on; port 0 picks a free one (env SCB_SANDBOX_ADDR)")
 	fs.StringVar(&f.appsFile, "apps", envOr(e, "SCB_SANDBOX_APPS", ""), "YAML or JSON file of applications to register (env SCB_SANDBOX_APPS)")
-	fs.Var(&f.apps, "app", "register an application `name:key:secret:kind` (kind: plain, authorization-code or web); repeatable (env SCB_SANDBOX_APP, several separated by spaces)")
+	fs.Var(&f.apps, "app", "register an application `name:key:secret:kind` (kind: plain, authorization-code or web); repeatable (env SCB_SANDBOX_APP, several separated by spaces). A flag's secret shows in process lists: prefer --apps or the variable")
 	fs.BoolVar(&f.noDemo, "no-demo", p.bool("SCB_SANDBOX_NO_DEMO"), "do not register the demo applications (env SCB_SANDBOX_NO_DEMO)")
 	fs.DurationVar(&f.accessTTL, "access-ttl", p.duration("SCB_SANDBOX_ACCESS_TTL", 30*time.Minute), "access token lifetime (env SCB_SANDBOX_ACCESS_TTL)")
 	fs.DurationVar(&f.refreshTTL, "refresh-ttl", p.duration("SCB_SANDBOX_REFRESH_TTL", time.Hour), "refresh token lifetime (env SCB_SANDBOX_REFRESH_TTL)")
@@ -244,8 +245,12 @@ func runSandbox(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// check returns an error for the first numeric flag outside its range.
+// check returns an error for the first flag outside its range.
 func (f *sandboxFlags) check() error {
+	if _, _, err := net.SplitHostPort(f.addr); err != nil || strings.IndexFunc(f.addr, notPrintable) >= 0 {
+		// net's errors would show the address unquoted.
+		return fmt.Errorf("--addr (SCB_SANDBOX_ADDR) %q is not a host:port", f.addr)
+	}
 	for _, err := range []error{
 		inRange("access-ttl", f.accessTTL, time.Second, sandbox.MaxLifetime),
 		inRange("refresh-ttl", f.refreshTTL, time.Second, sandbox.MaxLifetime),
@@ -264,6 +269,10 @@ func (f *sandboxFlags) check() error {
 	}
 	return nil
 }
+
+// notPrintable reports whether r could hide or reorder text on a terminal: a control or format
+// character, such as a bidirectional override.
+func notPrintable(r rune) bool { return !unicode.IsPrint(r) }
 
 // inRange returns an error naming the flag and its environment variable unless lo <= v <= hi.
 func inRange[T int64 | float64 | time.Duration](flag string, v, lo, hi T) error {

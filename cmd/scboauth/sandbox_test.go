@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
@@ -256,7 +257,7 @@ func TestSandboxUsageErrors(t *testing.T) {
 		want    string
 	}{
 		{"failure rate above 1", []string{"--failure-rate", "2"}, nil, "--failure-rate (SCB_SANDBOX_FAILURE_RATE) is 2; it must be between 0 and 1"},
-		{"bad --app", []string{"--app", "shop:l7:APP-SECRET:mobile"}, nil, `kind "mobile"`},
+		{"bad --app", []string{"--app", "shop:l7:APP-SECRET:mobile"}, nil, "a kind that is not"},
 		{"bad SCB_SANDBOX_APP", nil, map[string]string{"SCB_SANDBOX_APP": "shop:l7:APP-SECRET"}, "SCB_SANDBOX_APP"},
 		{"bad SCB_SANDBOX_LATENCY", nil, map[string]string{"SCB_SANDBOX_LATENCY": "soon"}, "SCB_SANDBOX_LATENCY"},
 		{"bad SCB_SANDBOX_RATE_LIMIT", nil, map[string]string{"SCB_SANDBOX_RATE_LIMIT": "five"}, "SCB_SANDBOX_RATE_LIMIT"},
@@ -346,6 +347,48 @@ func TestSandboxFlagRanges(t *testing.T) {
 	}
 }
 
+// What the command prints on a usage error shows no secret and no character that hides or
+// reorders text (item 9 of issue 9), whatever the flags and variables hold.
+func TestSandboxErrorsShowNoHiddenCharacters(t *testing.T) {
+	const bidi = "\u202e"
+	tests := []struct {
+		args    []string
+		environ map[string]string
+	}{
+		{args: []string{"--addr", "127.0.0.1:0" + bidi}},
+		{args: []string{"--addr", bidi + "localhost:80\x1b[2J"}},
+		{args: []string{"--apps", "/nonexistent/" + bidi + "apps.yaml"}},
+		{args: []string{"--app", "shop:l7key:web:MY-SECRET"}},
+		{args: []string{"--app", "shop" + bidi + ":l7key:MY-SECRET:web"}},
+		{args: []string{"--app", "shop:l7key:MY-SECRET" + bidi + ":web"}},
+		{args: []string{"--log-format", "json" + bidi}},
+		{args: []string{"--latency", "1s" + bidi}},
+		{args: []string{"--max-body", bidi + "1"}},
+		{environ: map[string]string{"SCB_SANDBOX_APP": "shop:l7key:web:MY-SECRET"}},
+		{environ: map[string]string{"SCB_SANDBOX_LATENCY": bidi + "1s"}},
+		{environ: map[string]string{"SCB_SANDBOX_NO_DEMO": "yes" + bidi}},
+		{environ: map[string]string{"SCB_SANDBOX_APPS": bidi + ".yaml"}},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q %q", tt.args, tt.environ), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return tt.environ[k] }}
+			args := append([]string{"sandbox", "--addr", "127.0.0.1:0"}, tt.args...)
+			if code := run(ctx, args, e); code == exitOK {
+				t.Fatalf("exit code 0, want an error: %s", stderr.String())
+			}
+			if stderr.Len() == 0 || strings.Contains(stderr.String(), "MY-SECRET") {
+				t.Errorf("stderr: got %q, want an error without the secret", stderr.String())
+			}
+			if r, ok := sandboxtest.UnsafeRune(stderr.String()); ok {
+				t.Errorf("stderr %q has %U", stderr.String(), r)
+			}
+		})
+	}
+}
+
 func TestSandboxListenError(t *testing.T) {
 	var stderr bytes.Buffer
 	e := &env{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}
@@ -366,6 +409,7 @@ func TestSandboxHelp(t *testing.T) {
 		"-consent-ttl", "SCB_SANDBOX_CONSENT_TTL", "-latency", "SCB_SANDBOX_LATENCY", "-failure-rate", "SCB_SANDBOX_FAILURE_RATE",
 		"-rate-limit", "SCB_SANDBOX_RATE_LIMIT", "-timeout-hold", "SCB_SANDBOX_TIMEOUT_HOLD", "-max-body", "SCB_SANDBOX_MAX_BODY",
 		"-log-format", "SCB_SANDBOX_LOG_FORMAT", "-shutdown-timeout", "SCB_SANDBOX_SHUTDOWN_TIMEOUT", "X-Sandbox-Fault",
+		"shows in process lists",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("help does not mention %q", want)

@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/scboauth/scboauth/sandbox"
 )
@@ -148,4 +150,24 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// UnsafeRune returns the first rune of s that could hide or reorder what a terminal or a log
+// viewer shows: a control character other than newline and tab, a format character (the
+// bidirectional overrides such as U+202E, zero-width characters), a line or paragraph separator,
+// or a byte of invalid UTF-8 (returned as utf8.RuneError). ok is false when s has none. Tests
+// hold error messages and log lines to it.
+func UnsafeRune(s string) (r rune, ok bool) {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return r, true
+			}
+			continue
+		}
+		if r != '\n' && r != '\t' && unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return r, true
+		}
+	}
+	return 0, false
 }

@@ -102,3 +102,16 @@ func TestBuffer(t *testing.T) {
 		t.Errorf("got %d bytes, want 400", len(got))
 	}
 }
+
+func TestUnsafeRune(t *testing.T) {
+	for _, s := range []string{"plain", "ไทย ok", "line\nnext\ttab", "\uFFFD is a real rune", ""} {
+		if r, ok := sandboxtest.UnsafeRune(s); ok {
+			t.Errorf("UnsafeRune(%q) = %U, want none", s, r)
+		}
+	}
+	for _, s := range []string{"a\u202eb", "\u2066x", "zero\u200bwidth", "\x1b[31m", "nul\x00", "cr\r", "bad\xff", "sep\u2028", "\u061c"} {
+		if _, ok := sandboxtest.UnsafeRune(s); !ok {
+			t.Errorf("UnsafeRune(%q): none found", s)
+		}
+	}
+}
