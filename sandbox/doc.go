@@ -36,7 +36,7 @@
 // a grant the application's kind does not allow 403 9503; unknown path 404 1104; wrong method
 // 405 9900; wrong content type 415 9900. Checks run in that order: path, method, headers,
 // content type, body (syntax, then fields in document order, then missing, then empty),
-// credentials, grant.
+// credentials, rate limit, grant.
 //
 // accept-language EN and TH are accepted in any case; descriptions stay English, since SCB's
 // Thai wording is not public.
@@ -45,8 +45,11 @@
 //
 // Faults (WithFaults) add latency to every answer, answer a share of SCB-path requests 503 9900
 // with Retry-After, and rate-limit each application (429 9900 with Retry-After; SCB's sandbox
-// allows 5 requests per second). A request to one of SCB's paths can ask for a fault with the
-// X-Sandbox-Fault header:
+// allows 5 requests per second). The rate limit counts a request against the application that
+// authenticated it, never against a key the request merely names; requests whose credentials
+// fail share one budget of the same rate [decision], so that a flood of them neither spends an
+// application's budget nor goes unlimited. A request to one of SCB's paths can ask for a fault
+// with the X-Sandbox-Fault header:
 //
 //	500       500 9700 "Generic server side error"
 //	502       502 9900 "Invalid response from upstream server"

@@ -98,3 +98,31 @@ var (
 	_ generated.RefreshTokenResponseObject = (*apiError)(nil)
 	_ generated.AuthorizeResponseObject    = (*apiError)(nil)
 )
+
+// forApp is an error answered to an application that authenticated: the request log names it.
+type forApp struct {
+	e   *apiError
+	app string
+}
+
+func (f forApp) write(w http.ResponseWriter) error {
+	if x, ok := w.(*respWriter); ok {
+		x.app = f.app
+	}
+	return f.e.write(w)
+}
+
+// VisitCreateTokenResponse implements generated.CreateTokenResponseObject.
+func (f forApp) VisitCreateTokenResponse(w http.ResponseWriter) error { return f.write(w) }
+
+// VisitRefreshTokenResponse implements generated.RefreshTokenResponseObject.
+func (f forApp) VisitRefreshTokenResponse(w http.ResponseWriter) error { return f.write(w) }
+
+// VisitAuthorizeResponse implements generated.AuthorizeResponseObject.
+func (f forApp) VisitAuthorizeResponse(w http.ResponseWriter) error { return f.write(w) }
+
+var (
+	_ generated.CreateTokenResponseObject  = forApp{}
+	_ generated.RefreshTokenResponseObject = forApp{}
+	_ generated.AuthorizeResponseObject    = forApp{}
+)

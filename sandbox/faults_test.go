@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -408,6 +409,66 @@ func TestRequestLogEscapesHiddenCharacters(t *testing.T) {
 		}
 		if want := `2b8f3a4e\\u202e6c1d`; format == "json" && !strings.Contains(buf.String(), want) {
 			t.Errorf("the requestUId is not shown escaped (%s) in:\n%s", want, buf.String())
+		}
+	}
+}
+
+// The rate limit counts a request against the application that authenticated it, not against
+// whatever applicationKey a request names (item 15 of issue 9): requests with a victim's key and
+// a wrong secret do not spend the victim's budget.
+func TestRateLimitIsKeyedOnTheAuthenticatedApplication(t *testing.T) {
+	h := newHarness(t, sandbox.WithFaults(sandbox.Faults{RateLimit: 5}))
+	forged := sandbox.Application{Key: demoPlain.Key, Secret: "not-the-secret"}
+	for i := 0; i < 20; i++ {
+		h.do(http.MethodPost, pathToken, stdHeaders(), credentials(forged))
+		h.do(http.MethodGet, pathAuthorize, authorizeHeaders(sandbox.Application{Key: demoAuthCode.Key, Secret: "x"}), "")
+	}
+	for i := 0; i < 5; i++ {
+		if r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain)); r.status != http.StatusOK {
+			t.Fatalf("request %d of the real application: got %d %s, want 200", i+1, r.status, r.body)
+		}
+		if r := h.do(http.MethodGet, pathAuthorize, authorizeHeaders(demoAuthCode), ""); r.status != http.StatusOK {
+			t.Fatalf("authorize %d of the real application: got %d %s, want 200", i+1, r.status, r.body)
+		}
+	}
+}
+
+// Requests whose credentials fail share one budget of the same rate: a flood of them is answered
+// 429 9900, and the registered applications keep theirs.
+func TestRateLimitUnauthenticated(t *testing.T) {
+	var buf sandboxtest.Buffer
+	h := newHarness(t, sandbox.WithFaults(sandbox.Faults{RateLimit: 5}), sandbox.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	statuses := map[int]int{}
+	for i := 0; i < 20; i++ {
+		key := fmt.Sprintf("l7unknown%d", i)
+		statuses[h.do(http.MethodPost, pathToken, stdHeaders(), jsonBody("applicationKey", key, "applicationSecret", "s")).status]++
+		statuses[h.do(http.MethodPost, pathRefresh, stdHeaders(), credentials(sandbox.Application{Key: demoAuthCode.Key, Secret: "x"}, "refreshToken", "r")).status]++
+		statuses[h.do(http.MethodGet, pathAuthorize, authorizeHeaders(sandbox.Application{Key: key, Secret: "x"}), "").status]++
+	}
+	if statuses[http.StatusUnauthorized] != 5 || statuses[http.StatusTooManyRequests] != 55 {
+		t.Errorf("60 unauthenticated requests: got %v, want 5 answered 401 and 55 answered 429", statuses)
+	}
+	r := h.do(http.MethodPost, pathToken, stdHeaders(), jsonBody("applicationKey", "l7nope", "applicationSecret", "s"))
+	wantError(t, r, http.StatusTooManyRequests, 9900, "Too many requests")
+	if r.header.Get("Retry-After") != "1" {
+		t.Errorf("Retry-After: got %q, want 1", r.header.Get("Retry-After"))
+	}
+	for _, a := range demo {
+		if r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(a)); r.status != http.StatusOK {
+			t.Errorf("%s during the flood: got %d, want 200", a.Name, r.status)
+		}
+	}
+	h.clock.Advance(time.Second)
+	if r := h.do(http.MethodPost, pathToken, stdHeaders(), jsonBody("applicationKey", "l7nope", "applicationSecret", "s")); r.status != http.StatusUnauthorized {
+		t.Errorf("a second later: got %d, want 401", r.status)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatal(err)
+		}
+		if _, named := m["app"]; named != (m["status"] == 200.0) {
+			t.Errorf("log line %s: want an application named exactly for the authenticated requests", line)
 		}
 	}
 }

@@ -332,8 +332,8 @@ func paramError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // validate is the generated router's middleware: after the router bound the headers, it
-// checks their values, the content type and the body, and applies the rate limit, so that
-// every malformed request gets SCB's envelope before the strict server decodes anything.
+// checks their values, the content type and the body, so that every malformed request gets
+// SCB's envelope before the strict server decodes anything.
 func (s *Server) validate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		x, ok := w.(*respWriter)
@@ -345,7 +345,6 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			_ = e.write(x)
 			return
 		}
-		var key string
 		switch x.route.op {
 		case opToken, opRefresh:
 			if e := s.readJSON(x, r); e != nil {
@@ -364,9 +363,6 @@ func (s *Server) validate(next http.Handler) http.Handler {
 				_ = e.write(x)
 				return
 			}
-			if s.faults.RateLimit > 0 {
-				key = fields[0].value()
-			}
 			m := x.body.value
 			if m == nil {
 				m = make(map[string]any, len(tokenFields))
@@ -379,15 +375,6 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			}
 		case opAuthorize:
 			if e := checkQuery(r.URL.RawQuery); e != nil {
-				_ = e.write(x)
-				return
-			}
-			key = r.Header.Get("Apikey")
-		}
-		if s.faults.RateLimit > 0 {
-			a := s.apps[key]
-			if e := s.allow(a); e != nil {
-				x.app = a.Name
 				_ = e.write(x)
 				return
 			}

@@ -72,9 +72,12 @@ var _ generated.StrictServerInterface = operations{}
 // CreateToken issues a token: client-credentials without authCode, authorization-code with it.
 func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequestObject) (generated.CreateTokenResponseObject, error) {
 	s, b := o.s, req.Body
-	a, ok := s.authenticate(b.ApplicationKey, b.ApplicationSecret)
-	if !ok {
-		return errCredentials, nil
+	a, e := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
+	if a == nil {
+		return e, nil
+	}
+	if e != nil {
+		return forApp{e, a.Name}, nil
 	}
 	now := s.now()
 	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name}
@@ -85,17 +88,17 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 		return t, nil
 	}
 	if a.Kind == KindPlain {
-		return errForbidden, nil
+		return forApp{errForbidden, a.Name}, nil
 	}
 	var challenge []byte
 	if a.Kind == KindWeb {
 		if b.CodeChallenge == nil {
-			return errChallengeRequired, nil
+			return forApp{errChallengeRequired, a.Name}, nil
 		}
 		challenge = []byte(*b.CodeChallenge)
 	}
 	s.mu.Lock()
-	_, e := take(s.codes, *b.AuthCode, now, func(g grant) *apiError {
+	_, e = take(s.codes, *b.AuthCode, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidCode
 		}
@@ -113,7 +116,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 	}, errInvalidCode)
 	s.mu.Unlock()
 	if e != nil {
-		return e, nil
+		return forApp{e, a.Name}, nil
 	}
 	s.issueRefresh(t, a, now)
 	return t, nil
@@ -122,17 +125,19 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 // RefreshToken redeems a refresh token for a new pair; the old refresh token is spent.
 func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRequestObject) (generated.RefreshTokenResponseObject, error) {
 	s, b := o.s, req.Body
-	a, ok := s.authenticate(b.ApplicationKey, b.ApplicationSecret)
-	if !ok {
-		return errCredentials, nil
-	}
-	if a.Kind == KindPlain {
-		return errForbidden, nil
+	a, e := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
+	switch {
+	case a == nil:
+		return e, nil
+	case e != nil:
+		return forApp{e, a.Name}, nil
+	case a.Kind == KindPlain:
+		return forApp{errForbidden, a.Name}, nil
 	}
 	now := s.now()
 	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name}
 	s.mu.Lock()
-	_, e := take(s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
+	_, e = take(s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidRefresh
 		}
@@ -140,7 +145,7 @@ func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRe
 	}, errInvalidRefresh)
 	s.mu.Unlock()
 	if e != nil {
-		return e, nil
+		return forApp{e, a.Name}, nil
 	}
 	s.issueRefresh(t, a, now)
 	return t, nil
@@ -163,14 +168,14 @@ func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
 // endpoint) completes.
 func (o operations) Authorize(_ context.Context, req generated.AuthorizeRequestObject) (generated.AuthorizeResponseObject, error) {
 	s, p := o.s, req.Params
-	a, ok := s.authenticate(p.Apikey, p.Apisecret)
+	a, e := s.authenticate(p.Apikey, p.Apisecret, errInvalidAPIKey)
 	switch {
 	case a == nil:
-		return errInvalidAPIKey, nil
-	case !ok:
-		return errCredentials, nil
+		return e, nil
+	case e != nil:
+		return forApp{e, a.Name}, nil
 	case a.Kind == KindPlain:
-		return errForbidden, nil
+		return forApp{errForbidden, a.Name}, nil
 	}
 	id := s.next()
 	now := s.now()

@@ -60,7 +60,7 @@ type Lifetimes struct {
 type Faults struct {
 	Latency     time.Duration // added to every answer, up to MaxWait
 	FailureRate float64       // 0..1: that share of SCB-path requests answered 503 9900
-	RateLimit   float64       // requests per second per application, up to MaxRateLimit; 0 = off (SCB's sandbox: 5); excess answered 429 9900 with Retry-After
+	RateLimit   float64       // requests per second per authenticated application (and for all failed credentials together), up to MaxRateLimit; 0 = off (SCB's sandbox: 5); excess answered 429 9900 with Retry-After
 	TimeoutHold time.Duration // how long the "timeout" fault holds a request whose client does not give up, up to MaxWait; zero means 30s
 }
 
@@ -145,7 +145,8 @@ type Server struct {
 	next      func() string
 	lifetimes Lifetimes
 	faults    Faults
-	logger    *slog.Logger // nil: no log
+	logger    *slog.Logger  // nil: no log
+	anonymous *rate.Limiter // the rate limit of requests whose credentials fail; nil when off
 	maxBody   int64
 	mux       http.Handler // the generated router on a ServeMux
 
@@ -180,12 +181,9 @@ func New(opts ...Option) (*Server, error) {
 		codes:     make(map[string]grant),
 		refreshes: make(map[string]grant),
 	}
+	s.anonymous = newLimiter(c.faults.RateLimit)
 	for _, a := range c.apps {
-		st := &app{Application: a, secretHash: sha256.Sum256([]byte(a.Secret))}
-		if r := c.faults.RateLimit; r > 0 {
-			st.limiter = rate.NewLimiter(rate.Limit(r), max(1, int(math.Ceil(r))))
-		}
-		s.apps[a.Key] = st
+		s.apps[a.Key] = &app{Application: a, secretHash: sha256.Sum256([]byte(a.Secret)), limiter: newLimiter(c.faults.RateLimit)}
 		s.appList = append(s.appList, a)
 	}
 	s.writers.New = func() any { return new(respWriter) }
@@ -286,25 +284,51 @@ func writeOnce(w http.ResponseWriter, e *apiError) {
 	_ = e.write(w)
 }
 
-// authenticate returns the application whose key and secret these are. The secret is compared
-// in constant time (through SHA-256, so that its length does not show either).
-func (s *Server) authenticate(key, secret string) (*app, bool) {
+// authenticate returns the application whose key and secret these are, or the error to answer:
+// 401 9500 (errUnknown for an unknown key), or 429 9900 over the rate limit. The secret is
+// compared in constant time (through SHA-256, so that its length does not show either).
+//
+// The rate limit counts a request against the application it authenticated, never against a
+// key a request merely names; requests whose credentials fail share one budget of the same rate
+// [decision], so that a flood of them cannot spend an application's budget, nor go unlimited.
+func (s *Server) authenticate(key, secret string, errUnknown *apiError) (*app, *apiError) {
 	h := sha256.Sum256([]byte(secret))
 	a := s.apps[key]
+	var match bool
 	if a == nil {
 		subtle.ConstantTimeCompare(h[:], h[:]) // same work as a known key
-		return nil, false
+	} else {
+		match = subtle.ConstantTimeCompare(h[:], a.secretHash[:]) == 1
 	}
-	return a, subtle.ConstantTimeCompare(h[:], a.secretHash[:]) == 1
+	if match {
+		return a, s.allow(a.limiter)
+	}
+	if e := s.allow(s.anonymous); e != nil {
+		return nil, e
+	}
+	if a == nil {
+		return nil, errUnknown
+	}
+	return nil, errCredentials
 }
 
-// allow applies the rate limit of a (if any): it returns nil or the 429 to answer.
-func (s *Server) allow(a *app) *apiError {
-	if a == nil || a.limiter == nil {
+// newLimiter returns a limiter of perSecond requests per second, with a burst of as many (at
+// least one), or nil when perSecond is 0.
+func newLimiter(perSecond float64) *rate.Limiter {
+	if perSecond == 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(math.Ceil(perSecond))))
+}
+
+// allow applies the rate limiter l (nil when the rate limit is off): it returns nil or the 429
+// to answer.
+func (s *Server) allow(l *rate.Limiter) *apiError {
+	if l == nil {
 		return nil
 	}
 	now := s.now()
-	r := a.limiter.ReserveN(now, 1)
+	r := l.ReserveN(now, 1)
 	d := r.DelayFrom(now)
 	if r.OK() && d == 0 {
 		return nil

@@ -148,7 +148,7 @@ func runSandbox(ctx context.Context, e *env, args []string) int {
 	fs.DurationVar(&f.consentTTL, "consent-ttl", p.duration("SCB_SANDBOX_CONSENT_TTL", 10*time.Minute), "how long a callbackUrl can be consented to (env SCB_SANDBOX_CONSENT_TTL)")
 	fs.DurationVar(&f.latency, "latency", p.duration("SCB_SANDBOX_LATENCY", 0), "latency added to every answer (env SCB_SANDBOX_LATENCY)")
 	fs.Float64Var(&f.failureRate, "failure-rate", p.float("SCB_SANDBOX_FAILURE_RATE", 0), "share of requests to SCB's paths answered 503 9900, 0 to 1 (env SCB_SANDBOX_FAILURE_RATE)")
-	fs.Float64Var(&f.rateLimit, "rate-limit", p.float("SCB_SANDBOX_RATE_LIMIT", 0), "requests per second per application, excess answered 429 9900; 0 is off, SCB's sandbox allows 5 (env SCB_SANDBOX_RATE_LIMIT)")
+	fs.Float64Var(&f.rateLimit, "rate-limit", p.float("SCB_SANDBOX_RATE_LIMIT", 0), "requests per second per application, counted after authentication (failed credentials share one such budget), excess answered 429 9900; 0 is off, SCB's sandbox allows 5 (env SCB_SANDBOX_RATE_LIMIT)")
 	fs.DurationVar(&f.timeoutHold, "timeout-hold", p.duration("SCB_SANDBOX_TIMEOUT_HOLD", 30*time.Second), "how long X-Sandbox-Fault: timeout holds a request (env SCB_SANDBOX_TIMEOUT_HOLD)")
 	fs.Int64Var(&f.maxBody, "max-body", p.int("SCB_SANDBOX_MAX_BODY", 64<<10), "largest request body in bytes (env SCB_SANDBOX_MAX_BODY)")
 	fs.StringVar(&f.logFormat, "log-format", envOr(e, "SCB_SANDBOX_LOG_FORMAT", "text"), "request log format: text or json (env SCB_SANDBOX_LOG_FORMAT)")
