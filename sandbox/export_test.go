@@ -15,5 +15,5 @@ const (
 func (s *Server) StoreLen() (consents, codes, refreshes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.consents), len(s.codes), len(s.refreshes)
+	return len(s.consents.m), len(s.codes.m), len(s.refreshes.m)
 }

@@ -144,6 +144,9 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrCodeChallengeRequired):
 		_ = errMissingParams.write(x)
 		return
+	case errors.Is(err, ErrStateTooLong):
+		_ = errInvalidParams.write(x)
+		return
 	case err != nil:
 		_ = errNotFound.write(x)
 		return

@@ -26,9 +26,6 @@ const (
 	defaultConsentTTL  = 10 * time.Minute
 	defaultTimeoutHold = 30 * time.Second
 	defaultMaxBody     = 64 << 10
-	// maxGrants bounds each store (pending consents, codes, refresh tokens): when one is full,
-	// expired entries are swept and, if it is still full, an eighth of it is dropped.
-	maxGrants = 1 << 17
 )
 
 // The bounds of the options: New refuses values outside them.
@@ -126,15 +123,6 @@ type app struct {
 	limiter    *rate.Limiter // nil when the rate limit is off
 }
 
-// grant is a pending consent, an authorization code or a refresh token.
-type grant struct {
-	app           *app
-	expires       time.Time
-	state         string
-	hasChallenge  bool
-	challengeHash [sha256.Size]byte
-}
-
 // Server is the emulator: an http.Handler that answers SCB's three OAuth operations as SCB
 // documents them, plus the consent endpoint POST /sandbox/v1/consent. Use it in process with
 // httptest.NewServer(srv) or serve it with http.Server. It is safe for concurrent use.
@@ -151,9 +139,9 @@ type Server struct {
 	mux       http.Handler // the generated router on a ServeMux
 
 	mu        sync.Mutex
-	consents  map[string]grant // pending consents by callback id
-	codes     map[string]grant // authorization codes
-	refreshes map[string]grant // refresh tokens
+	consents  store // pending consents by callback id
+	codes     store // authorization codes
+	refreshes store // refresh tokens
 	nextSweep time.Time
 
 	writers sync.Pool
@@ -177,9 +165,6 @@ func New(opts ...Option) (*Server, error) {
 		faults:    c.faults,
 		logger:    c.logger,
 		maxBody:   c.maxBody,
-		consents:  make(map[string]grant),
-		codes:     make(map[string]grant),
-		refreshes: make(map[string]grant),
 	}
 	s.anonymous = newLimiter(c.faults.RateLimit)
 	for _, a := range c.apps {
@@ -251,7 +236,7 @@ func (s *Server) Format(f fmt.State, _ rune) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, _ = fmt.Fprintf(f, "sandbox.Server{applications: %d, pending consents: %d, codes: %d, refresh tokens: %d}",
-		len(s.apps), len(s.consents), len(s.codes), len(s.refreshes))
+		len(s.apps), len(s.consents.m), len(s.codes.m), len(s.refreshes.m))
 }
 
 func resolveLifetimes(l Lifetimes) (Lifetimes, error) {
@@ -339,49 +324,6 @@ func (s *Server) allow(l *rate.Limiter) *apiError {
 		secs = 1
 	}
 	return errTooManyRequests.withRetryAfter(secs)
-}
-
-// store keeps g under id in m, sweeping expired entries now and then. s.mu is held.
-func (s *Server) store(m map[string]grant, id string, g grant, now time.Time) {
-	if now.After(s.nextSweep) || len(m) >= maxGrants {
-		for _, mm := range []map[string]grant{s.consents, s.codes, s.refreshes} {
-			for k, v := range mm {
-				if !now.Before(v.expires) {
-					delete(mm, k)
-				}
-			}
-		}
-		s.nextSweep = now.Add(10 * time.Second)
-		if len(m) >= maxGrants {
-			// Still full of live entries: drop an eighth, arbitrary ones (map order), so that
-			// the next inserts do not sweep again.
-			for k := range m {
-				if len(m) <= maxGrants-maxGrants/8 {
-					break
-				}
-				delete(m, k)
-			}
-		}
-	}
-	m[id] = g
-}
-
-// take removes and returns the unexpired grant under id in m, if check accepts it; an expired
-// grant is removed too. s.mu is held.
-func take(m map[string]grant, id string, now time.Time, check func(grant) *apiError, invalid *apiError) (grant, *apiError) {
-	g, ok := m[id]
-	if !ok {
-		return g, invalid
-	}
-	if !now.Before(g.expires) {
-		delete(m, id)
-		return g, invalid
-	}
-	if e := check(g); e != nil {
-		return g, e
-	}
-	delete(m, id)
-	return g, nil
 }
 
 // wait returns after d or when ctx is done, whichever comes first.

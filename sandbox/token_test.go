@@ -5,6 +5,7 @@ import (
 
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -383,5 +384,30 @@ func TestAuthorizeAnswersCallback(t *testing.T) {
 	}
 	if !bytes.Contains(r.body, []byte(`"callbackUrl":"scbeasysim://login/tok-1"`)) {
 		t.Errorf("body: got %s, want the callbackUrl scbeasysim://login/tok-1", r.body)
+	}
+}
+
+// A consent's state is the one string a client has the emulator store: it is bounded (item 12 of
+// issue 9: 8,000 consents with a 65,000-character state took 871 MB).
+func TestConsentStateIsBounded(t *testing.T) {
+	h := newHarness(t)
+	longest := strings.Repeat("s", sandbox.MaxStateBytes)
+	if _, err := h.srv.Consent(h.callback(demoAuthCode), sandbox.Consent{State: longest}); err != nil {
+		t.Errorf("a state of MaxStateBytes: got %v, want a code", err)
+	}
+	cb := h.callback(demoAuthCode)
+	if _, err := h.srv.Consent(cb, sandbox.Consent{State: longest + "s"}); !errors.Is(err, sandbox.ErrStateTooLong) {
+		t.Errorf("a state one byte longer: got %v, want ErrStateTooLong", err)
+	}
+	if _, err := h.srv.Consent(cb, sandbox.Consent{State: "s"}); err != nil {
+		t.Errorf("the refused consent spent the callbackUrl: %v", err)
+	}
+	for _, state := range []string{longest + "s", strings.Repeat("é", sandbox.MaxStateBytes/2+1), strings.Repeat("s", 65_000)} {
+		r := h.do(http.MethodPost, pathConsent, map[string]string{"Content-Type": "application/json"},
+			jsonBody("callbackUrl", h.callback(demoAuthCode), "state", state))
+		wantError(t, r, http.StatusBadRequest, 1102, "Invalid parameters entered")
+	}
+	if consents, codes, _ := h.srv.StoreLen(); codes != 2 || consents != 3 {
+		t.Errorf("got %d codes and %d pending consents, want 2 and 3 (the refused consents keep their callbackUrl)", codes, consents)
 	}
 }
