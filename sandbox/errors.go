@@ -93,11 +93,12 @@ func (e *apiError) VisitRefreshTokenResponse(w http.ResponseWriter) error { retu
 // VisitAuthorizeResponse implements generated.AuthorizeResponseObject.
 func (e *apiError) VisitAuthorizeResponse(w http.ResponseWriter) error { return e.write(w) }
 
-var (
-	_ generated.CreateTokenResponseObject  = (*apiError)(nil)
-	_ generated.RefreshTokenResponseObject = (*apiError)(nil)
-	_ generated.AuthorizeResponseObject    = (*apiError)(nil)
-)
+// errorAnswer is an error answer that serves every operation: an *apiError or a forApp.
+type errorAnswer interface {
+	generated.CreateTokenResponseObject
+	generated.RefreshTokenResponseObject
+	generated.AuthorizeResponseObject
+}
 
 // forApp is an error answered to an application that authenticated: the request log names it.
 type forApp struct {
@@ -122,7 +123,6 @@ func (f forApp) VisitRefreshTokenResponse(w http.ResponseWriter) error { return 
 func (f forApp) VisitAuthorizeResponse(w http.ResponseWriter) error { return f.write(w) }
 
 var (
-	_ generated.CreateTokenResponseObject  = forApp{}
-	_ generated.RefreshTokenResponseObject = forApp{}
-	_ generated.AuthorizeResponseObject    = forApp{}
+	_ errorAnswer = (*apiError)(nil)
+	_ errorAnswer = forApp{}
 )

@@ -132,8 +132,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() { s.finish(x, r, start) }()
 
 	if s.faults.Latency > 0 {
-		s.prefetch(x, r)
-		wait(r.Context(), s.faults.Latency)
+		s.hold(x, r, s.faults.Latency)
 	}
 	rt := lookupRoute(r.URL.Path)
 	if rt == nil {
@@ -273,8 +272,7 @@ func (s *Server) fault(x *respWriter, r *http.Request, rt *route, v string) {
 	case "504":
 		_ = errGatewayTimeout.write(x)
 	case "timeout":
-		s.prefetch(x, r)
-		wait(r.Context(), s.faults.TimeoutHold)
+		s.hold(x, r, s.faults.TimeoutHold)
 		_ = errGatewayTimeout.write(x)
 	case "truncate":
 		// A success cut in half, as when a connection drops mid-body: Content-Length announces
@@ -421,10 +419,23 @@ func (s *Server) readJSON(x *respWriter, r *http.Request) *apiError {
 	if !x.fetched {
 		s.prefetch(x, r)
 	}
-	if x.bodyErr != nil {
-		return errInvalidParams
+	switch {
+	case x.bodyErr == nil:
+		return nil
+	case x.bodyErr != errBodyTooLarge && r.Context().Err() != nil:
+		// The request ended while its body was arriving: Serve's ReadTimeout or shutdown.
+		return errGatewayTimeout
 	}
-	return nil
+	return errInvalidParams
+}
+
+// hold reads the body, then waits d or until the request ends. It lifts the connection's read
+// deadline (Serve's ReadTimeout) first: net/http watches a connection for a client that leaves
+// by reading from it, and a read that timed out would end the request.
+func (s *Server) hold(x *respWriter, r *http.Request, d time.Duration) {
+	s.prefetch(x, r)
+	_ = http.NewResponseController(x.w).SetReadDeadline(time.Time{})
+	wait(r.Context(), d)
 }
 
 // prefetch reads the body into x.buf, unless it is announced longer than the limit. Reading it

@@ -83,12 +83,9 @@ var _ generated.StrictServerInterface = operations{}
 // CreateToken issues a token: client-credentials without authCode, authorization-code with it.
 func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequestObject) (generated.CreateTokenResponseObject, error) {
 	s, b := o.s, req.Body
-	a, e := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
-	if a == nil {
-		return e, nil
-	}
-	if e != nil {
-		return forApp{e, a.Name}, nil
+	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
+	if answer != nil {
+		return answer, nil
 	}
 	now := s.now()
 	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name}
@@ -109,7 +106,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 		challenge = []byte(*b.CodeChallenge)
 	}
 	s.mu.Lock()
-	_, e = take(&s.codes, *b.AuthCode, now, func(g grant) *apiError {
+	_, e := take(&s.codes, *b.AuthCode, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidCode
 		}
@@ -136,19 +133,17 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 // RefreshToken redeems a refresh token for a new pair; the old refresh token is spent.
 func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRequestObject) (generated.RefreshTokenResponseObject, error) {
 	s, b := o.s, req.Body
-	a, e := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
-	switch {
-	case a == nil:
-		return e, nil
-	case e != nil:
-		return forApp{e, a.Name}, nil
-	case a.Kind == KindPlain:
+	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
+	if answer != nil {
+		return answer, nil
+	}
+	if a.Kind == KindPlain {
 		return forApp{errForbidden, a.Name}, nil
 	}
 	now := s.now()
 	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name}
 	s.mu.Lock()
-	_, e = take(&s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
+	_, e := take(&s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidRefresh
 		}
@@ -179,13 +174,11 @@ func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
 // endpoint) completes.
 func (o operations) Authorize(_ context.Context, req generated.AuthorizeRequestObject) (generated.AuthorizeResponseObject, error) {
 	s, p := o.s, req.Params
-	a, e := s.authenticate(p.Apikey, p.Apisecret, errInvalidAPIKey)
-	switch {
-	case a == nil:
-		return e, nil
-	case e != nil:
-		return forApp{e, a.Name}, nil
-	case a.Kind == KindPlain:
+	a, answer := s.authenticate(p.Apikey, p.Apisecret, errInvalidAPIKey)
+	if answer != nil {
+		return answer, nil
+	}
+	if a.Kind == KindPlain {
 		return forApp{errForbidden, a.Name}, nil
 	}
 	id := s.next()

@@ -276,7 +276,7 @@ func writeOnce(w http.ResponseWriter, e *apiError) {
 // The rate limit counts a request against the application it authenticated, never against a
 // key a request merely names; requests whose credentials fail share one budget of the same rate
 // [decision], so that a flood of them cannot spend an application's budget, nor go unlimited.
-func (s *Server) authenticate(key, secret string, errUnknown *apiError) (*app, *apiError) {
+func (s *Server) authenticate(key, secret string, errUnknown *apiError) (*app, errorAnswer) {
 	h := sha256.Sum256([]byte(secret))
 	a := s.apps[key]
 	var match bool
@@ -285,11 +285,16 @@ func (s *Server) authenticate(key, secret string, errUnknown *apiError) (*app, *
 	} else {
 		match = subtle.ConstantTimeCompare(h[:], a.secretHash[:]) == 1
 	}
-	if match {
-		return a, s.allow(a.limiter)
-	}
-	if e := s.allow(s.anonymous); e != nil {
-		return nil, e
+	switch {
+	case match:
+		if e := s.allow(a.limiter); e != nil {
+			return nil, forApp{e, a.Name}
+		}
+		return a, nil
+	case s.anonymous != nil:
+		if e := s.allow(s.anonymous); e != nil {
+			return nil, e
+		}
 	}
 	if a == nil {
 		return nil, errUnknown

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -81,4 +82,16 @@ func TestStoreGivesBackExpired(t *testing.T) {
 	for _, st := range []*store{&srv.consents, &srv.codes, &srv.refreshes} {
 		checkAccounting(t, st)
 	}
+}
+
+// net/http's own complaints reach the logger as warnings, escaped like the request log.
+func TestErrorLog(t *testing.T) {
+	var buf strings.Builder
+	srv, _ := New(WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	srv.errorLog().Printf("http: TLS handshake error from 1.2.3.4:5: \u202ebad\x1b[2J")
+	if got := buf.String(); !strings.Contains(got, `"level":"WARN"`) || !strings.Contains(got, `\\u202ebad\\x1b[2J`) || strings.ContainsRune(got, '\u202e') {
+		t.Errorf("got %s, want a warning with the text escaped", got)
+	}
+	quiet, _ := New()
+	quiet.errorLog().Printf("nothing to see") // no logger: discarded, no panic
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"os"
@@ -193,6 +194,7 @@ func TestSandboxShutdownEndsHeldRequests(t *testing.T) {
 	case r := <-done:
 		t.Fatalf("the request ended before it was held: %d %v", r.status, r.err)
 	}
+	slow := slowBody(t, rs.base)
 	// The request is held for an hour unless the shutdown ends it: then it is answered 504
 	// and the command stops well before its shutdown timeout.
 	start := time.Now()
@@ -210,6 +212,49 @@ func TestSandboxShutdownEndsHeldRequests(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Error("the held request did not end")
 	}
+	select {
+	case status := <-slow:
+		if status != "HTTP/1.1 504 Gateway Timeout" {
+			t.Errorf("request with a slow body: got %q, want 504 (item 11 of issue 9: it got 400)", status)
+		}
+	case <-time.After(20 * time.Second):
+		t.Error("the request with a slow body did not end")
+	}
+}
+
+// slowBody sends a token request that announces 100 bytes of body and sends 10, once the
+// server reads its body (its 100 Continue), and returns the status line it gets.
+func slowBody(t *testing.T, base string) <-chan string {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_, err = io.WriteString(conn, "POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"resourceOwnerId: o\r\nrequestUId: 0123456789abcdef0123456789abcdef\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100") {
+		t.Fatalf("got %q %v, want 100 Continue", line, err)
+	}
+	if _, err := r.ReadString('\n'); err != nil { // the blank line after 100 Continue
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(conn, `{"applicat`); err != nil {
+		t.Fatal(err)
+	}
+	status := make(chan string, 1)
+	go func() {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			line = err.Error()
+		}
+		status <- strings.TrimSpace(line)
+	}()
+	return status
 }
 
 func TestSandboxEnvironment(t *testing.T) {
@@ -307,6 +352,12 @@ func TestSandboxFlagRanges(t *testing.T) {
 		{"failure-rate", []string{"-0.1", "1.5", "NaN", "Inf", maxInt64, "half"}},
 		{"rate-limit", []string{"-1", "NaN", "Inf", maxInt64, "five"}},
 		{"max-body", []string{"0", "-1", maxInt64, "1" + maxInt64, "64k"}},
+		{"header-timeout", []string{"0", "-1s", maxDuration, "soon"}},
+		{"read-timeout", []string{"0", "-1s", maxDuration, "soon"}},
+		{"write-timeout", []string{"0", "-1s", maxDuration, "soon"}},
+		{"idle-timeout", []string{"0", "-1s", maxDuration, "soon"}},
+		{"max-header-bytes", []string{"0", "-1", maxInt64, "1MB"}},
+		{"max-conns", []string{"0", "-1", maxInt64, "many"}},
 	}
 	// A command that starts by mistake stops at once.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -409,7 +460,9 @@ func TestSandboxHelp(t *testing.T) {
 		"-consent-ttl", "SCB_SANDBOX_CONSENT_TTL", "-latency", "SCB_SANDBOX_LATENCY", "-failure-rate", "SCB_SANDBOX_FAILURE_RATE",
 		"-rate-limit", "SCB_SANDBOX_RATE_LIMIT", "-timeout-hold", "SCB_SANDBOX_TIMEOUT_HOLD", "-max-body", "SCB_SANDBOX_MAX_BODY",
 		"-log-format", "SCB_SANDBOX_LOG_FORMAT", "-shutdown-timeout", "SCB_SANDBOX_SHUTDOWN_TIMEOUT", "X-Sandbox-Fault",
-		"shows in process lists",
+		"shows in process lists", "-header-timeout", "SCB_SANDBOX_HEADER_TIMEOUT", "-read-timeout", "SCB_SANDBOX_READ_TIMEOUT",
+		"-write-timeout", "SCB_SANDBOX_WRITE_TIMEOUT", "-idle-timeout", "SCB_SANDBOX_IDLE_TIMEOUT",
+		"-max-header-bytes", "SCB_SANDBOX_MAX_HEADER_BYTES", "-max-conns", "SCB_SANDBOX_MAX_CONNS",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("help does not mention %q", want)
