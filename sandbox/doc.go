@@ -35,14 +35,14 @@
 //
 // Every answer of the emulator is SCB's envelope, {"status":{"code":...,"description":...},
 // "data":null} (see Serving for what net/http answers before it), with the status and business
-// code of SCB's generic table: missing standard header 400 9100 naming
-// it (missing apikey or apisecret: 401 9100); missing body field 400 1101; a value of the wrong
-// type or not allowed, an invalid requestUId, invalid JSON or a body over the size limit 400
-// 1102; empty string 400 1103; unknown body field 400 1105; wrong key or secret 401 9500;
-// a grant the application's kind does not allow 403 9503; unknown path 404 1104; wrong method
-// 405 9900; wrong content type 415 9900. Checks run in that order: path, method, headers,
-// content type, body (syntax, then fields in document order, then missing, then empty),
-// credentials, rate limit, grant.
+// code of SCB's generic table: missing standard header 400 9100 naming it (missing apikey or
+// apisecret: 401 9100); missing body field 400 1101; a value of the wrong type or not allowed,
+// an invalid requestUId, invalid JSON or a body over the size limit 400 1102; empty string 400
+// 1103; unknown body field 400 1105; wrong key or secret 401 9500; a grant the application's
+// kind does not allow 403 9503; unknown path 404 1104; wrong method 405 9900; wrong content
+// type 415 9900; a panic in code the emulator calls (WithTokenGenerator, WithClock) 500 9700.
+// Checks run in that order: path, method, headers, content type, body (syntax, then fields in
+// document order, then missing, then empty), credentials, rate limit, grant.
 //
 // accept-language EN and TH are accepted in any case; descriptions stay English, since SCB's
 // Thai wording is not public.

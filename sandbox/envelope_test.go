@@ -1,13 +1,17 @@
 package sandbox_test
 
 import (
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 // The conformance check the other tests rely on must reject what the spec does not allow, on
@@ -233,4 +237,45 @@ func TestLargeBodyIsNotReadWhole(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A panic in the caller's code (here the token generator) is answered 500 9700 in SCB's
+// envelope and logged, and the emulator goes on serving: net/http would close the connection
+// without an answer.
+func TestPanicIsAnsweredInTheEnvelope(t *testing.T) {
+	var n atomic.Int64
+	broken := func() string {
+		if n.Add(1) == 1 {
+			panic("the generator broke")
+		}
+		return fmt.Sprintf("tok-%d", n.Load())
+	}
+	var buf sandboxtest.Buffer
+	h := newHarness(t, sandbox.WithTokenGenerator(broken), sandbox.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain))
+	wantError(t, r, http.StatusInternalServerError, 9700, "Generic server side error")
+	if r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain)); r.status != http.StatusOK {
+		t.Errorf("the next request: got %d %s, want 200", r.status, r.body)
+	}
+	if log := buf.String(); !strings.Contains(log, `"level":"ERROR","msg":"panic"`) || !strings.Contains(log, `"status":500`) {
+		t.Errorf("log: got %s, want the panic and the 500", log)
+	}
+	// http.ErrAbortHandler keeps its meaning: the connection is aborted.
+	abort := sandboxtest.New(t, sandbox.WithTokenGenerator(func() string { panic(http.ErrAbortHandler) }))
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler {
+			t.Errorf("ErrAbortHandler: recovered %v", p)
+		}
+	}()
+	abort.ServeHTTP(httptest.NewRecorder(), newTokenRequest())
+	t.Error("ErrAbortHandler did not reach net/http")
+}
+
+// newTokenRequest is a client-credentials request of demo-plain, in process.
+func newTokenRequest() *http.Request {
+	req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(credentials(demoPlain)))
+	for k, v := range stdHeaders() {
+		req.Header.Set(k, v)
+	}
+	return req
 }

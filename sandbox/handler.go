@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -129,7 +130,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := s.writers.Get().(*respWriter)
 	x.w = w
 	r = canonicalHeaders(r)
-	defer func() { s.finish(x, r, start) }()
+	defer func() {
+		if p := recover(); p != nil {
+			s.recovered(x, p)
+		}
+		s.finish(x, r, start)
+	}()
 
 	if s.faults.Latency > 0 {
 		s.hold(x, r, s.faults.Latency)
@@ -165,6 +171,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL = &u
 	}
 	s.mux.ServeHTTP(x, r)
+}
+
+// recovered answers a request whose handling panicked (in code the emulator calls: a token
+// generator, a clock) 500 9700 in SCB's envelope unless an answer was started, and logs the
+// panic's type without its value, which may hold a secret. http.ErrAbortHandler keeps its
+// meaning: it panics again, and net/http aborts the connection.
+func (s *Server) recovered(x *respWriter, p any) {
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	if s.logger != nil {
+		s.logger.LogAttrs(context.Background(), slog.LevelError, "panic", slog.String("type", fmt.Sprintf("%T", p)))
+	}
+	writeOnce(x, errServer)
 }
 
 // finish logs the request and returns x to the pool.
