@@ -2,8 +2,10 @@ package sandbox_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -173,12 +175,39 @@ func BenchmarkLoadBare(b *testing.B) {
 	benchLoad(b, http.HandlerFunc(bareJSONToken))
 }
 
+// BenchmarkLoadServe is the same load on the emulator served by Server.Serve with the default
+// limits, as the sandbox command serves it: the cost of the limits next to BenchmarkLoadToken.
+func BenchmarkLoadServe(b *testing.B) {
+	srv, err := sandbox.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln, sandbox.Limits{}) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			b.Error(err)
+		}
+	}()
+	benchLoadURL(b, "http://"+ln.Addr().String())
+}
+
 // loadClients is the number of concurrent clients per P.
 const loadClients = 8
 
 func benchLoad(b *testing.B, h http.Handler) {
 	ts := httptest.NewServer(h)
 	defer ts.Close()
+	benchLoadURL(b, ts.URL)
+}
+
+func benchLoadURL(b *testing.B, base string) {
 	procs := runtime.GOMAXPROCS(0)
 	client := &http.Client{Transport: &http.Transport{
 		MaxIdleConns:        loadClients * procs,
@@ -186,7 +215,7 @@ func benchLoad(b *testing.B, h http.Handler) {
 	}}
 	defer client.CloseIdleConnections()
 	body := credentials(demoPlain)
-	url := ts.URL + pathToken
+	url := base + pathToken
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
