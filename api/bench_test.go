@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/scboauth/scboauth/internal/redact"
 	"golang.org/x/oauth2"
 )
 
@@ -214,5 +215,5 @@ func (s gatedSource) Token() (*oauth2.Token, error) {
 
 // benchToken returns a fresh 30-minute token, as a renewal would.
 func benchToken() *Token {
-	return &Token{TokenType: "Bearer", Expiry: time.Now().Add(30 * time.Minute), access: newSecret("t"), lifetime: 30 * time.Minute}
+	return &Token{TokenType: "Bearer", Expiry: time.Now().Add(30 * time.Minute), access: redact.New("t"), lifetime: 30 * time.Minute}
 }
