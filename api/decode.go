@@ -39,7 +39,7 @@ func (c *Client) errorAnswer(k *call, a *answer) *Error {
 	if looksJSON(a.body) && json.Unmarshal(a.body, &env) == nil && env.Status.Code != 0 {
 		e.Code = env.Status.Code
 		e.Description = c.shown(env.Status.Description, append(answerTokens(a.body), k.secrets...)...)
-		e.kind = classify(k.op, a.status, e.Code, e.Description)
+		e.kind = classify(k.op, a.status, e.Code, env.Status.Description) // before redaction changes its words
 		return e
 	}
 	e.Err = malformed(c.describeBody(k, a), nil)

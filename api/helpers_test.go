@@ -93,7 +93,8 @@ func tokenAnswer(access string, lifetime time.Duration, refresh string) map[stri
 // fakeSCB is a small SCB for the token-source tests: numbered tokens, rotating refresh tokens
 // (a redeemed one is refused), and switches for an outage or a hang.
 type fakeSCB struct {
-	lifetime time.Duration // expiresIn; 30 minutes when zero
+	lifetime        time.Duration // expiresIn; 30 minutes when zero
+	refreshLifetime time.Duration // refreshExpiresIn; 60 minutes when zero
 
 	down  atomic.Bool                   // answer 503 9900
 	block atomic.Pointer[chan struct{}] // when set, answers wait until it is closed (or the request ends)
@@ -154,7 +155,11 @@ func (f *fakeSCB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		newRefresh = fmt.Sprintf("refresh-%d", n)
 		f.live[newRefresh] = true
 	}
-	writeJSON(w, http.StatusOK, tokenAnswer(fmt.Sprintf("access-%d", n), life, newRefresh))
+	ans := tokenAnswer(fmt.Sprintf("access-%d", n), life, newRefresh)
+	if f.refreshLifetime != 0 && newRefresh != "" {
+		ans["data"].(map[string]any)["refreshExpiresIn"] = int(f.refreshLifetime / time.Second)
+	}
+	writeJSON(w, http.StatusOK, ans)
 }
 
 // hold makes answers wait until release is called.
