@@ -312,177 +312,182 @@ func TestExchangeAndAuthorizeRequests(t *testing.T) {
 	}
 }
 
+// badGatewayPage is an HTML gateway page, as a proxy in front of SCB answers.
+var badGatewayPage = "<html><body><h1>502 Bad Gateway</h1>" + strings.Repeat(" ", 100) + "</body></html>"
+
+// errorAnswerTests are the answers TestErrorAnswers sorts into typed errors.
+var errorAnswerTests = []struct {
+	name         string
+	op           string // token (default), exchange, refresh
+	handler      func(w http.ResponseWriter, r *http.Request)
+	wantStatus   int
+	wantCode     int
+	wantIs       []error
+	wantNotIs    []error
+	wantMsg      string // the message with the requestUId part removed
+	wantAttempts int64
+}{
+	{
+		name: "bad credentials",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 401, 9500, "Invalid authorization credentials")
+		},
+		wantStatus: 401, wantCode: 9500, wantIs: []error{ErrBadCredentials}, wantNotIs: []error{ErrInvalidAuthorizationCode},
+		wantMsg: "api: token request: 401 9500 invalid authorization credentials", wantAttempts: 1,
+	},
+	{
+		name: "invalid authorization code", op: "exchange",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 401, 9300, "Invalid authorization code")
+		},
+		wantStatus: 401, wantCode: 9300, wantIs: []error{ErrInvalidAuthorizationCode}, wantNotIs: []error{ErrCodeChallengeRequired, ErrReauthorizationRequired},
+		wantMsg: "api: token request: 401 9300 invalid authorization code", wantAttempts: 1,
+	},
+	{
+		name: "code challenge required", op: "exchange",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 401, 9300, "This application requires codeChallenge verification")
+		},
+		wantStatus: 401, wantCode: 9300, wantIs: []error{ErrCodeChallengeRequired}, wantNotIs: []error{ErrInvalidAuthorizationCode},
+		wantMsg: "api: token request: 401 9300 this application requires codeChallenge verification", wantAttempts: 1,
+	},
+	{
+		name: "invalid authorization method", op: "exchange",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 403, 9503, "Invalid authorization method for current credentials")
+		},
+		wantStatus: 403, wantCode: 9503, wantIs: []error{ErrInvalidAuthorizationMethod},
+		wantMsg: "api: token request: 403 9503 invalid authorization method for current credentials", wantAttempts: 1,
+	},
+	{
+		name: "missing header",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 400, 9100, "Required standard headers (requestUId) not found")
+		},
+		wantStatus: 400, wantCode: 9100, wantIs: []error{ErrMissingHeader},
+		wantMsg: "api: token request: 400 9100 required standard headers (requestUId) not found", wantAttempts: 1,
+	},
+	{
+		name: "invalid refresh token", op: "refresh",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 401, 9300, "Invalid/expired temporary token")
+		},
+		wantStatus: 401, wantCode: 9300, wantIs: []error{ErrReauthorizationRequired}, wantNotIs: []error{ErrInvalidAuthorizationCode},
+		wantMsg: "api: refresh request: 401 9300 invalid/expired temporary token", wantAttempts: 1,
+	},
+	{
+		name: "HTML 502",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(502)
+			_, _ = w.Write([]byte(badGatewayPage))
+		},
+		wantStatus: 502, wantIs: []error{ErrMalformedResponse},
+		wantMsg:      "api: token request: 502: unexpected text/html body of " + itoa(len(badGatewayPage)) + " bytes, not SCB's envelope",
+		wantAttempts: 3,
+	},
+	{
+		name: "503 three times",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 503, 9900, "System maintenance in progress. We will be back shortly.")
+		},
+		wantStatus: 503, wantCode: 9900,
+		wantMsg:      "api: token request: 503 9900 system maintenance in progress. We will be back shortly.",
+		wantAttempts: 3,
+	},
+	{
+		name: "429 with a long Retry-After is not waited for",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "60")
+			writeSCBError(w, 429, 9900, "Too many requests")
+		},
+		wantStatus: 429, wantCode: 9900, wantIs: []error{ErrRateLimited},
+		wantMsg: "api: token request: 429 9900 too many requests (retry after 1m0s)", wantAttempts: 1,
+	},
+	{
+		name: "not found is not retried",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 404, 1104, "Requested entity record does not exist")
+		},
+		wantStatus: 404, wantCode: 1104, wantMsg: "api: token request: 404 1104 requested entity record does not exist", wantAttempts: 1,
+	},
+	{
+		name: "502 on a refresh is not retried (the token may have been redeemed)", op: "refresh",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 502, 9900, "Invalid response from upstream server")
+		},
+		wantStatus: 502, wantCode: 9900, wantMsg: "api: refresh request: 502 9900 invalid response from upstream server", wantAttempts: 1,
+	},
+	{
+		name: "503 on an exchange is retried (SCB did not redeem the code)", op: "exchange",
+		handler:    func(w http.ResponseWriter, r *http.Request) { writeSCBError(w, 503, 9900, "Down") },
+		wantStatus: 503, wantCode: 9900, wantMsg: "api: token request: 503 9900 down", wantAttempts: 3,
+	},
+	{
+		name: "truncated 200",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			b, _ := json.Marshal(tokenAnswer("tok", time.Hour, ""))
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(b[:len(b)/2])
+		},
+		wantStatus: 200, wantIs: []error{ErrMalformedResponse}, wantAttempts: 1,
+	},
+	{
+		name: "oversized 200",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"status":{"code":1000},"data":{"accessToken":"` + strings.Repeat("a", DefaultMaxResponseBytes) + `"}}`))
+		},
+		wantStatus: 200, wantIs: []error{ErrResponseTooLarge}, wantNotIs: []error{ErrMalformedResponse},
+		wantMsg: "api: token request: 200: body larger than 65536 bytes", wantAttempts: 1,
+	},
+	{
+		name: "200 with a non-1000 code",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 9700, "description": "Generic server side error"}, "data": nil})
+		},
+		wantStatus: 200, wantCode: 9700, wantIs: []error{ErrMalformedResponse},
+		wantMsg: "api: token request: 200 9700 generic server side error: success answer with business code 9700, want 1000", wantAttempts: 1,
+	},
+	{
+		name: "200 with expiresIn as a string",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000}, "data": map[string]any{"accessToken": "t", "tokenType": "Bearer", "expiresIn": "1800"}})
+		},
+		wantStatus: 200, wantIs: []error{ErrMalformedResponse},
+		wantMsg: "api: token request: 200: wrong shape: data.expiresIn is a JSON string, want int", wantAttempts: 1,
+	},
+	{
+		name: "200 without data",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000, "description": "Success"}})
+		},
+		wantStatus: 200, wantIs: []error{ErrMalformedResponse},
+		wantMsg: "api: token request: 200: wrong shape: data.accessToken missing or empty", wantAttempts: 1,
+	},
+	{
+		name: "200 with another token type",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000}, "data": map[string]any{"accessToken": "t", "tokenType": "MAC", "expiresIn": 60}})
+		},
+		wantStatus: 200, wantIs: []error{ErrMalformedResponse},
+		wantMsg: `api: token request: 200: wrong shape: data.tokenType "MAC", want Bearer`, wantAttempts: 1,
+	},
+	{
+		name: "200 that is not JSON",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = w.Write([]byte("OK"))
+		},
+		wantStatus: 200, wantIs: []error{ErrMalformedResponse},
+		wantMsg: "api: token request: 200: unexpected text/plain body of 2 bytes, not SCB's envelope", wantAttempts: 1,
+	},
+}
+
 // TestErrorAnswers sorts every kind of answer into a typed error, counting attempts (so that
 // credential errors are shown not to be retried and server errors to be retried 3 times).
 func TestErrorAnswers(t *testing.T) {
-	html := "<html><body><h1>502 Bad Gateway</h1>" + strings.Repeat(" ", 100) + "</body></html>"
-	tests := []struct {
-		name         string
-		op           string // token (default), exchange, refresh
-		handler      func(w http.ResponseWriter, r *http.Request)
-		wantStatus   int
-		wantCode     int
-		wantIs       []error
-		wantNotIs    []error
-		wantMsg      string // the message with the requestUId part removed
-		wantAttempts int64
-	}{
-		{
-			name: "bad credentials",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 401, 9500, "Invalid authorization credentials")
-			},
-			wantStatus: 401, wantCode: 9500, wantIs: []error{ErrBadCredentials}, wantNotIs: []error{ErrInvalidAuthorizationCode},
-			wantMsg: "api: token request: 401 9500 invalid authorization credentials", wantAttempts: 1,
-		},
-		{
-			name: "invalid authorization code", op: "exchange",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 401, 9300, "Invalid authorization code")
-			},
-			wantStatus: 401, wantCode: 9300, wantIs: []error{ErrInvalidAuthorizationCode}, wantNotIs: []error{ErrCodeChallengeRequired, ErrReauthorizationRequired},
-			wantMsg: "api: token request: 401 9300 invalid authorization code", wantAttempts: 1,
-		},
-		{
-			name: "code challenge required", op: "exchange",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 401, 9300, "This application requires codeChallenge verification")
-			},
-			wantStatus: 401, wantCode: 9300, wantIs: []error{ErrCodeChallengeRequired}, wantNotIs: []error{ErrInvalidAuthorizationCode},
-			wantMsg: "api: token request: 401 9300 this application requires codeChallenge verification", wantAttempts: 1,
-		},
-		{
-			name: "invalid authorization method", op: "exchange",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 403, 9503, "Invalid authorization method for current credentials")
-			},
-			wantStatus: 403, wantCode: 9503, wantIs: []error{ErrInvalidAuthorizationMethod},
-			wantMsg: "api: token request: 403 9503 invalid authorization method for current credentials", wantAttempts: 1,
-		},
-		{
-			name: "missing header",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 400, 9100, "Required standard headers (requestUId) not found")
-			},
-			wantStatus: 400, wantCode: 9100, wantIs: []error{ErrMissingHeader},
-			wantMsg: "api: token request: 400 9100 required standard headers (requestUId) not found", wantAttempts: 1,
-		},
-		{
-			name: "invalid refresh token", op: "refresh",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 401, 9300, "Invalid/expired temporary token")
-			},
-			wantStatus: 401, wantCode: 9300, wantIs: []error{ErrReauthorizationRequired}, wantNotIs: []error{ErrInvalidAuthorizationCode},
-			wantMsg: "api: refresh request: 401 9300 invalid/expired temporary token", wantAttempts: 1,
-		},
-		{
-			name: "HTML 502",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				w.WriteHeader(502)
-				_, _ = w.Write([]byte(html))
-			},
-			wantStatus: 502, wantIs: []error{ErrMalformedResponse},
-			wantMsg:      "api: token request: 502: unexpected text/html body of " + itoa(len(html)) + " bytes, not SCB's envelope",
-			wantAttempts: 3,
-		},
-		{
-			name: "503 three times",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 503, 9900, "System maintenance in progress. We will be back shortly.")
-			},
-			wantStatus: 503, wantCode: 9900,
-			wantMsg:      "api: token request: 503 9900 system maintenance in progress. We will be back shortly.",
-			wantAttempts: 3,
-		},
-		{
-			name: "429 with a long Retry-After is not waited for",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Retry-After", "60")
-				writeSCBError(w, 429, 9900, "Too many requests")
-			},
-			wantStatus: 429, wantCode: 9900, wantIs: []error{ErrRateLimited},
-			wantMsg: "api: token request: 429 9900 too many requests (retry after 1m0s)", wantAttempts: 1,
-		},
-		{
-			name: "not found is not retried",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 404, 1104, "Requested entity record does not exist")
-			},
-			wantStatus: 404, wantCode: 1104, wantMsg: "api: token request: 404 1104 requested entity record does not exist", wantAttempts: 1,
-		},
-		{
-			name: "502 on a refresh is not retried (the token may have been redeemed)", op: "refresh",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 502, 9900, "Invalid response from upstream server")
-			},
-			wantStatus: 502, wantCode: 9900, wantMsg: "api: refresh request: 502 9900 invalid response from upstream server", wantAttempts: 1,
-		},
-		{
-			name: "503 on an exchange is retried (SCB did not redeem the code)", op: "exchange",
-			handler:    func(w http.ResponseWriter, r *http.Request) { writeSCBError(w, 503, 9900, "Down") },
-			wantStatus: 503, wantCode: 9900, wantMsg: "api: token request: 503 9900 down", wantAttempts: 3,
-		},
-		{
-			name: "truncated 200",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				b, _ := json.Marshal(tokenAnswer("tok", time.Hour, ""))
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write(b[:len(b)/2])
-			},
-			wantStatus: 200, wantIs: []error{ErrMalformedResponse}, wantAttempts: 1,
-		},
-		{
-			name: "oversized 200",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(`{"status":{"code":1000},"data":{"accessToken":"` + strings.Repeat("a", DefaultMaxResponseBytes) + `"}}`))
-			},
-			wantStatus: 200, wantIs: []error{ErrResponseTooLarge}, wantNotIs: []error{ErrMalformedResponse},
-			wantMsg: "api: token request: 200: body larger than 65536 bytes", wantAttempts: 1,
-		},
-		{
-			name: "200 with a non-1000 code",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 9700, "description": "Generic server side error"}, "data": nil})
-			},
-			wantStatus: 200, wantCode: 9700, wantIs: []error{ErrMalformedResponse},
-			wantMsg: "api: token request: 200 9700 generic server side error: success answer with business code 9700, want 1000", wantAttempts: 1,
-		},
-		{
-			name: "200 with expiresIn as a string",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000}, "data": map[string]any{"accessToken": "t", "tokenType": "Bearer", "expiresIn": "1800"}})
-			},
-			wantStatus: 200, wantIs: []error{ErrMalformedResponse},
-			wantMsg: "api: token request: 200: wrong shape: data.expiresIn is a JSON string, want int", wantAttempts: 1,
-		},
-		{
-			name: "200 without data",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000, "description": "Success"}})
-			},
-			wantStatus: 200, wantIs: []error{ErrMalformedResponse},
-			wantMsg: "api: token request: 200: wrong shape: data.accessToken missing or empty", wantAttempts: 1,
-		},
-		{
-			name: "200 with another token type",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000}, "data": map[string]any{"accessToken": "t", "tokenType": "MAC", "expiresIn": 60}})
-			},
-			wantStatus: 200, wantIs: []error{ErrMalformedResponse},
-			wantMsg: `api: token request: 200: wrong shape: data.tokenType "MAC", want Bearer`, wantAttempts: 1,
-		},
-		{
-			name: "200 that is not JSON",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/plain")
-				_, _ = w.Write([]byte("OK"))
-			},
-			wantStatus: 200, wantIs: []error{ErrMalformedResponse},
-			wantMsg: "api: token request: 200: unexpected text/plain body of 2 bytes, not SCB's envelope", wantAttempts: 1,
-		},
-	}
+	tests := errorAnswerTests
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -535,7 +540,7 @@ func TestErrorAnswers(t *testing.T) {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // TestRetries checks the retry schedule: full jitter within [0, step), Retry-After honoured,
-// success after a transient failure, connection errors retried only where safe.
+// success after a transient failure, the caller's deadline.
 func TestRetries(t *testing.T) {
 	t.Run("backoff steps", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
@@ -595,6 +600,11 @@ func TestRetries(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestRetryConnectionErrors: connection errors are retried only where safe, a TLS failure
+// (plain HTTP on the https port) never.
+func TestRetryConnectionErrors(t *testing.T) {
 	dialErr := func(*http.Request) (*http.Response, error) {
 		return nil, &netOpError
 	}

@@ -84,21 +84,7 @@ func TestSandboxAuthorizationCode(t *testing.T) {
 
 	t.Run("mobile application", func(t *testing.T) {
 		c := clientFor(t, hs.URL, sandboxtest.Demo(sandbox.KindAuthorizationCode), nil)
-		callback, err := c.AuthorizeURL(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(callback, "scbeasysim://login/") {
-			t.Errorf("got callback %q, want scbeasysim://login/...", callback)
-		}
-		code, err := srv.Consent(callback, sandbox.Consent{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := c.Exchange(ctx, code)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok, code := consentedToken(t, c, srv)
 		if tok.RefreshToken() == "" || tok.RefreshExpiry.Sub(tok.Expiry) != 30*time.Minute {
 			t.Errorf("got refresh token %q expiring %v after the access token, want one, 30m later", tok.RefreshToken(), tok.RefreshExpiry.Sub(tok.Expiry))
 		}
@@ -150,18 +136,7 @@ func TestSandboxUserTokenSource(t *testing.T) {
 		mem := &sandboxtest.Transport{Handler: srv}
 		c := clientFor(t, "http://127.0.0.1", sandboxtest.Demo(sandbox.KindAuthorizationCode), &http.Client{Transport: mem})
 		ctx := context.Background()
-		callback, err := c.AuthorizeURL(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		code, err := srv.Consent(callback, sandbox.Consent{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := c.Exchange(ctx, code)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok, _ := consentedToken(t, c, srv)
 		ts := c.UserTokenSource(tok)
 		time.Sleep(31 * time.Minute)
 		sentBefore := mem.Sent()
@@ -192,6 +167,52 @@ func TestSandboxUserTokenSource(t *testing.T) {
 		}
 		if got := mem.Sent() - sentBefore; got != 0 {
 			t.Errorf("got %d requests with an expired refresh token, want 0", got)
+		}
+	})
+}
+
+// consentedToken runs the consent flow of a mobile application against srv: authorize (whose
+// callbackUrl must be the emulator's deep link), the user's consent, and the exchange of the
+// code, which it returns spent.
+func consentedToken(t testing.TB, c *api.Client, srv *sandbox.Server) (*api.Token, string) {
+	t.Helper()
+	ctx := context.Background()
+	callback, err := c.AuthorizeURL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(callback, "scbeasysim://login/") {
+		t.Errorf("got callback %q, want scbeasysim://login/...", callback)
+	}
+	code, err := srv.Consent(callback, sandbox.Consent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.Exchange(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, code
+}
+
+// TestSandboxShortRefreshLifetime (issue 9 item 3): against the emulator with a refresh token
+// of two minutes (its --refresh-ttl 2m) beside a 30-minute access token, a caller asking every
+// 10ms for 10 minutes causes about one refresh a minute, not one per call.
+func TestSandboxShortRefreshLifetime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := sandboxtest.New(t, sandbox.WithLifetimes(sandbox.Lifetimes{RefreshToken: 2 * time.Minute}), sandbox.WithClock(time.Now))
+		mem := &sandboxtest.Transport{Handler: srv}
+		c := clientFor(t, "http://127.0.0.1", sandboxtest.Demo(sandbox.KindAuthorizationCode), &http.Client{Transport: mem})
+		tok, _ := consentedToken(t, c, srv)
+		ts := c.UserTokenSource(tok)
+		before := mem.Sent()
+		for start := time.Now(); time.Since(start) < 10*time.Minute; time.Sleep(10 * time.Millisecond) {
+			if _, err := ts.Token(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := mem.Sent() - before; n < 5 || n > 15 {
+			t.Errorf("got %d refreshes in 10 minutes with a 2-minute refresh token, want about one a minute", n)
 		}
 	})
 }

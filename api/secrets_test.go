@@ -111,37 +111,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	ts := c.UserTokenSource(tok)
 	values = append(values, tok, *tok, c, ts, cfg, Error{Op: "x", Description: "y"})
 
-	type exported struct {
-		Token   Token
-		PToken  *Token
-		Client  *Client
-		Source  *TokenSource
-		Config  Config
-		Err     error
-		Tokens  []Token
-		ByName  map[string]*Token
-		Adapter any
-	}
-	type unexported struct {
-		token  Token
-		ptoken *Token
-		client *Client
-		source *TokenSource
-		err    error
-		tokens []Token
-		byName map[string]Token
-		entry  *entry
-		adapt  any
-	}
-	adapter := ts.OAuth2TokenSource(ctx)
-	for _, err := range errs[:4] {
-		values = append(values,
-			exported{*tok, tok, c, ts, cfg, err, []Token{*tok}, map[string]*Token{"a": tok}, adapter},
-			unexported{*tok, tok, c, ts, err, []Token{*tok}, map[string]Token{"a": *tok}, ts.cur.Load(), adapter},
-			&unexported{token: *tok, err: err},
-			[]any{tok, err, c},
-		)
-	}
+	values = append(values, nestings(tok, c, ts, cfg, errs[:4], ts.OAuth2TokenSource(ctx))...)
 
 	var out strings.Builder
 	for _, v := range values {
@@ -229,4 +199,42 @@ func TestSecretsInFormats(t *testing.T) {
 	if got := fmt.Sprintf("%v", (*Token)(nil)); got != "<nil>" {
 		t.Errorf("got %q for a nil token, want <nil>", got)
 	}
+}
+
+// nestings returns the values nested in exported and unexported fields, slices, maps and
+// interfaces, as a program might hold them.
+func nestings(tok *Token, c *Client, ts *TokenSource, cfg Config, errs []error, adapter any) []any {
+	type exported struct {
+		Token   Token
+		PToken  *Token
+		Client  *Client
+		Source  *TokenSource
+		Config  Config
+		Err     error
+		Tokens  []Token
+		ByName  map[string]*Token
+		Adapter any
+	}
+	type unexported struct {
+		token  Token
+		ptoken *Token
+		client *Client
+		source *TokenSource
+		err    error
+		tokens []Token
+		byName map[string]Token
+		entry  *entry
+		adapt  any
+	}
+	var values []any
+	for _, err := range errs {
+		values = append(values,
+			exported{*tok, tok, c, ts, cfg, err, []Token{*tok}, map[string]*Token{"a": tok}, adapter},
+			unexported{*tok, tok, c, ts, err, []Token{*tok}, map[string]Token{"a": *tok}, ts.cur.Load(), adapter},
+			&unexported{token: *tok, err: err},
+			[]any{tok, err, c},
+		)
+	}
+
+	return values
 }
