@@ -245,7 +245,7 @@ func (c *Client) UserTokenSource(t *Token) *TokenSource {
 		return c.Refresh(ctx, cur.refresh.Reveal())
 	})
 	if t != nil {
-		c.recent.add(t.access.Reveal(), t.refresh.Reveal())
+		c.recent.add(t.access, t.refresh)
 		ts.cur.Store(newEntry(t, time.Now()))
 	}
 	return ts

@@ -271,10 +271,10 @@ func (c *Config) validate() error {
 		return configError("Certificate", "set either Certificate or CertFile and KeyFile, not both")
 	}
 	if c.CertFile != "" && c.KeyFile == "" {
-		return configError("KeyFile", "empty: CertFile and KeyFile go together")
+		return configError("KeyFile", "empty: Config.CertFile and Config.KeyFile go together")
 	}
 	if c.KeyFile != "" && c.CertFile == "" {
-		return configError("CertFile", "empty: CertFile and KeyFile go together")
+		return configError("CertFile", "empty: Config.CertFile and Config.KeyFile go together")
 	}
 	return nil
 }
@@ -327,7 +327,7 @@ func (c *Config) validateStrings() error {
 	case "", English, Thai:
 		c.Language = l
 	default:
-		return configError("Language", "%q, want EN or TH", c.Language)
+		return configError("Language", "Language %q, want EN or TH", c.Language)
 	}
 	return nil
 }

@@ -90,9 +90,10 @@ func (c *Client) decodeToken(k *call, a *answer) (*Token, error) {
 		return nil, e
 	}
 	d := &r.Data
-	for _, t := range []string{d.AccessToken, deref(d.RefreshToken)} {
-		if tokenProblem(t) == "" {
-			c.recent.add(t) // redacted from now on, whatever else is wrong with the answer
+	access, refresh := redact.New(d.AccessToken), redact.New(deref(d.RefreshToken))
+	for _, s := range [...]redact.Secret{access, refresh} {
+		if tokenProblem(s.Reveal()) == "" {
+			c.recent.add(s) // redacted from now on, whatever else is wrong with the answer
 		}
 	}
 	owner := a.header.Get("resourceOwnerId")
@@ -104,11 +105,11 @@ func (c *Client) decodeToken(k *call, a *answer) (*Token, error) {
 		TokenType:       "Bearer",
 		Expiry:          a.sent.Add(life),
 		ResourceOwnerID: owner,
-		access:          redact.New(d.AccessToken),
+		access:          access,
 		lifetime:        life,
 	}
 	if d.RefreshToken != nil {
-		tok.refresh = redact.New(*d.RefreshToken)
+		tok.refresh = refresh
 		if d.RefreshExpiresIn != nil {
 			tok.RefreshExpiry = a.sent.Add(time.Duration(*d.RefreshExpiresIn) * time.Second)
 		}
@@ -149,7 +150,7 @@ func (c *Client) tokenDataProblem(k *call, d *generated.Token, owner string) str
 		return fmt.Sprintf("data.refreshExpiresIn %d out of range (1 to %d)", *d.RefreshExpiresIn, maxSeconds)
 	case len(owner) > maxTokenBytes || strings.ContainsFunc(owner, func(r rune) bool { return r < ' ' || r > '~' }):
 		return "resourceOwnerId header is not printable ASCII of at most 4096 bytes"
-	case quotesAny(owner, append(k.secrets, d.AccessToken, deref(d.RefreshToken))):
+	case quotesAny(owner, k.secrets...) || quotesAny(owner, d.AccessToken, deref(d.RefreshToken)):
 		return "resourceOwnerId header quotes a secret"
 	}
 	return ""
@@ -169,7 +170,7 @@ func tokenProblem(s string) string {
 }
 
 // quotesAny reports whether s contains one of the non-empty secrets, in any ASCII case.
-func quotesAny(s string, secrets []string) bool {
+func quotesAny(s string, secrets ...string) bool {
 	if s == "" {
 		return false
 	}

@@ -24,12 +24,13 @@ type recentSecrets struct {
 	next int
 }
 
-func (r *recentSecrets) add(values ...string) {
+// add remembers the non-empty secrets.
+func (r *recentSecrets) add(secrets ...redact.Secret) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, v := range values {
-		if v != "" {
-			r.ring[r.next%maxRecent] = redact.New(v)
+	for _, s := range secrets {
+		if s.IsSet() {
+			r.ring[r.next%maxRecent] = s
 			r.next++
 		}
 	}
