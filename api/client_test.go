@@ -49,6 +49,7 @@ func TestNewClientValidation(t *testing.T) {
 		{name: "http elsewhere", cfg: Config{BaseURL: "http://api.partners.scb/partners", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "https required"},
 		{name: "http on a .localhost name", cfg: Config{BaseURL: "http://evil.localhost:8080", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "https required"},
 		{name: "http on localhost.evil.example", cfg: Config{BaseURL: "http://localhost.evil.example", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "https required"},
+		{name: "ftp with a password", cfg: Config{BaseURL: "ftp://u:pa55word@127.0.0.1", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "user information"},
 		{name: "ftp", cfg: Config{BaseURL: "ftp://127.0.0.1", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: `scheme "ftp", want https`},
 		{name: "no host", cfg: Config{BaseURL: "https:///x", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "no host"},
 		{name: "user info", cfg: Config{BaseURL: "https://u:pa55word@example.com", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "user information"},
