@@ -18,6 +18,8 @@ import (
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 	"github.com/pb33f/libopenapi/orderedmap"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scboauth/scboauth/contract"
 )
 
 const specPath = "openapi.yaml"
@@ -48,6 +50,17 @@ func kinValidate(data []byte) (*openapi3.T, error) {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
 	return doc, nil
+}
+
+// codesOf returns the business codes openapi.yaml allows in an answer of status to method and
+// path, as package contract reads them: the one derivation of SCB's code table.
+func codesOf(t *testing.T, method, path string, status int) []int {
+	t.Helper()
+	spec, err := contract.LoadSpec()
+	require.NoError(t, err)
+	codes := spec.Codes(method, path, status)
+	require.NotEmpty(t, codes, "%s %s %d", method, path, status)
+	return codes
 }
 
 func loadKin(t *testing.T) *openapi3.T {
@@ -201,6 +214,9 @@ func TestSpecValidLibOpenAPI(t *testing.T) {
 // copy of openapi.yaml must be rejected by both, naming the problem.
 func TestSpecBrokenCopiesRejected(t *testing.T) {
 	spec := string(readSpec(t))
+	// The authorize call's 401 codes, as the validators spell them.
+	row := codesOf(t, "GET", "/v2/oauth/authorize", 401)
+	kinRow, libRow := strings.ReplaceAll(fmt.Sprint(row), " ", ","), strings.Trim(strings.ReplaceAll(fmt.Sprint(row), " ", ", "), "[]")
 	tests := []struct {
 		name     string
 		old, new string
@@ -232,8 +248,8 @@ func TestSpecBrokenCopiesRejected(t *testing.T) {
 			name:    "401 example carrying code 1000",
 			old:     "status: {code: 9500, description: Invalid apikey provided}",
 			new:     "status: {code: 1000, description: Invalid apikey provided}",
-			wantKin: "value is not one of the allowed values [9100,9300,9500]",
-			wantLib: "value must be one of 9100, 9300, 9500",
+			wantKin: "value is not one of the allowed values " + kinRow,
+			wantLib: "value must be one of " + libRow,
 		},
 		{
 			name:    "info without a title",

@@ -16,8 +16,8 @@ import (
 )
 
 // appendDrift reports, as warnings, the object fields of v that none of schemas declares.
-// Schemas without properties and without an object type (such as an error's free-form data)
-// are not descended into.
+// Schemas without properties and without an object type are not descended into, nor are
+// those with an enum, which decides alone (an error's data: null).
 func appendDrift(fs []Finding, path []string, v any, schemas []*openapi3.Schema) []Finding {
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -27,6 +27,9 @@ func appendDrift(fs []Finding, path []string, v any, schemas []*openapi3.Schema)
 	declared := map[string][]*openapi3.Schema{}
 	typed, open := false, false
 	for _, s := range flat {
+		if len(s.Enum) > 0 {
+			return fs
+		}
 		if s.Type.Is(openapi3.TypeObject) || len(s.Properties) > 0 {
 			typed = true
 		}
@@ -133,24 +136,6 @@ func jsonErrorText(body []byte) string {
 		return fmt.Sprintf("syntax error at byte %d", se.Offset)
 	}
 	return "it does not decode"
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case nil:
-		return "null"
-	}
-	return "a value"
 }
 
 // isJSON reports whether a Content-Type is application/json (parameters allowed).

@@ -95,9 +95,18 @@ var responseTests = []struct {
 		want: []finding{{"schema", "header Retry-After", "value cannot be decoded: an invalid integer"}},
 	},
 	{
-		name: "data on an error is drift", method: "GET", path: "/v2/oauth/authorize", status: 401, header: jsonHeader(),
+		name: "data on an error is a violation: null or absent", method: "GET", path: "/v2/oauth/authorize", status: 401, header: jsonHeader(),
 		body: `{"status":{"code":9500,"description":"Invalid apikey provided"},"data":{"hint":"x"}}`,
-		want: []finding{{"drift", "$.data", "data is an object on an error; the spec expects null or absent"}},
+		want: []finding{{"schema", "$.data", "value is not one of the allowed values [null]"}},
+	},
+	{
+		name: "data of any other kind on an error too", method: "POST", path: "/v1/oauth/token", status: 400, header: jsonHeader(),
+		body: `{"status":{"code":1101,"description":"Missing required parameters"},"data":"x"}`,
+		want: []finding{{"schema", "$.data", "value is not one of the allowed values [null]"}},
+	},
+	{
+		name: "data absent on an error", method: "POST", path: "/v1/oauth/token", status: 400, header: jsonHeader(),
+		body: `{"status":{"code":1111,"description":"Data entry duplicated with existing"}}`,
 	},
 	{
 		name: "undeclared fields at every level are drift", method: "GET", path: "/v2/oauth/authorize", status: 200, header: jsonHeader(),

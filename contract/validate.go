@@ -56,11 +56,6 @@ func (s *Spec) validateResponse(oc *opCheck, method string, status int, header h
 	if schema := responseSchema(oc.route.Operation, status, header.Get("Content-Type")); schema != nil && isJSON {
 		fs = appendDrift(fs, nil, value, []*openapi3.Schema{schema})
 	}
-	if obj, ok := value.(map[string]any); ok && status >= 400 {
-		if d, present := obj["data"]; present && d != nil {
-			fs = append(fs, warnf(RuleDrift, "$.data", "data is %s on an error; the spec expects null or absent", jsonKind(d)))
-		}
-	}
 	return fs, value
 }
 
