@@ -50,7 +50,7 @@ func runAuthorizationCode(c *caseRun, cs Case) {
 func runWeb(withChallenge bool) func(*caseRun, Case) {
 	return func(c *caseRun, cs Case) {
 		state, challenge := randomString(12), randomString(32)
-		c.r.secrets.Add(challenge)
+		c.r.secrets.add(challenge)
 		code := c.mintCode(roleWeb, state, challenge)
 		if code == "" {
 			return
@@ -88,7 +88,7 @@ func (c *caseRun) mintCode(ro role, state, codeChallenge string) string {
 		c.add(nil, errorf(RuleTransport, pathStatus, "the emulator's consent failed: %v", err))
 		return ""
 	}
-	c.r.secrets.Add(code)
+	c.r.secrets.add(code)
 	return code
 }
 

@@ -272,3 +272,37 @@ func TestFormatJUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestTableHasNoTerminalControls checks that a target's text reaches the table quoted: escape
+// sequences, CR and bidirectional controls in descriptions and field names never reach a
+// terminal raw, in either mode.
+func TestTableHasNoTerminalControls(t *testing.T) {
+	const hostile = "\x1b[2J\x1b]0;pwned\x07\r\u202etxt.exe"
+	for _, emulated := range []bool{true, false} {
+		t.Run(fmt.Sprintf("emulator=%v", emulated), func(t *testing.T) {
+			em := newEmulator(t)
+			h := mutate(em, func(c *captured) {
+				c.data(func(d map[string]any) { d[hostile] = hostile })
+				c.json(func(m map[string]any) {
+					if st, ok := m["status"].(map[string]any); ok {
+						st["description"] = hostile
+					}
+				})
+			})
+			cfg := contract.Config{BaseURL: serve(t, h), Application: demo(sandbox.KindPlain)}
+			if emulated {
+				cfg = contract.Config{BaseURL: cfg.BaseURL, Emulator: em}
+			}
+			_, out := reports(t, cfg)
+			table := out["table"]
+			if !strings.Contains(table, `\x1b[2J`) {
+				t.Fatalf("got no quoted escape sequence in the table, want the hostile text shown quoted (the test proves nothing)\n%s", table)
+			}
+			for i, r := range table {
+				if (r < 0x20 && r != '\n') || r == 0x7f || r == '\u202e' {
+					t.Fatalf("got control %U at byte %d of the table, want none:\n%q", r, i, table[max(0, i-80):min(len(table), i+80)])
+				}
+			}
+		})
+	}
+}

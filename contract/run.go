@@ -40,7 +40,7 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, r.deadline, errDeadline)
 	defer cancel()
-	rep := &Report{Target: r.secrets.Redact(r.target), Mode: r.mode(), Strict: cfg.Strict, Started: r.now()}
+	rep := &Report{Target: r.secrets.redact(r.target), Mode: r.mode(), Strict: cfg.Strict, Started: r.now()}
 	for _, c := range catalogue {
 		res := r.runCase(ctx, c)
 		if r.fatal != nil {
@@ -75,7 +75,7 @@ type runner struct {
 	deadline  time.Duration
 	now       func() time.Time
 	apps      [3]Credentials // the emulator's applications by role; zero on a live target
-	secrets   redact.Set     // every value no report may show
+	secrets   secrets        // every value no report may show
 
 	reached bool   // the target answered at least once
 	fatal   error  // stops the run without a report
@@ -115,9 +115,9 @@ func newRunner(cfg Config) (*runner, error) {
 	clean.User, clean.RawQuery, clean.Fragment = nil, "", ""
 	r.target = strings.TrimSuffix(clean.String(), "/")
 	r.transport = &Transport{Base: cfg.Transport, Spec: r.spec, BasePath: base.Path, Now: r.now}
-	r.secrets.Add(cfg.Application.Secret, cfg.AuthCode)
+	r.secrets.add(cfg.Application.Secret, cfg.AuthCode)
 	for _, c := range r.apps {
-		r.secrets.Add(c.Secret)
+		r.secrets.add(c.Secret)
 	}
 	return r, nil
 }
@@ -187,10 +187,10 @@ func redactURL(s string) string {
 // a one-letter secret would make them unreadable. res itself is not changed: redacting text
 // twice would redact the marker.
 func (r *runner) redacted(res CaseResult) CaseResult {
-	res.Reason = r.secrets.Redact(res.Reason)
+	res.Reason = r.secrets.redact(res.Reason)
 	fs := make([]CaseFinding, len(res.Findings))
 	for i, f := range res.Findings {
-		f.Message, f.Path = r.secrets.Redact(f.Message), r.secrets.Redact(f.Path)
+		f.Message, f.Path = r.secrets.redact(f.Message), r.secrets.redact(f.Path)
 		fs[i] = f
 	}
 	res.Findings = fs
@@ -203,9 +203,33 @@ func (r *runner) learnSecrets(v any) {
 	data, _ := obj["data"].(map[string]any)
 	for _, k := range []string{"accessToken", "refreshToken", "authCode", "callbackUrl"} {
 		if s, ok := data[k].(string); ok {
-			r.secrets.Add(s)
+			r.secrets.add(s)
 		}
 	}
+}
+
+// secrets are the values no report may show: the application's secret, the authorization
+// code, and every token, code and challenge the run learns. Adding one is cheap; the
+// redact.Set that removes them all in one pass is built again only when a report needs it.
+type secrets struct {
+	known []string
+	set   *redact.Set
+	built int // len(known) when set was built
+}
+
+func (s *secrets) add(values ...string) { s.known = append(s.known, values...) }
+
+// redact returns text with every known secret replaced by redact.Marker.
+func (s *secrets) redact(text string) string {
+	if text == "" {
+		return ""
+	}
+	if s.set == nil || s.built != len(s.known) {
+		s.set = &redact.Set{}
+		s.set.Add(s.known...)
+		s.built = len(s.known)
+	}
+	return s.set.Redact(text)
 }
 
 // stop records why the cases still to come are not run.

@@ -47,9 +47,10 @@ func (s *Spec) validateResponse(oc *opCheck, method string, status int, header h
 	if method == http.MethodHead {
 		options = headOptions
 	}
-	fs := validateBody(oc, status, header, body, options)
+	req := &http.Request{Method: http.MethodGet, URL: &url.URL{}} // kin-openapi only skips HEAD
+	fs := validateBody(req, oc, status, header, body, options)
 	for _, h := range oc.headers {
-		if err := kinValidate(h.route, status, header, nil, headerOptions); err != nil {
+		if err := kinValidate(req, h.route, status, header, nil, headerOptions); err != nil {
 			fs = append(fs, headerFindings(h.name, err)...)
 		}
 	}
@@ -60,8 +61,8 @@ func (s *Spec) validateResponse(oc *opCheck, method string, status int, header h
 }
 
 // validateBody checks the status's body (content type, JSON, schema) with kin-openapi.
-func validateBody(oc *opCheck, status int, header http.Header, body []byte, options *openapi3filter.Options) []Finding {
-	err := kinValidate(oc.body, status, header, body, options)
+func validateBody(req *http.Request, oc *opCheck, status int, header http.Header, body []byte, options *openapi3filter.Options) []Finding {
+	err := kinValidate(req, oc.body, status, header, body, options)
 	if err == nil {
 		return nil
 	}
@@ -80,11 +81,11 @@ func validateBody(oc *opCheck, status int, header http.Header, body []byte, opti
 	return []Finding{errorf(RuleSchema, pathBody, "%s", safeReason(err))}
 }
 
-// kinValidate runs openapi3filter.ValidateResponse for one answer on route. The request's method
-// plays no role in it but to skip HEAD, which validateResponse handles itself.
-func kinValidate(route *routers.Route, status int, header http.Header, body []byte, options *openapi3filter.Options) error {
+// kinValidate runs openapi3filter.ValidateResponse for one answer on route. req stands for the
+// request, whose method plays no role but to skip HEAD (validateResponse handles HEAD itself).
+func kinValidate(req *http.Request, route *routers.Route, status int, header http.Header, body []byte, options *openapi3filter.Options) error {
 	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: &http.Request{Method: http.MethodGet, URL: &url.URL{}}, Route: route},
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: route},
 		Status:                 status,
 		Header:                 header,
 		Body:                   io.NopCloser(bytes.NewReader(body)),
