@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -90,21 +91,26 @@ type request struct {
 	grant        grant // for a 200 answer: which grant's token checks apply
 }
 
-// build makes the request of call k for this run.
+// wellFormed holds, for each operation a case can start from, its well-formed request for an
+// application: the method, path and headers, the body's fields, and which grant a 200 answer is.
+// A new operation (the payment calls) is a new entry.
+var wellFormed = map[string]func(app Credentials) (request, map[string]any){
+	pathToken: func(app Credentials) (request, map[string]any) {
+		rq := request{method: http.MethodPost, path: pathToken, header: tokenHeaders(app.Key), grant: grantClientCredentials}
+		return rq, map[string]any{"applicationKey": app.Key, "applicationSecret": app.Secret}
+	},
+	pathRefresh: func(app Credentials) (request, map[string]any) {
+		rq := request{method: http.MethodPost, path: pathRefresh, header: tokenHeaders(app.Key), grant: grantRefresh}
+		return rq, map[string]any{"applicationKey": app.Key, "applicationSecret": app.Secret, "refreshToken": uuid.NewString()}
+	},
+	pathAuthorize: func(app Credentials) (request, map[string]any) {
+		return request{method: http.MethodGet, path: pathAuthorize, header: authorizeHeaders(app)}, nil
+	},
+}
+
+// build makes the request of call k for this run: k.op's well-formed request, then k's edits.
 func (c *caseRun) build(k call) request {
-	app := c.r.app(k.role)
-	var rq request
-	var fields map[string]any
-	switch k.op {
-	case pathAuthorize:
-		rq = request{method: http.MethodGet, path: pathAuthorize, header: authorizeHeaders(app)}
-	case pathRefresh:
-		rq = request{method: http.MethodPost, path: pathRefresh, header: tokenHeaders(app.Key), grant: grantRefresh}
-		fields = map[string]any{"applicationKey": app.Key, "applicationSecret": app.Secret, "refreshToken": uuid.NewString()}
-	default:
-		rq = request{method: http.MethodPost, path: pathToken, header: tokenHeaders(app.Key), grant: grantClientCredentials}
-		fields = map[string]any{"applicationKey": app.Key, "applicationSecret": app.Secret}
-	}
+	rq, fields := wellFormed[k.op](c.r.app(k.role))
 	for _, e := range k.header {
 		if e.del {
 			rq.header.Del(e.name)
@@ -119,7 +125,7 @@ func (c *caseRun) build(k call) request {
 			fields[e.name] = c.value(e.value)
 		}
 	}
-	if _, ok := fields["authCode"]; ok && k.op == pathToken {
+	if _, ok := fields["authCode"]; ok && rq.grant == grantClientCredentials {
 		rq.grant = grantAuthorizationCode
 	}
 	if fields != nil {
@@ -131,13 +137,7 @@ func (c *caseRun) build(k call) request {
 			rq.body = []byte(*k.raw)
 		}
 	}
-	if k.path != "" {
-		rq.path = k.path
-	}
-	if k.method != "" {
-		rq.method = k.method
-	}
-	rq.check = k.check
+	rq.path, rq.method, rq.check = cmp.Or(k.path, rq.path), cmp.Or(k.method, rq.method), k.check
 	return rq
 }
 
