@@ -36,16 +36,29 @@ func echoSecrets(em http.Handler, secret string) http.Handler {
 	})
 }
 
-// reports runs the catalogue with cfg, streaming the table, and returns the three reports.
+// reports runs the catalogue with cfg, streaming the table with its title, and returns the
+// report and the three formats of it.
 func reports(t *testing.T, cfg contract.Config) (rep *contract.Report, out map[string]string) {
 	t.Helper()
 	var table bytes.Buffer
 	tw := contract.NewTableWriter(&table)
-	rep, err := contract.Run(t.Context(), cfg, func(c contract.CaseResult) { tw.Case(c) })
+	mode := "live"
+	if cfg.Emulator != nil {
+		mode = "emulator"
+	}
+	tw.Begin(cfg.BaseURL, mode)
+	streamed := 0
+	rep, err := contract.Run(t.Context(), cfg, func(c contract.CaseResult) {
+		streamed++
+		tw.Case(c)
+	})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	tw.End(rep)
+	if streamed != len(contract.Catalogue()) {
+		t.Errorf("got %d streamed cases, want %d", streamed, len(contract.Catalogue()))
+	}
 	var js, junit bytes.Buffer
 	if err := contract.WriteJSON(&js, rep); err != nil {
 		t.Fatal(err)
@@ -128,8 +141,9 @@ func TestCredentialsNeverPrintTheSecret(t *testing.T) {
 }
 
 // formatsRun is one live run with a failure, a warning and a skip: the emulator answering 422
-// to a wrong secret and adding an undeclared field to every token, the table streamed.
-func formatsRun(t *testing.T) (rep *contract.Report, target, streamed string) {
+// to a wrong secret and adding an undeclared field to every token. It returns the report, the
+// target and the three formats.
+func formatsRun(t *testing.T) (rep *contract.Report, target string, out map[string]string) {
 	t.Helper()
 	em := newEmulator(t)
 	h := mutate(em, func(c *captured) {
@@ -141,30 +155,17 @@ func formatsRun(t *testing.T) (rep *contract.Report, target, streamed string) {
 		}
 	})
 	target = serve(t, h)
-	var table bytes.Buffer
-	tw := contract.NewTableWriter(&table)
-	tw.Begin(target, "live")
-	var order []string
-	rep, err := contract.Run(t.Context(), contract.Config{BaseURL: target, Application: demo(sandbox.KindPlain)}, func(c contract.CaseResult) {
-		order = append(order, c.ID)
-		tw.Case(c)
-	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	tw.End(rep)
-	if len(order) != len(contract.Catalogue()) {
-		t.Errorf("got %d streamed cases, want %d", len(order), len(contract.Catalogue()))
-	}
+	rep, out = reports(t, contract.Config{BaseURL: target, Application: demo(sandbox.KindPlain)})
 	if s := rep.Summary(); s.Failed != 2 || s.Skipped == 0 || s.Warnings == 0 || s.Passed == 0 {
 		t.Fatalf("got %+v, want 2 failures (wrong-secret, unknown-key), skips and warnings", s)
 	}
-	return rep, target, table.String()
+	return rep, target, out
 }
 
 // TestFormatTable checks the streamed table, and that WriteTable writes the same.
 func TestFormatTable(t *testing.T) {
-	rep, target, out := formatsRun(t)
+	rep, target, outs := formatsRun(t)
+	out := outs["table"]
 	s := rep.Summary()
 	idWidth := 0 // the CASE column is as wide as the longest case ID
 	for _, c := range contract.Catalogue() {
@@ -194,12 +195,8 @@ func TestFormatTable(t *testing.T) {
 
 // TestFormatJSON checks the JSON report of the same run.
 func TestFormatJSON(t *testing.T) {
-	rep, _, _ := formatsRun(t)
+	rep, _, out := formatsRun(t)
 	warnings := rep.Summary().Warnings
-	var buf bytes.Buffer
-	if err := contract.WriteJSON(&buf, rep); err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Target   string `json:"target"`
 		Mode     string `json:"mode"`
@@ -211,7 +208,7 @@ func TestFormatJSON(t *testing.T) {
 			Findings                            []struct{ Severity, Rule, Path, Message, Request string }
 		}
 	}
-	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+	if err := json.Unmarshal([]byte(out["json"]), &doc); err != nil {
 		t.Fatalf("got invalid JSON: %v", err)
 	}
 	if doc.Conforms || doc.Mode != "live" || doc.Summary.Failed != 2 || doc.Summary.Cases != len(rep.Cases) || doc.Summary.Warnings != warnings {
@@ -231,12 +228,8 @@ func TestFormatJSON(t *testing.T) {
 
 // TestFormatJUnit checks the JUnit report of the same run.
 func TestFormatJUnit(t *testing.T) {
-	rep, _, _ := formatsRun(t)
+	rep, _, out := formatsRun(t)
 	skipped := rep.Summary().Skipped
-	var buf bytes.Buffer
-	if err := contract.WriteJUnit(&buf, rep); err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Tests    int `xml:"tests,attr"`
 		Failures int `xml:"failures,attr"`
@@ -255,7 +248,7 @@ func TestFormatJUnit(t *testing.T) {
 			} `xml:"testcase"`
 		} `xml:"testsuite"`
 	}
-	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+	if err := xml.Unmarshal([]byte(out["junit"]), &doc); err != nil {
 		t.Fatalf("got invalid XML: %v", err)
 	}
 	if doc.Tests != len(rep.Cases) || doc.Failures != 2 || doc.Skipped != skipped || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != len(rep.Cases) {
