@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -43,6 +44,9 @@ type opCheck struct {
 	headers []headerRoute
 	// codes are the business codes each documented status allows (see codes.go).
 	codes map[int][]int
+	// statuses are the documented statuses; anyStatus: a default answer documents them all.
+	statuses  map[int]bool
+	anyStatus bool
 }
 
 // headerRoute validates one response header.
@@ -115,7 +119,12 @@ func newOpCheck(doc *openapi3.T, name, path string, item *openapi3.PathItem, met
 	route := func(o *openapi3.Operation) *routers.Route {
 		return &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: o}
 	}
-	oc := &opCheck{name: name, route: route(op), codes: operationCodes(op)}
+	oc := &opCheck{name: name, route: route(op), codes: operationCodes(op), statuses: map[int]bool{}, anyStatus: op.Responses.Default() != nil}
+	for key := range op.Responses.Map() {
+		if status, err := strconv.Atoi(key); err == nil {
+			oc.statuses[status] = true
+		}
+	}
 
 	bodyOnly := openapi3.NewResponses()
 	var headerNames []string
@@ -172,7 +181,4 @@ func (s *Spec) resolve(method, path string) *opCheck {
 func (s *Spec) Operation(method, path string) string { return s.resolve(method, path).name }
 
 // documents reports whether the operation documents status (or has a default answer).
-func (oc *opCheck) documents(status int) bool {
-	rs := oc.route.Operation.Responses
-	return rs.Status(status) != nil || rs.Default() != nil
-}
+func (oc *opCheck) documents(status int) bool { return oc.anyStatus || oc.statuses[status] }
