@@ -2,19 +2,44 @@
 // scboauth emulator (package sandbox), or SCB's live sandbox at
 // https://api-sandbox.partners.scb/partners/sandbox.
 //
-// Run sends a catalogue of cases (Catalogue): the grants that must succeed, and the requests
-// that must fail, each with the answer SCB's documentation or openapi.yaml's decisions call for.
-// Every response is validated from the raw bytes on the wire by a Transport, with kin-openapi's
-// openapi3filter: an undocumented status is a violation, every schema error is reported with its
-// JSON path (not only the first), and error answers to invalid requests are validated as
-// strictly as successes. Semantic checks add what a schema cannot say (the business code
-// matches the HTTP status per SCB's code table, tokenType is exactly Bearer, expiresAt is the
-// issue time plus expiresIn, refresh fields come exactly with the authorization-code grant).
-// Fields the spec does not declare are drift: warnings, or violations with Config.Strict.
+// # A run
 //
-// Requests to a target that is not on a loopback address are paced under the sandbox's limit
-// of 5 requests per second, each with a timeout. Reports (TableWriter, WriteJSON, WriteJUnit)
-// never contain the application secret, tokens or authorization codes.
+// Run sends a catalogue of cases (Catalogue), in order: the grants that must succeed, and the
+// requests that must fail, each with the answer SCB's documentation or openapi.yaml's decisions
+// call for. A case is data: a well-formed request of one operation and the edits that make the
+// case (a header dropped, a field of the wrong type); the few that take several steps
+// (authorize, consent, then the code) run a named flow. Config says what is checked (BaseURL,
+// a live Application or an Emulator) and how: requests to a target that is not on a loopback
+// address are paced under the sandbox's limit of 5 requests per second (Limiter), each request
+// has a Timeout, and the whole run a Deadline; the cases the deadline leaves no time for are
+// reported as not run, and such a report does not conform.
+//
+// # What is checked
+//
+// Every answer is validated from the raw bytes on the wire, with kin-openapi's openapi3filter,
+// against the operation its request resolves to (Spec): an undocumented status is a violation,
+// every schema error is reported with its JSON path (not only the first), and error answers to
+// invalid requests are validated as strictly as successes. Semantic checks add what a schema
+// cannot say: tokenType is exactly Bearer, expiresAt is the issue time plus expiresIn, refresh
+// fields come exactly with the authorization-code grant. Fields the spec does not declare are
+// drift: warnings, or violations with Config.Strict. Each problem is a Finding, with the Rule
+// that found it.
+//
+// SCB's code table (which business codes each HTTP status may carry) is written once, as the
+// enums openapi.yaml puts on status.code; Spec.Codes and Spec.CodeTable read it back for the
+// checks here and for tests elsewhere.
+//
+// The same checks serve other tests: LoadSpec, Spec.ValidateResponse and Spec.ValidateRequest
+// check single messages, and Transport validates every answer an http.Client receives.
+//
+// # Reports
+//
+// A Report holds a CaseResult per case: its verdict, its interactions (status, business code,
+// latency; never headers or bodies) and its findings. TableWriter streams a readable table as
+// cases finish; WriteJSON and WriteJUnit write the whole report for machines and CI. No report
+// shows the application secret, a token, an authorization code or a code challenge, in any form
+// (JSON, Go or URL escaped, any length): everything a target or the configuration can put in a
+// report goes through the module's one redaction (internal/redact).
 //
 // SCB's documentation: https://developer.scb (API Reference > OAuth).
 package contract

@@ -43,7 +43,7 @@ const (
 	RuleTransport Rule = "transport"
 )
 
-// Finding is one problem found in one exchange: where it is (a JSON path into the body such as
+// Finding is one problem found in one interaction: where it is (a JSON path into the body such as
 // "$.data.expiresAt", "header resourceOwnerId", or "HTTP status") and what is wrong.
 type Finding struct {
 	Severity Severity `json:"severity"`

@@ -1,264 +1,139 @@
 package contract
 
 import (
-	"encoding/json"
-	"encoding/xml"
 	"fmt"
-	"io"
-	"strings"
-	"sync"
 	"time"
 )
 
-// TableWriter streams a readable report: a row per case as it finishes (case, HTTP status,
-// business code, verdict, latency) with its findings below it, then a summary line.
-type TableWriter struct {
-	w       io.Writer
-	err     error
-	title   string
-	started bool // the title and headings are written
+// Report is the outcome of a run: a CaseResult per case of the catalogue, in order.
+type Report struct {
+	Target   string        `json:"target"`
+	Mode     string        `json:"mode"` // "emulator" or "live"
+	Strict   bool          `json:"strict"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"-"`
+	// Stopped says why the run stopped before every case ran, such as "the run's deadline (5m0s)
+	// passed"; empty when every case had its turn.
+	Stopped string       `json:"stopped,omitempty"`
+	Cases   []CaseResult `json:"cases"`
 }
 
-// NewTableWriter returns a TableWriter writing to w.
-func NewTableWriter(w io.Writer) *TableWriter { return &TableWriter{w: w} }
+// Verdict is the outcome of a case.
+type Verdict string
 
-const tableRow = "%-*s %4s %5s  %-7s %9s\n"
+// Verdicts of a case.
+const (
+	VerdictPass   Verdict = "pass"    // no violation (warnings allowed)
+	VerdictFail   Verdict = "fail"    // at least one violation
+	VerdictSkip   Verdict = "skip"    // not run by design (no authorization code, a live target); Reason says why
+	VerdictNotRun Verdict = "not-run" // the run stopped before the case could finish; Reason says why
+)
 
-// caseWidth is the width of the CASE column: the longest case ID of the catalogue.
-var caseWidth = sync.OnceValue(func() int {
-	w := len("CASE")
-	for _, c := range Catalogue() {
-		w = max(w, len(c.ID))
-	}
-	return w
-})
-
-func (t *TableWriter) printf(format string, args ...any) {
-	if t.err == nil {
-		_, t.err = fmt.Fprintf(t.w, format, args...)
-	}
+// CaseResult is the outcome of one case of the catalogue.
+type CaseResult struct {
+	ID           string              `json:"id"`
+	Title        string              `json:"title"`
+	Expect       string              `json:"expect"`
+	Source       string              `json:"source"` // where the expectations come from ([doc], [seen], [decision])
+	Verdict      Verdict             `json:"verdict"`
+	Reason       string              `json:"reason,omitempty"` // why the case was skipped or not run
+	Status       int                 `json:"status,omitempty"` // HTTP status of the case's last interaction
+	Code         int                 `json:"code,omitempty"`   // business code of the case's last interaction
+	Latency      time.Duration       `json:"-"`
+	LatencyMS    float64             `json:"latencyMs"`
+	Interactions []InteractionResult `json:"interactions"`
+	// Findings of every interaction; Request names the request when the case made several.
+	Findings []CaseFinding `json:"findings"`
 }
 
-// Begin sets the title; it is written with the column headings before the first case, so that
-// nothing is written when the target cannot be reached.
-func (t *TableWriter) Begin(target, mode string) error {
-	t.title = fmt.Sprintf("scboauth contract: %s (%s)", target, mode)
-	return t.err
+// InteractionResult is what a report says about one interaction: never headers or bodies.
+type InteractionResult struct {
+	Method    string  `json:"method"`
+	Path      string  `json:"path"`
+	Operation string  `json:"operation"`
+	Status    int     `json:"status"`
+	Code      int     `json:"code,omitempty"`
+	LatencyMS float64 `json:"latencyMs"`
 }
 
-func (t *TableWriter) start() {
-	if t.started {
-		return
-	}
-	t.started = true
-	if t.title != "" {
-		t.printf("%s\n\n", t.title)
-	}
-	t.printf(tableRow, caseWidth(), "CASE", "HTTP", "CODE", "VERDICT", "LATENCY")
+// ExchangeResult is the former name of InteractionResult.
+//
+// Deprecated: use InteractionResult.
+type ExchangeResult = InteractionResult
+
+// CaseFinding is a Finding with the request it was found in.
+type CaseFinding struct {
+	Finding
+	Request string `json:"request"` // such as "POST /v1/oauth/token"; empty for the case as a whole
 }
 
-// Case writes one case and its findings.
-func (t *TableWriter) Case(c CaseResult) error {
-	status, code, latency := "-", "-", "-"
-	if c.Status != 0 {
-		status = fmt.Sprint(c.Status)
-	}
-	if c.Code != 0 {
-		code = fmt.Sprint(c.Code)
-	}
-	if len(c.Exchanges) > 0 {
-		latency = formatLatency(c.Latency)
-	}
-	verdict := tableVerdict(c)
-	t.start()
-	t.printf(tableRow, caseWidth(), c.ID, status, code, verdict, latency)
-	if c.Verdict == VerdictSkip {
-		t.printf("    skipped: %s\n", c.Reason)
-	}
-	multi := len(c.Exchanges) > 1
-	for _, f := range c.Findings {
-		where := f.Path
-		if multi && f.Exchange != "" {
-			where = f.Exchange + " " + f.Path
-		}
-		t.printf("    %-7s %s: %s (%s)\n", f.Severity, where, f.Message, f.Rule)
-	}
-	if c.Verdict == VerdictFail {
-		t.printf("    expected: %s\n", c.Expect)
-	}
-	return t.err
-}
-
-func tableVerdict(c CaseResult) string {
-	switch c.Verdict {
-	case VerdictFail:
-		return "FAIL"
-	case VerdictSkip:
-		return "skip"
-	}
-	for _, f := range c.Findings {
-		if f.Severity == SeverityWarning {
-			return "warn"
-		}
-	}
-	return "ok"
-}
-
-func formatLatency(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%dµs", d.Microseconds())
-	case d < time.Second:
-		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
-}
-
-// End writes the summary line.
-func (t *TableWriter) End(r *Report) error {
-	passed, failed, skipped, warnings := r.Counts()
-	verdict := "conforms"
-	if failed > 0 {
-		verdict = "CONTRACT VIOLATION"
-	}
-	strict := "off"
-	if r.Strict {
-		strict = "on"
-	}
-	t.start()
-	t.printf("\n%s: %d cases, %d passed, %d failed, %d skipped, %d warnings (strict %s) in %s\n",
-		verdict, len(r.Cases), passed, failed, skipped, warnings, strict, formatLatency(r.Duration))
-	return t.err
-}
-
-// WriteTable writes the whole report as a table (Begin, Case for each case, End).
-func WriteTable(w io.Writer, r *Report) error {
-	t := NewTableWriter(w)
-	t.Begin(r.Target, r.Mode)
-	for _, c := range r.Cases {
-		t.Case(c)
-	}
-	return t.End(r)
-}
-
-type jsonSummary struct {
+// Summary counts a report's cases by verdict, and its warnings.
+type Summary struct {
 	Cases    int `json:"cases"`
 	Passed   int `json:"passed"`
 	Failed   int `json:"failed"`
 	Skipped  int `json:"skipped"`
+	NotRun   int `json:"notRun"`
 	Warnings int `json:"warnings"`
 }
 
-// WriteJSON writes the report as one JSON document: target, mode, strict, conforms, summary
-// counts, duration and every case with its exchanges and findings.
-func WriteJSON(w io.Writer, r *Report) error {
-	passed, failed, skipped, warnings := r.Counts()
-	doc := struct {
-		*Report
-		Conforms   bool        `json:"conforms"`
-		DurationMS float64     `json:"durationMs"`
-		Summary    jsonSummary `json:"summary"`
-	}{r, failed == 0, ms(r.Duration), jsonSummary{len(r.Cases), passed, failed, skipped, warnings}}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
-}
-
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
-	Timestamp  string          `xml:"timestamp,attr"`
-	Properties []junitProperty `xml:"properties>property"`
-	Cases      []junitCase     `xml:"testcase"`
-}
-
-type junitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut *junitText    `xml:"system-out,omitempty"`
-}
-
-type junitText struct {
-	Text string `xml:",cdata"`
-}
-
-type junitMessage struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",cdata"`
-}
-
-// WriteJUnit writes the report as JUnit XML, one testcase per case: violations as failure, skips
-// as skipped, warnings in system-out.
-func WriteJUnit(w io.Writer, r *Report) error {
-	_, failed, skipped, _ := r.Counts()
-	secs := func(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
-	suite := junitSuite{
-		Name: "scboauth contract " + r.Target, Tests: len(r.Cases), Failures: failed, Skipped: skipped,
-		Time: secs(r.Duration), Timestamp: r.Started.UTC().Format(time.RFC3339),
-		Properties: []junitProperty{{"target", r.Target}, {"mode", r.Mode}, {"strict", fmt.Sprint(r.Strict)}},
-	}
+// Summary counts the cases of r by verdict, and the warnings.
+func (r *Report) Summary() Summary {
+	s := Summary{Cases: len(r.Cases)}
 	for _, c := range r.Cases {
-		jc := junitCase{Name: c.ID, Classname: "scboauth.contract." + r.Mode, Time: secs(c.Latency)}
-		var errs, warns []string
-		for _, f := range c.Findings {
-			line := fmt.Sprintf("%s %s: %s (%s)", f.Exchange, f.Path, f.Message, f.Rule)
-			line = strings.TrimSpace(line)
-			if f.Severity == SeverityError {
-				errs = append(errs, line)
-			} else {
-				warns = append(warns, "warning: "+line)
-			}
-		}
 		switch c.Verdict {
+		case VerdictPass:
+			s.Passed++
 		case VerdictFail:
-			msg := fmt.Sprintf("%d violation(s)", len(errs))
-			if len(errs) > 0 {
-				msg += ": " + errs[0]
-			}
-			jc.Failure = &junitMessage{Message: msg, Type: "contract", Text: strings.Join(errs, "\n") + "\nexpected: " + c.Expect + "\n"}
+			s.Failed++
 		case VerdictSkip:
-			jc.Skipped = &junitMessage{Message: c.Reason}
+			s.Skipped++
+		case VerdictNotRun:
+			s.NotRun++
 		}
-		out := []string{c.Title, "expected: " + c.Expect, "source: " + c.Source}
-		for _, e := range c.Exchanges {
-			out = append(out, fmt.Sprintf("%s %s -> %d %d (%.1fms)", e.Method, e.Path, e.Status, e.Code, e.LatencyMS))
+		for _, f := range c.Findings {
+			if f.Severity == SeverityWarning {
+				s.Warnings++
+			}
 		}
-		jc.SystemOut = &junitText{strings.Join(append(out, warns...), "\n")}
-		suite.Cases = append(suite.Cases, jc)
 	}
-	doc := junitSuites{Name: "scboauth contract", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped, Time: suite.Time, Suites: []junitSuite{suite}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return s
 }
+
+// Counts returns how many cases passed, failed and were skipped, and the number of warnings.
+//
+// Deprecated: use Summary, which also counts the cases not run.
+func (r *Report) Counts() (passed, failed, skipped, warnings int) {
+	s := r.Summary()
+	return s.Passed, s.Failed, s.Skipped, s.Warnings
+}
+
+// Conforms reports whether the run shows that the target conforms: no case failed, and no case
+// was left unrun (a skip, with its reason, is by design and does not count against it).
+func (r *Report) Conforms() bool {
+	s := r.Summary()
+	return s.Failed == 0 && s.NotRun == 0
+}
+
+// verdictLine is the summary's first word: "conforms", "CONTRACT VIOLATION" or "INCOMPLETE".
+func (s Summary) verdictLine() string {
+	switch {
+	case s.Failed > 0:
+		return "CONTRACT VIOLATION"
+	case s.NotRun > 0:
+		return "INCOMPLETE"
+	}
+	return "conforms"
+}
+
+// counts formats the summary's counts, such as "34 cases, 34 passed, 0 failed, 0 skipped, 0
+// warnings"; cases not run are named only when there are some.
+func (s Summary) counts() string {
+	notRun := ""
+	if s.NotRun > 0 {
+		notRun = fmt.Sprintf(", %d not run", s.NotRun)
+	}
+	return fmt.Sprintf("%d cases, %d passed, %d failed, %d skipped%s, %d warnings", s.Cases, s.Passed, s.Failed, s.Skipped, notRun, s.Warnings)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -5,55 +5,60 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/scboauth/scboauth/contract"
+	"github.com/scboauth/scboauth/sandbox"
 )
 
-// leakyFake is the fake with answers that echo secrets: every description is replaced by the
-// plain application's secret and the latest token (so the cases that check descriptions quote
-// them in findings), and every success carries a field named after its access token.
-func leakyFake(f *fakeSCB) *fakeSCBLeaks {
-	return &fakeSCBLeaks{f: f}
-}
-
-type fakeSCBLeaks struct {
-	f    *fakeSCB
-	last string
-}
-
-func (l *fakeSCBLeaks) handler() func(c *captured) {
-	return func(c *captured) {
+// echoSecrets is the emulator with answers that quote secrets: every description names the
+// plain application's secret and the latest access token (so the cases that check descriptions
+// quote them in findings), and every success carries a field named after its access token.
+func echoSecrets(em http.Handler, secret string) http.Handler {
+	var last string
+	return mutate(em, func(c *captured) {
 		c.data(func(d map[string]any) {
 			if tok, ok := d["accessToken"].(string); ok {
-				l.last = tok
+				last = tok
 				d[tok] = true
 			}
 		})
 		c.json(func(m map[string]any) {
 			if st, ok := m["status"].(map[string]any); ok {
-				st["description"] = fmt.Sprintf("secret %s, token %s", fakeApps.Plain.Secret, l.last)
+				st["description"] = fmt.Sprintf("secret %s, token %s", secret, last)
 			}
 		})
-	}
+	})
 }
 
-// TestReportsNeverLeakSecrets checks the table, JSON and JUnit reports of a run against a
-// server that echoes the application secret and tokens in its answers.
-func TestReportsNeverLeakSecrets(t *testing.T) {
-	f := newFakeSCB()
-	leaks := leakyFake(f)
-	var streamed bytes.Buffer
-	tw := contract.NewTableWriter(&streamed)
-	rep, err := contract.Run(t.Context(), contract.Config{BaseURL: serve(t, mutate(f, leaks.handler())), Emulator: f.emulator()}, func(c contract.CaseResult) { tw.Case(c) })
+// reports runs the catalogue with cfg, streaming the table with its title, and returns the
+// report and the three formats of it.
+func reports(t *testing.T, cfg contract.Config) (rep *contract.Report, out map[string]string) {
+	t.Helper()
+	var table bytes.Buffer
+	tw := contract.NewTableWriter(&table)
+	mode := "live"
+	if cfg.Emulator != nil {
+		mode = "emulator"
+	}
+	tw.Begin(cfg.BaseURL, mode)
+	streamed := 0
+	rep, err := contract.Run(t.Context(), cfg, func(c contract.CaseResult) {
+		streamed++
+		tw.Case(c)
+	})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	tw.End(rep)
-	if f.seq == 0 {
-		t.Fatal("the fake issued no token; the test proves nothing")
+	if streamed != len(contract.Catalogue()) {
+		t.Errorf("got %d streamed cases, want %d", streamed, len(contract.Catalogue()))
 	}
 	var js, junit bytes.Buffer
 	if err := contract.WriteJSON(&js, rep); err != nil {
@@ -62,17 +67,78 @@ func TestReportsNeverLeakSecrets(t *testing.T) {
 	if err := contract.WriteJUnit(&junit, rep); err != nil {
 		t.Fatal(err)
 	}
-	// The fake's tokens and codes all read fake-token-NNNNNNNN.
-	canaries := []string{fakeApps.Plain.Secret, fakeApps.AuthorizationCode.Secret, fakeApps.Web.Secret, "fake-token-"}
-	for name, out := range map[string]string{"table": streamed.String(), "json": js.String(), "junit": junit.String()} {
-		if !strings.Contains(out, "[redacted]") {
+	return rep, map[string]string{"table": table.String(), "json": js.String(), "junit": junit.String()}
+}
+
+// TestReportsNeverLeakSecrets checks the table, JSON and JUnit reports of a run against a
+// server that echoes the application secret and tokens in its answers.
+func TestReportsNeverLeakSecrets(t *testing.T) {
+	em := newEmulator(t)
+	plain := demo(sandbox.KindPlain)
+	_, out := reports(t, contract.Config{BaseURL: serve(t, echoSecrets(em, plain.Secret)), Emulator: em})
+	// The emulator's tokens and codes all read fake-token-N.
+	canaries := []string{plain.Secret, demo(sandbox.KindAuthorizationCode).Secret, demo(sandbox.KindWeb).Secret, "fake-token-"}
+	for name, text := range out {
+		if !strings.Contains(text, "[redacted]") {
 			t.Errorf("%s: got no [redacted] marker, want the echoed secrets redacted", name)
 		}
 		for _, c := range canaries {
-			if strings.Contains(out, c) {
+			if strings.Contains(text, c) {
 				t.Errorf("%s: got %q in the report, want it redacted", name, c)
 			}
 		}
+	}
+}
+
+// quoted finds the text between @@ markers, as a report shows it.
+var quoted = regexp.MustCompile(`@@(.*?)@@`)
+
+// acceptSecret serves h, an emulator that knows the plain demo application, to a client that
+// sends that application's key with secret: the emulator need not accept secrets of every kind
+// (it refuses control characters) for a test of what reports do with them.
+func acceptSecret(h http.Handler, secret string) http.Handler {
+	demoSecret := demo(sandbox.KindPlain).Secret
+	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		body = bytes.ReplaceAll(body, []byte(quote(secret)), []byte(quote(demoSecret)))
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		if r.Header.Get("apisecret") == secret {
+			r.Header.Set("apisecret", demoSecret)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TestReportsRedactEverySecret runs live mode with application secrets of every awkward class
+// (one to three characters, quotes and backslashes, CR/LF, a secret inside the redaction marker)
+// against a server that quotes the secret between @@ markers in its descriptions and in a field
+// name: in every report, each quote must read [redacted], however the format escapes it.
+func TestReportsRedactEverySecret(t *testing.T) {
+	for _, secret := range []string{"e", "Q", "x1", "Ab3", `a"b`, `a\b`, `"`, `\`, "a\r\nb", "\n", "red", "dact]", "[redacted]", "<&>"} {
+		t.Run(strconv.Quote(secret), func(t *testing.T) {
+			em := newEmulator(t)
+			h := mutate(acceptSecret(em, secret), func(c *captured) {
+				c.data(func(d map[string]any) { d["@@"+secret+"@@"] = true })
+				c.json(func(m map[string]any) {
+					if st, ok := m["status"].(map[string]any); ok {
+						st["description"] = "@@" + secret + "@@"
+					}
+				})
+			})
+			_, out := reports(t, contract.Config{BaseURL: serve(t, h), Application: contract.Credentials{Key: demo(sandbox.KindPlain).Key, Secret: secret}})
+			for name, text := range out {
+				matches := quoted.FindAllStringSubmatch(text, -1)
+				if len(matches) == 0 {
+					t.Fatalf("%s: got no @@ quote in the report, want the echoed secret (the test proves nothing)", name)
+				}
+				for _, m := range matches {
+					if m[1] != "[redacted]" {
+						t.Errorf("%s: got @@%s@@, want @@[redacted]@@", name, m[1])
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -91,136 +157,162 @@ func TestCredentialsNeverPrintTheSecret(t *testing.T) {
 	}
 }
 
-// TestFormats checks the three report formats on one run with a failure, a warning and a skip.
-func TestFormats(t *testing.T) {
-	f := newFakeSCB()
-	f.extra = map[string]any{"scope": "oob"}
-	h := mutate(f, func(c *captured) {
-		if c.status == 401 && code(c) == 9500 && c.req.URL.Path == "/v1/oauth/token" {
+// formatsRun is one live run with a failure, a warning and a skip: the emulator answering 422
+// to a wrong secret and adding an undeclared field to every token. It returns the report, the
+// target and the three formats.
+func formatsRun(t *testing.T) (rep *contract.Report, target string, out map[string]string) {
+	t.Helper()
+	em := newEmulator(t)
+	h := mutate(em, func(c *captured) {
+		if c.isTokenSuccess() {
+			c.data(func(d map[string]any) { d["scope"] = "oob" })
+		}
+		if c.status == 401 && c.code() == 9500 && c.req.URL.Path == "/v1/oauth/token" {
 			c.status = 422
 		}
 	})
-	target := serve(t, h)
-	var streamed bytes.Buffer
-	tw := contract.NewTableWriter(&streamed)
-	tw.Begin(target, "live")
-	var order []string
-	rep, err := contract.Run(t.Context(), contract.Config{BaseURL: target, Application: fakeApps.Plain}, func(c contract.CaseResult) {
-		order = append(order, c.ID)
-		tw.Case(c)
-	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
+	target = serve(t, h)
+	rep, out = reports(t, contract.Config{BaseURL: target, Application: demo(sandbox.KindPlain)})
+	if s := rep.Summary(); s.Failed != 2 || s.Skipped == 0 || s.Warnings == 0 || s.Passed == 0 {
+		t.Fatalf("got %+v, want 2 failures (wrong-secret, unknown-key), skips and warnings", s)
 	}
-	tw.End(rep)
-	if len(order) != len(contract.Catalogue()) {
-		t.Errorf("got %d streamed cases, want %d", len(order), len(contract.Catalogue()))
-	}
-	passed, failed, skipped, warnings := rep.Counts()
-	if failed != 2 || skipped == 0 || warnings == 0 || passed == 0 {
-		t.Fatalf("got passed %d failed %d skipped %d warnings %d, want 2 failures (wrong-secret, unknown-key), skips and warnings", passed, failed, skipped, warnings)
-	}
+	return rep, target, out
+}
 
+// TestFormatTable checks the streamed table, and that WriteTable writes the same.
+func TestFormatTable(t *testing.T) {
+	rep, target, outs := formatsRun(t)
+	out := outs["table"]
+	s := rep.Summary()
 	idWidth := 0 // the CASE column is as wide as the longest case ID
 	for _, c := range contract.Catalogue() {
 		idWidth = max(idWidth, len(c.ID))
 	}
-	t.Run("table", func(t *testing.T) {
-		out := streamed.String()
-		for _, want := range []string{
-			"scboauth contract: " + target + " (live)\n",
-			fmt.Sprintf("%-*s HTTP  CODE  VERDICT   LATENCY\n", idWidth, "CASE"),
-			fmt.Sprintf("\n%-*s  422  9500  FAIL ", idWidth, "wrong-secret"),
-			"    error   HTTP status: HTTP 422 is not documented for createToken (documented: 200, 400, 401, 403, 405, 415, 429, 500, 502, 503, 504) (status)\n",
-			"    warning $.data.scope: field \"scope\" is not declared in openapi.yaml (drift)\n",
-			"    skipped: needs an authorization code: set SCB_AUTH_CODE",
-			fmt.Sprintf("CONTRACT VIOLATION: %d cases, %d passed, 2 failed, %d skipped, %d warnings (strict off)", len(rep.Cases), passed, skipped, warnings),
-		} {
-			if !strings.Contains(out, want) {
-				t.Errorf("got table\n%s\nwant it to contain %q", out, want)
-			}
+	for _, want := range []string{
+		"scboauth contract: " + target + " (live)\n",
+		fmt.Sprintf("%-*s HTTP  CODE  VERDICT   LATENCY\n", idWidth, "CASE"),
+		fmt.Sprintf("\n%-*s  422  9500  FAIL ", idWidth, "wrong-secret"),
+		"    error   HTTP status: HTTP 422 is not documented for createToken (documented: 200, 400, 401, 403, 405, 415, 429, 500, 502, 503, 504) (status)\n",
+		"    warning $.data.scope: field \"scope\" is not declared in openapi.yaml (drift)\n",
+		"    skipped: needs an authorization code: set SCB_AUTH_CODE",
+		fmt.Sprintf("CONTRACT VIOLATION: %d cases, %d passed, 2 failed, %d skipped, %d warnings (strict off)", len(rep.Cases), s.Passed, s.Skipped, s.Warnings),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("got table\n%s\nwant it to contain %q", out, want)
 		}
-		var whole bytes.Buffer
-		if err := contract.WriteTable(&whole, rep); err != nil {
-			t.Fatal(err)
-		}
-		if whole.String() != out {
-			t.Errorf("WriteTable and the streamed table differ:\n%s\n---\n%s", whole.String(), streamed.String())
-		}
-	})
+	}
+	var whole bytes.Buffer
+	if err := contract.WriteTable(&whole, rep); err != nil {
+		t.Fatal(err)
+	}
+	if whole.String() != out {
+		t.Errorf("WriteTable and the streamed table differ:\n%s\n---\n%s", whole.String(), out)
+	}
+}
 
-	t.Run("json", func(t *testing.T) {
-		var buf bytes.Buffer
-		if err := contract.WriteJSON(&buf, rep); err != nil {
-			t.Fatal(err)
+// TestFormatJSON checks the JSON report of the same run.
+func TestFormatJSON(t *testing.T) {
+	rep, _, out := formatsRun(t)
+	warnings := rep.Summary().Warnings
+	var doc struct {
+		Target   string `json:"target"`
+		Mode     string `json:"mode"`
+		Conforms bool   `json:"conforms"`
+		Summary  struct{ Cases, Passed, Failed, Skipped, Warnings int }
+		Cases    []struct {
+			ID, Verdict, Reason, Expect, Source string
+			Status, Code                        int
+			Findings                            []struct{ Severity, Rule, Path, Message, Request string }
 		}
-		var doc struct {
-			Target   string `json:"target"`
-			Mode     string `json:"mode"`
-			Conforms bool   `json:"conforms"`
-			Summary  struct{ Cases, Passed, Failed, Skipped, Warnings int }
-			Cases    []struct {
-				ID, Verdict, Reason, Expect, Source string
-				Status, Code                        int
-				Findings                            []struct{ Severity, Rule, Path, Message, Exchange string }
-			}
+	}
+	if err := json.Unmarshal([]byte(out["json"]), &doc); err != nil {
+		t.Fatalf("got invalid JSON: %v", err)
+	}
+	if doc.Conforms || doc.Mode != "live" || doc.Summary.Failed != 2 || doc.Summary.Cases != len(rep.Cases) || doc.Summary.Warnings != warnings {
+		t.Errorf("got %+v, want a non-conforming live report with 2 failures", doc.Summary)
+	}
+	var found bool
+	for _, c := range doc.Cases {
+		if c.ID == "wrong-secret" {
+			found = c.Verdict == "fail" && c.Status == 422 && c.Code == 9500 && len(c.Findings) > 0 &&
+				c.Findings[0].Path == "HTTP status" && c.Findings[0].Rule == "status" && c.Findings[0].Request == "POST /v1/oauth/token" && c.Source != ""
 		}
-		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
-			t.Fatalf("got invalid JSON: %v", err)
-		}
-		if doc.Conforms || doc.Mode != "live" || doc.Summary.Failed != 2 || doc.Summary.Cases != len(rep.Cases) || doc.Summary.Warnings != warnings {
-			t.Errorf("got %+v, want a non-conforming live report with 2 failures", doc.Summary)
-		}
-		var found bool
-		for _, c := range doc.Cases {
-			if c.ID == "wrong-secret" {
-				found = c.Verdict == "fail" && c.Status == 422 && c.Code == 9500 && len(c.Findings) > 0 &&
-					c.Findings[0].Path == "HTTP status" && c.Findings[0].Rule == "status" && c.Findings[0].Exchange == "POST /v1/oauth/token" && c.Source != ""
-			}
-		}
-		if !found {
-			t.Errorf("got %+v, want case wrong-secret failing with its status finding", doc.Cases)
-		}
-	})
+	}
+	if !found {
+		t.Errorf("got %+v, want case wrong-secret failing with its status finding", doc.Cases)
+	}
+}
 
-	t.Run("junit", func(t *testing.T) {
-		var buf bytes.Buffer
-		if err := contract.WriteJUnit(&buf, rep); err != nil {
-			t.Fatal(err)
+// TestFormatJUnit checks the JUnit report of the same run.
+func TestFormatJUnit(t *testing.T) {
+	rep, _, out := formatsRun(t)
+	skipped := rep.Summary().Skipped
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Skipped  int `xml:"skipped,attr"`
+		Suites   []struct {
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+				Skipped *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"skipped"`
+				SystemOut string `xml:"system-out"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(out["junit"]), &doc); err != nil {
+		t.Fatalf("got invalid XML: %v", err)
+	}
+	if doc.Tests != len(rep.Cases) || doc.Failures != 2 || doc.Skipped != skipped || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != len(rep.Cases) {
+		t.Fatalf("got tests %d failures %d skipped %d, want %d, 2, %d", doc.Tests, doc.Failures, doc.Skipped, len(rep.Cases), skipped)
+	}
+	for _, c := range doc.Suites[0].Cases {
+		switch {
+		case c.Name == "wrong-secret" && (c.Failure == nil || !strings.Contains(c.Failure.Message, "HTTP 422 is not documented") || !strings.Contains(c.Failure.Text, "expected: 401")):
+			t.Errorf("got %+v, want a failure naming the undocumented 422", c)
+		case c.Name == "authorization-code" && (c.Skipped == nil || !strings.Contains(c.Skipped.Message, "SCB_AUTH_CODE")):
+			t.Errorf("got %+v, want skipped with the reason", c)
+		case c.Name == "client-credentials" && (c.Failure != nil || !strings.Contains(c.SystemOut, `warning: POST /v1/oauth/token $.data.scope: field "scope" is not declared`)):
+			t.Errorf("got %+v, want the drift warning in system-out and no failure", c)
 		}
-		var doc struct {
-			Tests    int `xml:"tests,attr"`
-			Failures int `xml:"failures,attr"`
-			Skipped  int `xml:"skipped,attr"`
-			Suites   []struct {
-				Cases []struct {
-					Name    string `xml:"name,attr"`
-					Failure *struct {
-						Message string `xml:"message,attr"`
-						Text    string `xml:",chardata"`
-					} `xml:"failure"`
-					Skipped *struct {
-						Message string `xml:"message,attr"`
-					} `xml:"skipped"`
-					SystemOut string `xml:"system-out"`
-				} `xml:"testcase"`
-			} `xml:"testsuite"`
-		}
-		if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
-			t.Fatalf("got invalid XML: %v", err)
-		}
-		if doc.Tests != len(rep.Cases) || doc.Failures != 2 || doc.Skipped != skipped || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != len(rep.Cases) {
-			t.Fatalf("got tests %d failures %d skipped %d, want %d, 2, %d", doc.Tests, doc.Failures, doc.Skipped, len(rep.Cases), skipped)
-		}
-		for _, c := range doc.Suites[0].Cases {
-			switch {
-			case c.Name == "wrong-secret" && (c.Failure == nil || !strings.Contains(c.Failure.Message, "HTTP 422 is not documented") || !strings.Contains(c.Failure.Text, "expected: 401")):
-				t.Errorf("got %+v, want a failure naming the undocumented 422", c)
-			case c.Name == "authorization-code" && (c.Skipped == nil || !strings.Contains(c.Skipped.Message, "SCB_AUTH_CODE")):
-				t.Errorf("got %+v, want skipped with the reason", c)
-			case c.Name == "client-credentials" && (c.Failure != nil || !strings.Contains(c.SystemOut, `warning: POST /v1/oauth/token $.data.scope: field "scope" is not declared`)):
-				t.Errorf("got %+v, want the drift warning in system-out and no failure", c)
+	}
+}
+
+// TestTableHasNoTerminalControls checks that a target's text reaches the table quoted: escape
+// sequences, CR and bidirectional controls in descriptions and field names never reach a
+// terminal raw, in either mode.
+func TestTableHasNoTerminalControls(t *testing.T) {
+	const hostile = "\x1b[2J\x1b]0;pwned\x07\r\u202etxt.exe"
+	for _, emulated := range []bool{true, false} {
+		t.Run(fmt.Sprintf("emulator=%v", emulated), func(t *testing.T) {
+			em := newEmulator(t)
+			h := mutate(em, func(c *captured) {
+				c.data(func(d map[string]any) { d[hostile] = hostile })
+				c.json(func(m map[string]any) {
+					if st, ok := m["status"].(map[string]any); ok {
+						st["description"] = hostile
+					}
+				})
+			})
+			cfg := contract.Config{BaseURL: serve(t, h), Application: demo(sandbox.KindPlain)}
+			if emulated {
+				cfg = contract.Config{BaseURL: cfg.BaseURL, Emulator: em}
 			}
-		}
-	})
+			_, out := reports(t, cfg)
+			table := out["table"]
+			if !strings.Contains(table, `\x1b[2J`) {
+				t.Fatalf("got no quoted escape sequence in the table, want the hostile text shown quoted (the test proves nothing)\n%s", table)
+			}
+			for i, r := range table {
+				if (r < 0x20 && r != '\n') || r == 0x7f || r == '\u202e' {
+					t.Fatalf("got control %U at byte %d of the table, want none:\n%q", r, i, table[max(0, i-80):min(len(table), i+80)])
+				}
+			}
+		})
+	}
 }

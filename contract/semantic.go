@@ -2,46 +2,9 @@ package contract
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 )
-
-// codeTable is SCB's generic response-code table (/work/shared/scb-api.md section 5): for each
-// HTTP status, the business codes it may carry. 429 9900 is openapi.yaml's decision (SCB
-// documents no 429).
-var codeTable = map[int][]int{
-	200: {1000},
-	201: {1000},
-	400: {1101, 1102, 1103, 1105, 1111, 8101, 9100},
-	401: {9100, 9300, 9500},
-	403: {9503},
-	404: {1104},
-	405: {9900},
-	415: {9900},
-	429: {9900},
-	500: {8101, 8901, 9700, 9900},
-	501: {4101},
-	502: {9900},
-	503: {9900},
-	504: {9900},
-}
-
-// tableAllows reports whether SCB's code table has a row for status and code.
-func tableAllows(status, code int) bool { return slices.Contains(codeTable[status], code) }
-
-func tableCodes(status int) string {
-	var s []string
-	for _, c := range codeTable[status] {
-		s = append(s, fmt.Sprint(c))
-	}
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(s, ", ")
-}
 
 // envelope pulls the business code and description out of a decoded body.
 func envelope(v any) (code int, hasCode bool, description string) {
@@ -65,27 +28,45 @@ func hasFindingAt(fs []Finding, path string) bool {
 	return false
 }
 
-// generalChecks are the semantic checks every response gets: a JSON body declared as JSON, and a
-// business code that SCB's table allows with the HTTP status.
-func generalChecks(ex *Exchange) []Finding {
+// answerChecks are the semantic checks of an answer to rq: the general ones, and for a
+// successful grant the token checks and (emulator only) the echoed resourceOwnerId.
+func (r *runner) answerChecks(rq request, in *Interaction) []Finding {
+	fs := generalChecks(in)
+	if in.Status != http.StatusOK || rq.grant == grantNone {
+		return fs
+	}
+	fs = append(fs, tokenChecks(in, rq.grant, r.tolerance)...)
+	// [decision] the emulator echoes the request's resourceOwnerId; SCB only documents that the
+	// header is there.
+	sent, got := rq.header.Get("resourceOwnerId"), in.Header.Get("resourceOwnerId")
+	if r.emulator() && got != "" && got != sent {
+		fs = append(fs, errorf(RuleExpect, headerPath("resourceOwnerId"), "got %q, want the request's resourceOwnerId %q", got, sent))
+	}
+	return fs
+}
+
+// generalChecks are the semantic checks every answer gets: a JSON body declared as JSON, and a
+// business code that openapi.yaml allows with the HTTP status. The schema says the latter
+// already, unless it could not look (a body sent as text/plain, say).
+func generalChecks(in *Interaction) []Finding {
 	var fs []Finding
 	ctPath := headerPath("Content-Type")
-	if ct := ex.Header.Get("Content-Type"); !isJSON(ct) && !hasFindingAt(ex.Findings, ctPath) {
+	if ct := in.Header.Get("Content-Type"); !isJSON(ct) && !hasFindingAt(in.Findings, ctPath) {
 		if ct == "" {
 			fs = append(fs, errorf(RuleSemantic, ctPath, "missing; every SCB answer is JSON"))
 		} else {
 			fs = append(fs, errorf(RuleSemantic, ctPath, "%q is not application/json; every SCB answer is JSON", ct))
 		}
 	}
-	if ex.value == nil {
-		if !hasFindingAt(ex.Findings, pathBody) {
+	if in.value == nil {
+		if !hasFindingAt(in.Findings, pathBody) {
 			fs = append(fs, errorf(RuleSemantic, pathBody, "body is not JSON, so it has no {status, data} envelope"))
 		}
 		return fs
 	}
-	code, ok, _ := envelope(ex.value)
-	if ok && !tableAllows(ex.Status, code) && !hasFindingAt(ex.Findings, "$.status.code") {
-		fs = append(fs, errorf(RuleSemantic, "$.status.code", "HTTP %d with business code %d is not a row of SCB's code table (HTTP %d allows: %s)", ex.Status, code, ex.Status, tableCodes(ex.Status)))
+	code, ok, _ := envelope(in.value)
+	if ok && in.op.documents(in.Status) && !in.op.allows(in.Status, code) && !hasFindingAt(in.Findings, "$.status.code") {
+		fs = append(fs, errorf(RuleSemantic, "$.status.code", "HTTP %d with business code %d is not a row of SCB's code table (openapi.yaml allows with HTTP %d of %s: %s)", in.Status, code, in.Status, in.op.name, in.op.codeList(in.Status)))
 	}
 	return fs
 }
@@ -106,8 +87,8 @@ var refreshFields = []string{"refreshToken", "refreshExpiresIn", "refreshExpires
 // exactly Bearer, expiresAt (and refreshExpiresAt) is the issue time plus expiresIn within
 // tolerance, and the refresh fields come exactly with the authorization-code and refresh grants.
 // The issue time is the response's Date header when it parses, else the local clock at receipt.
-func tokenChecks(ex *Exchange, g grant, tolerance time.Duration) []Finding {
-	obj, _ := ex.value.(map[string]any)
+func tokenChecks(in *Interaction, g grant, tolerance time.Duration) []Finding {
+	obj, _ := in.value.(map[string]any)
 	data, ok := obj["data"].(map[string]any)
 	if !ok {
 		return nil // the schema reports a missing or mistyped data
@@ -117,8 +98,8 @@ func tokenChecks(ex *Exchange, g grant, tolerance time.Duration) []Finding {
 		fs = append(fs, errorf(RuleSemantic, "$.data.tokenType", "tokenType is %q; the authorization header needs exactly \"Bearer\"", tt))
 	}
 
-	issued, clock := ex.Received, "the local clock"
-	if d := ex.Header.Get("Date"); d != "" {
+	issued, clock := in.Received, "the local clock"
+	if d := in.Header.Get("Date"); d != "" {
 		if t, err := http.ParseTime(d); err == nil {
 			issued, clock = t, "the Date header"
 		}

@@ -2,8 +2,10 @@ package contract_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/scboauth/scboauth/contract"
@@ -33,83 +35,96 @@ func TestLoadSpecOnce(t *testing.T) {
 	}
 }
 
+// finding is a Finding as a test expects it.
+type finding struct{ rule, path, msg string }
+
+// responseTests are single answers and what ValidateResponse must find in each.
+var responseTests = []struct {
+	name         string
+	method, path string
+	status       int
+	header       http.Header
+	body         string
+	want         []finding
+}{
+	{
+		name: "valid success", method: "POST", path: "/v1/oauth/token", status: 200, header: jsonHeader("resourceOwnerId", "o"),
+		body: `{"status":{"code":1000,"description":"Success"},"data":{"accessToken":"a","tokenType":"Bearer","expiresIn":1800,"expiresAt":1550133185}}`,
+	},
+	{
+		name: "three schema errors and a missing header, all reported", method: "POST", path: "/v1/oauth/token", status: 200, header: jsonHeader(),
+		body: `{"status":{"code":1001,"description":"Success"},"data":{"accessToken":"","tokenType":"Bearer","expiresIn":1800,"expiresAt":1550133185000}}`,
+		want: []finding{
+			{"schema", "$.data.accessToken", "minimum string length is 1"},
+			{"schema", "$.data.expiresAt", "number must be at most 9999999999"},
+			{"schema", "$.status.code", "value is not one of the allowed values [1000]"},
+			{"schema", "header resourceOwnerId", "required header is missing"},
+		},
+	},
+	{
+		name: "undocumented status", method: "POST", path: "/v1/oauth/token/refresh", status: 418, header: jsonHeader(), body: `{}`,
+		want: []finding{{"status", "HTTP status", "HTTP 418 is not documented for refreshToken (documented: 200, 400, 401, 403, 405, 415, 429, 500, 502, 503, 504)"}},
+	},
+	{
+		name: "unknown path answered 404 1104", method: "POST", path: "/v9/nothing", status: 404, header: jsonHeader(),
+		body: `{"status":{"code":1104,"description":"Requested entity record does not exist"},"data":null}`,
+	},
+	{
+		name: "unknown path answered 404 with the wrong code", method: "POST", path: "/v9/nothing", status: 404, header: jsonHeader(),
+		body: `{"status":{"code":1101,"description":"x"},"data":null}`,
+		want: []finding{{"schema", "$.status.code", "value is not one of the allowed values [1104]"}},
+	},
+	{
+		name: "wrong method answered 405 9900", method: "DELETE", path: "/v2/oauth/authorize", status: 405, header: jsonHeader(),
+		body: `{"status":{"code":9900,"description":"Wrong http method requested on endpoint"},"data":null}`,
+	},
+	{
+		name: "wrong method answered 200", method: "PUT", path: "/v1/oauth/token", status: 200, header: jsonHeader(), body: `{}`,
+		want: []finding{{"status", "HTTP status", "HTTP 200 is not documented for wrong method on /v1/oauth/token (documented: 405)"}},
+	},
+	{
+		name: "HEAD answered without a body", method: "HEAD", path: "/v2/oauth/authorize", status: 405, header: jsonHeader(),
+	},
+	{
+		name: "HEAD answered with an undocumented status", method: "HEAD", path: "/nothing", status: 200, header: jsonHeader(),
+		want: []finding{{"status", "HTTP status", "HTTP 200 is not documented for unknown path (documented: 404)"}},
+	},
+	{
+		name: "Retry-After that is not an integer", method: "POST", path: "/v1/oauth/token", status: 429, header: jsonHeader("Retry-After", "soon"),
+		body: `{"status":{"code":9900,"description":"Too many requests"},"data":null}`,
+		want: []finding{{"schema", "header Retry-After", "value cannot be decoded: an invalid integer"}},
+	},
+	{
+		name: "data on an error is a violation: null or absent", method: "GET", path: "/v2/oauth/authorize", status: 401, header: jsonHeader(),
+		body: `{"status":{"code":9500,"description":"Invalid apikey provided"},"data":{"hint":"x"}}`,
+		want: []finding{{"schema", "$.data", "value is not one of the allowed values [null]"}},
+	},
+	{
+		name: "data of any other kind on an error too", method: "POST", path: "/v1/oauth/token", status: 400, header: jsonHeader(),
+		body: `{"status":{"code":1101,"description":"Missing required parameters"},"data":"x"}`,
+		want: []finding{{"schema", "$.data", "value is not one of the allowed values [null]"}},
+	},
+	{
+		name: "data absent on an error", method: "POST", path: "/v1/oauth/token", status: 400, header: jsonHeader(),
+		body: `{"status":{"code":1111,"description":"Data entry duplicated with existing"}}`,
+	},
+	{
+		name: "undeclared fields at every level are drift", method: "GET", path: "/v2/oauth/authorize", status: 200, header: jsonHeader(),
+		body: `{"status":{"code":1000,"description":"Success","traceId":"t"},"data":{"callbackUrl":"scbeasysim://login/x","expires":60},"meta":{}}`,
+		want: []finding{
+			{"drift", "$.data.expires", `field "expires" is not declared in openapi.yaml`},
+			{"drift", "$.meta", `field "meta" is not declared in openapi.yaml`},
+			{"drift", "$.status.traceId", `field "traceId" is not declared in openapi.yaml`},
+		},
+	},
+}
+
 // TestValidateResponse checks single responses: every schema error at once, each with its
 // path, header errors not hiding body errors, undocumented statuses, and the synthetic
 // operations for unknown paths and wrong methods.
 func TestValidateResponse(t *testing.T) {
-	type finding struct{ rule, path, msg string }
-	tests := []struct {
-		name         string
-		method, path string
-		status       int
-		header       http.Header
-		body         string
-		want         []finding
-	}{
-		{
-			name: "valid success", method: "POST", path: "/v1/oauth/token", status: 200, header: jsonHeader("resourceOwnerId", "o"),
-			body: `{"status":{"code":1000,"description":"Success"},"data":{"accessToken":"a","tokenType":"Bearer","expiresIn":1800,"expiresAt":1550133185}}`,
-		},
-		{
-			name: "three schema errors and a missing header, all reported", method: "POST", path: "/v1/oauth/token", status: 200, header: jsonHeader(),
-			body: `{"status":{"code":1001,"description":"Success"},"data":{"accessToken":"","tokenType":"Bearer","expiresIn":1800,"expiresAt":1550133185000}}`,
-			want: []finding{
-				{"schema", "$.data.accessToken", "minimum string length is 1"},
-				{"schema", "$.data.expiresAt", "number must be at most 9999999999"},
-				{"schema", "$.status.code", "value is not one of the allowed values [1000]"},
-				{"schema", "header resourceOwnerId", "required header is missing"},
-			},
-		},
-		{
-			name: "undocumented status", method: "POST", path: "/v1/oauth/token/refresh", status: 418, header: jsonHeader(), body: `{}`,
-			want: []finding{{"status", "HTTP status", "HTTP 418 is not documented for refreshToken (documented: 200, 400, 401, 403, 405, 415, 429, 500, 502, 503, 504)"}},
-		},
-		{
-			name: "unknown path answered 404 1104", method: "POST", path: "/v9/nothing", status: 404, header: jsonHeader(),
-			body: `{"status":{"code":1104,"description":"Requested entity record does not exist"},"data":null}`,
-		},
-		{
-			name: "unknown path answered 404 with the wrong code", method: "POST", path: "/v9/nothing", status: 404, header: jsonHeader(),
-			body: `{"status":{"code":1101,"description":"x"},"data":null}`,
-			want: []finding{{"schema", "$.status.code", "value is not one of the allowed values [1104]"}},
-		},
-		{
-			name: "wrong method answered 405 9900", method: "DELETE", path: "/v2/oauth/authorize", status: 405, header: jsonHeader(),
-			body: `{"status":{"code":9900,"description":"Wrong http method requested on endpoint"},"data":null}`,
-		},
-		{
-			name: "wrong method answered 200", method: "PUT", path: "/v1/oauth/token", status: 200, header: jsonHeader(), body: `{}`,
-			want: []finding{{"status", "HTTP status", "HTTP 200 is not documented for wrong method on /v1/oauth/token (documented: 405)"}},
-		},
-		{
-			name: "HEAD answered without a body", method: "HEAD", path: "/v2/oauth/authorize", status: 405, header: jsonHeader(),
-		},
-		{
-			name: "HEAD answered with an undocumented status", method: "HEAD", path: "/nothing", status: 200, header: jsonHeader(),
-			want: []finding{{"status", "HTTP status", "HTTP 200 is not documented for unknown path (documented: 404)"}},
-		},
-		{
-			name: "Retry-After that is not an integer", method: "POST", path: "/v1/oauth/token", status: 429, header: jsonHeader("Retry-After", "soon"),
-			body: `{"status":{"code":9900,"description":"Too many requests"},"data":null}`,
-			want: []finding{{"schema", "header Retry-After", "value cannot be decoded: an invalid integer"}},
-		},
-		{
-			name: "data on an error is drift", method: "GET", path: "/v2/oauth/authorize", status: 401, header: jsonHeader(),
-			body: `{"status":{"code":9500,"description":"Invalid apikey provided"},"data":{"hint":"x"}}`,
-			want: []finding{{"drift", "$.data", "data is an object on an error; the spec expects null or absent"}},
-		},
-		{
-			name: "undeclared fields at every level are drift", method: "GET", path: "/v2/oauth/authorize", status: 200, header: jsonHeader(),
-			body: `{"status":{"code":1000,"description":"Success","traceId":"t"},"data":{"callbackUrl":"scbeasysim://login/x","expires":60},"meta":{}}`,
-			want: []finding{
-				{"drift", "$.data.expires", `field "expires" is not declared in openapi.yaml`},
-				{"drift", "$.meta", `field "meta" is not declared in openapi.yaml`},
-				{"drift", "$.status.traceId", `field "traceId" is not declared in openapi.yaml`},
-			},
-		},
-	}
 	s := spec(t)
-	for _, tt := range tests {
+	for _, tt := range responseTests {
 		t.Run(tt.name, func(t *testing.T) {
 			fs := s.ValidateResponse(tt.method, tt.path, tt.status, tt.header, []byte(tt.body))
 			var got []finding
@@ -200,5 +215,56 @@ func TestSpecExamplesValidate(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("got %d examples, want the spec's (at least 20)", n)
+	}
+}
+
+// TestCodesMatchValidation checks the code table Codes and CodeTable read from openapi.yaml
+// against what validation enforces: for every documented answer, a business code passes
+// ValidateResponse exactly when Codes lists it.
+func TestCodesMatchValidation(t *testing.T) {
+	doc, err := embedded.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := spec(t)
+	table := s.CodeTable()
+	candidates := []int{1000, 4242}
+	for _, codes := range table {
+		candidates = append(candidates, codes...)
+	}
+	type answer struct {
+		method, path string
+		status       int
+	}
+	answers := []answer{{"POST", "/no/such/path", 404}, {"PUT", "/v1/oauth/token", 405}}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for code := range op.Responses.Map() {
+				status, _ := strconv.Atoi(code)
+				answers = append(answers, answer{method, path, status})
+			}
+		}
+	}
+	for _, a := range answers {
+		codes := s.Codes(a.method, a.path, a.status)
+		if len(codes) == 0 {
+			t.Errorf("%s %s %d: got no codes, want the spec to narrow every documented answer's code", a.method, a.path, a.status)
+		}
+		for _, c := range codes {
+			if !slices.Contains(table[a.status], c) {
+				t.Errorf("%s %s %d: code %d is missing from CodeTable()[%d] = %v", a.method, a.path, a.status, c, a.status, table[a.status])
+			}
+		}
+		for _, c := range candidates {
+			body := fmt.Sprintf(`{"status":{"code":%d,"description":"x"},"data":null}`, c)
+			fs := s.ValidateResponse(a.method, a.path, a.status, jsonHeader("resourceOwnerId", "o"), []byte(body))
+			rejected := slices.ContainsFunc(fs, func(f contract.Finding) bool { return f.Path == "$.status.code" })
+			if allowed := slices.Contains(codes, c); allowed == rejected {
+				t.Errorf("%s %s %d code %d: Codes says allowed=%v, validation says rejected=%v", a.method, a.path, a.status, c, allowed, rejected)
+			}
+		}
+	}
+	if len(answers) < 30 {
+		t.Errorf("got %d documented answers, want the spec's (at least 30)", len(answers))
 	}
 }

@@ -47,26 +47,33 @@ func isLoopback(u *url.URL) bool {
 // DefaultMaxBodyBytes bounds the bytes a Transport reads of one response body.
 const DefaultMaxBodyBytes = 1 << 20
 
-// Exchange is one request and its response as seen on the wire, with what the spec says about
-// the response. Header and Body are the raw response; they may hold tokens, so reports never
-// include them.
-type Exchange struct {
-	Method    string        // request method
-	Path      string        // request path relative to the base URL
-	Operation string        // what the request resolves to in the spec, such as "createToken"
-	Status    int           // HTTP status; 0 when no response came
-	Header    http.Header   // response headers
-	Body      []byte        // response body, the raw bytes
-	Sent      time.Time     // when the request was sent (after pacing)
-	Received  time.Time     // when the body was read completely
-	Findings  []Finding     // what ValidateResponse found, plus unreadable-body findings
-	Err       error         // transport error, when no response came
-	value     any           // the decoded body, nil when not JSON
-	latency   time.Duration // Received - Sent
+// Interaction is one request and its response as seen on the wire, with what the spec says
+// about the response. Header and Body are the raw response; they may hold tokens, so reports
+// never include them.
+type Interaction struct {
+	Method    string      // request method
+	Path      string      // request path relative to the base URL
+	Operation string      // what the request resolves to in the spec, such as "createToken"
+	Status    int         // HTTP status; 0 when no response came
+	Header    http.Header // response headers
+	Body      []byte      // response body, the raw bytes
+	Sent      time.Time   // when the request was sent (after pacing)
+	Received  time.Time   // when the body was read completely, or the request failed
+	Findings  []Finding   // what ValidateResponse found, plus unreadable-body findings
+	Err       error       // transport error, when no response came
+
+	op    *opCheck // the operation the request resolves to
+	value any      // the decoded body, nil when not JSON
+	cut   bool     // the body could not be read whole
 }
 
+// Exchange is the former name of Interaction.
+//
+// Deprecated: use Interaction.
+type Exchange = Interaction
+
 // Latency is the time from sending the request to reading the whole body.
-func (e *Exchange) Latency() time.Duration { return e.latency }
+func (in *Interaction) Latency() time.Duration { return in.Received.Sub(in.Sent) }
 
 // Transport is an http.RoundTripper that validates every response against the spec from the
 // raw bytes on the wire, before any decoding can hide a problem, then hands the response on
@@ -85,15 +92,8 @@ type Transport struct {
 	MaxBodyBytes int64
 	// Now is the clock used for latency; nil means time.Now.
 	Now func() time.Time
-	// Observe, when set, receives every exchange (responses and transport errors).
-	Observe func(*Exchange)
-}
-
-type exchangeKey struct{}
-
-// withExchange returns a context in which RoundTrip records its exchange into *slot.
-func withExchange(ctx context.Context, slot **Exchange) context.Context {
-	return context.WithValue(ctx, exchangeKey{}, slot)
+	// Observe, when set, receives every interaction (responses and transport errors).
+	Observe func(*Interaction)
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -105,18 +105,27 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
+	var in *Interaction
+	var resp *http.Response
+	if t.Limiter != nil {
+		if err := t.Limiter.Wait(req.Context()); err != nil {
+			in = t.newInteraction(spec, req)
+			in.Err = fmt.Errorf("contract: pacing: %w", err)
+		}
 	}
-	now := t.Now
-	if now == nil {
-		now = time.Now
+	if in == nil {
+		in, resp = t.interact(spec, req)
 	}
-	max := t.MaxBodyBytes
-	if max <= 0 {
-		max = DefaultMaxBodyBytes
+	if t.Observe != nil {
+		t.Observe(in)
 	}
+	if in.Err != nil {
+		return nil, in.Err
+	}
+	return resp, nil
+}
+
+func (t *Transport) newInteraction(spec *Spec, req *http.Request) *Interaction {
 	path := req.URL.Path
 	if t.BasePath != "" && t.BasePath != "/" {
 		path = strings.TrimPrefix(path, strings.TrimSuffix(t.BasePath, "/"))
@@ -125,57 +134,66 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		path = "/"
 	}
 	oc := spec.resolve(req.Method, path)
-	ex := &Exchange{Method: req.Method, Path: path, Operation: oc.name}
-	defer func() {
-		if slot, ok := req.Context().Value(exchangeKey{}).(**Exchange); ok {
-			*slot = ex
-		}
-		if t.Observe != nil {
-			t.Observe(ex)
-		}
-	}()
+	return &Interaction{Method: req.Method, Path: path, Operation: oc.name, op: oc}
+}
 
-	if t.Limiter != nil {
-		if err := t.Limiter.Wait(req.Context()); err != nil {
-			ex.Err = fmt.Errorf("contract: pacing: %w", err)
-			return nil, ex.Err
-		}
+// interact sends req without pacing, reads and validates the answer, and returns the
+// interaction and the response with its body intact (nil when in.Err is set). Run calls it
+// directly: it paces itself, so that the run's deadline bounds the wait.
+func (t *Transport) interact(spec *Spec, req *http.Request) (*Interaction, *http.Response) {
+	in := t.newInteraction(spec, req)
+	now := t.Now
+	if now == nil {
+		now = time.Now
 	}
-	ex.Sent = now()
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	in.Sent = now()
 	resp, err := base.RoundTrip(req)
 	if err != nil {
-		ex.Err = err
-		ex.Received = now()
-		ex.latency = ex.Received.Sub(ex.Sent)
-		return nil, err
+		in.Err, in.Received = err, now()
+		return in, nil
 	}
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, max+1))
-	resp.Body.Close()
-	ex.Received = now()
-	ex.latency = ex.Received.Sub(ex.Sent)
-	ex.Status = resp.StatusCode
-	ex.Header = resp.Header
-	if int64(len(body)) > max {
-		body = body[:max]
-		ex.Findings = append(ex.Findings, errorf(RuleTransport, pathBody, "body is larger than %d bytes; only that much was checked", max))
-	}
-	ex.Body = body
-	if readErr != nil {
-		msg := "the connection broke while reading the body"
-		if errors.Is(readErr, context.DeadlineExceeded) {
-			msg = "the request timed out while reading the body"
-		}
-		if resp.ContentLength > 0 {
-			msg += fmt.Sprintf(" (%d of %d bytes)", len(body), resp.ContentLength)
-		} else {
-			msg += fmt.Sprintf(" (after %d bytes)", len(body))
-		}
-		ex.Findings = append(ex.Findings, errorf(RuleTransport, pathBody, "%s", msg))
-	}
-	fs, value := spec.validateResponse(oc, req.Method, resp.StatusCode, resp.Header, body)
-	ex.Findings = append(ex.Findings, fs...)
-	ex.value = value
+	body := t.readBody(in, resp)
+	in.Received = now()
+	in.Status, in.Header = resp.StatusCode, resp.Header
+	fs, value := spec.validateResponse(in.op, req.Method, resp.StatusCode, resp.Header, body)
+	in.Findings = append(in.Findings, fs...)
+	in.value = value
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
-	return resp, nil
+	return in, resp
+}
+
+// readBody reads and closes resp's body, up to MaxBodyBytes, and records into in the body and
+// why it could not be read whole.
+func (t *Transport) readBody(in *Interaction, resp *http.Response) []byte {
+	limit := t.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	resp.Body.Close()
+	if int64(len(body)) > limit {
+		body = body[:limit]
+		in.Findings = append(in.Findings, errorf(RuleTransport, pathBody, "body is larger than %d bytes; only that much was checked", limit))
+	}
+	in.Body = body
+	if err == nil {
+		return body
+	}
+	in.cut = true
+	msg := "the connection broke while reading the body"
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg = "the request timed out while reading the body"
+	}
+	if resp.ContentLength > 0 {
+		msg += fmt.Sprintf(" (%d of %d bytes)", len(body), resp.ContentLength)
+	} else {
+		msg += fmt.Sprintf(" (after %d bytes)", len(body))
+	}
+	in.Findings = append(in.Findings, errorf(RuleTransport, pathBody, "%s", msg))
+	return body
 }

@@ -17,27 +17,9 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/scboauth/scboauth/contract"
+	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
-
-// handlerTransport answers requests with a handler in memory: no network, so a test can aim at
-// a non-loopback host such as SCB's, and run inside a synctest bubble.
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t.h.ServeHTTP(rec, req)
-	}()
-	select {
-	case <-done:
-		return rec.Result(), nil
-	case <-req.Context().Done():
-		<-done
-		return nil, req.Context().Err()
-	}
-}
 
 const scbSandbox = "https://api-sandbox.partners.scb/partners/sandbox"
 
@@ -45,22 +27,22 @@ const scbSandbox = "https://api-sandbox.partners.scb/partners/sandbox"
 // contract.SCBRate (4 per second, under SCB's 5), with the sandbox's base path routed away.
 func TestPacingRemoteTarget(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeSCB()
+		em := newEmulator(t)
 		var mu sync.Mutex
 		var times []time.Time
 		h := http.StripPrefix("/partners/sandbox", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			times = append(times, time.Now())
 			mu.Unlock()
-			f.ServeHTTP(w, r)
+			em.ServeHTTP(w, r)
 		}))
 		start := time.Now()
-		rep, err := contract.Run(context.Background(), contract.Config{BaseURL: scbSandbox, Application: fakeApps.Plain, Transport: handlerTransport{h}}, nil)
+		rep, err := contract.Run(context.Background(), contract.Config{BaseURL: scbSandbox, Application: demo(sandbox.KindPlain), Transport: &sandboxtest.Transport{Handler: h}}, nil)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
 		if !rep.Conforms() {
-			t.Errorf("got a violation, want the fake to conform in live mode: %+v", rep.Cases)
+			t.Errorf("got a violation, want the emulator to conform in live mode: %+v", rep.Cases)
 		}
 		if len(times) < 10 {
 			t.Fatalf("got %d requests, want the catalogue's", len(times))
@@ -80,9 +62,9 @@ func TestPacingRemoteTarget(t *testing.T) {
 // TestNoPacingOnLoopback checks that the emulator on a loopback address is not paced.
 func TestNoPacingOnLoopback(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeSCB()
+		em := newEmulator(t)
 		start := time.Now()
-		rep, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:8080", Emulator: f.emulator(), Transport: handlerTransport{f}}, nil)
+		rep, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:8080", Emulator: em, Transport: &sandboxtest.Transport{Handler: em}}, nil)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
@@ -127,15 +109,14 @@ func (l *countingLimiter) Wait(context.Context) error { l.n.Add(1); return nil }
 
 // TestInjectedLimiter checks that every request waits on Config.Limiter.
 func TestInjectedLimiter(t *testing.T) {
-	f := newFakeSCB()
-	var requests atomic.Int64
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests.Add(1); f.ServeHTTP(w, r) })
+	em := newEmulator(t)
+	tr := &sandboxtest.Transport{Handler: em}
 	l := &countingLimiter{}
-	if _, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: f.emulator(), Transport: handlerTransport{h}, Limiter: l}, nil); err != nil {
+	if _, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: em, Transport: tr, Limiter: l}, nil); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if l.n.Load() != requests.Load() || requests.Load() == 0 {
-		t.Errorf("got %d waits for %d requests, want one each", l.n.Load(), requests.Load())
+	if l.n.Load() != tr.Sent() || tr.Sent() == 0 {
+		t.Errorf("got %d waits for %d requests, want one each", l.n.Load(), tr.Sent())
 	}
 }
 
@@ -143,16 +124,16 @@ func TestInjectedLimiter(t *testing.T) {
 // Config.Timeout, and the run goes on.
 func TestTimeoutPerRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakeSCB()
+		em := newEmulator(t)
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodGet && r.URL.Path == "/v1/oauth/token" {
 				<-r.Context().Done() // never answers the wrong-method case
 				return
 			}
-			f.ServeHTTP(w, r)
+			em.ServeHTTP(w, r)
 		})
 		start := time.Now()
-		rep, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: f.emulator(), Transport: handlerTransport{h}, Timeout: 3 * time.Second}, nil)
+		rep, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: em, Transport: &sandboxtest.Transport{Handler: h}, Timeout: 3 * time.Second}, nil)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
@@ -186,9 +167,9 @@ func (f failingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // *UnreachableError, and that a failure after the first answer is a finding instead.
 func TestUnreachable(t *testing.T) {
 	refused := errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
-	f := newFakeSCB()
+	em := newEmulator(t)
 	always := func(*http.Request) bool { return true }
-	_, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: f.emulator(), Transport: failingTransport{refused, always, nil}}, nil)
+	_, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: em, Transport: failingTransport{refused, always, nil}}, nil)
 	var ue *contract.UnreachableError
 	if !errors.As(err, &ue) || !errors.Is(err, refused) {
 		t.Fatalf("got %v, want an *UnreachableError wrapping the dial error", err)
@@ -198,7 +179,7 @@ func TestUnreachable(t *testing.T) {
 	}
 
 	onGet := func(r *http.Request) bool { return r.Method == http.MethodGet && r.URL.Path == "/v1/oauth/token" }
-	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: f.emulator(), Transport: failingTransport{refused, onGet, handlerTransport{f}}}, nil)
+	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: em, Transport: failingTransport{refused, onGet, &sandboxtest.Transport{Handler: em}}}, nil)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -218,8 +199,8 @@ func TestTransportKeepsBody(t *testing.T) {
 		io.WriteString(w, raw)
 	}))
 	defer srv.Close()
-	var got *contract.Exchange
-	client := &http.Client{Transport: &contract.Transport{Observe: func(e *contract.Exchange) { got = e }}}
+	var got *contract.Interaction
+	client := &http.Client{Transport: &contract.Transport{Observe: func(in *contract.Interaction) { got = in }}}
 	resp, err := client.Post(srv.URL+"/v1/oauth/token", "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +211,7 @@ func TestTransportKeepsBody(t *testing.T) {
 		t.Errorf("got body %q, want the raw body %q", body, raw)
 	}
 	if got == nil || got.Operation != "createToken" || got.Status != 200 || string(got.Body) != raw {
-		t.Fatalf("got exchange %+v, want createToken 200 with the raw body", got)
+		t.Fatalf("got interaction %+v, want createToken 200 with the raw body", got)
 	}
 	want := map[string]string{"$.data.expiresIn": "value must be an integer", "$.data.tokenType": "allowed values"}
 	for _, f := range got.Findings {
@@ -240,5 +221,18 @@ func TestTransportKeepsBody(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("got findings %v, still want %v", got.Findings, want)
+	}
+}
+
+// TestBaseURLNeverShowsPassword checks that a base URL's password stays out of Run's errors,
+// whether the URL parses or not (net/url's own errors quote parts of it).
+func TestBaseURLNeverShowsPassword(t *testing.T) {
+	for _, u := range []string{"http://user:hunter2@host:port", "http://user:hun ter2@host", "http://user:hunter2%zz@host", "ftp://user:hunter2@host", "http://user:hunter2@"} {
+		t.Run(u, func(t *testing.T) {
+			_, err := contract.Run(context.Background(), contract.Config{BaseURL: u, Application: demo(sandbox.KindPlain)}, nil)
+			if err == nil || strings.Contains(err.Error(), "hunter") || !strings.HasPrefix(err.Error(), "contract: ") {
+				t.Errorf("got %v, want an error that names the problem without the password", err)
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scboauth/scboauth/api"
 	"github.com/scboauth/scboauth/contract"
 	"github.com/scboauth/scboauth/sandbox"
 	"github.com/scboauth/scboauth/sandbox/sandboxtest"
@@ -32,7 +33,7 @@ func report(t *testing.T, rep *contract.Report, allowWarnings bool) {
 			}
 			for _, f := range c.Findings {
 				if f.Severity == contract.SeverityError || !allowWarnings {
-					t.Errorf("%s %s", f.Exchange, f)
+					t.Errorf("%s %s", f.Request, f)
 				}
 			}
 			if c.Verdict != contract.VerdictPass {
@@ -122,29 +123,19 @@ func TestLiveConfig(t *testing.T) {
 	}
 }
 
-// authCode mints an authorization code for app the way a partner would: the authorize call over
-// HTTP, then the user's consent.
+// authCode mints an authorization code for app the way a partner would: the authorize call
+// with the client, then the user's consent.
 func authCode(t *testing.T, srv *sandbox.Server, baseURL string, app contract.Credentials) string {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, baseURL+"/v2/oauth/authorize", nil)
-	for k, v := range map[string]string{"apikey": app.Key, "apisecret": app.Secret, "resourceOwnerId": app.Key,
-		"requestUId": "0123456789abcdef0123456789ABCDEF", "response-channel": "mobile", "endState": "mobile_app"} {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
+	client, err := api.NewClient(api.Config{BaseURL: baseURL, ApplicationKey: app.Key, ApplicationSecret: app.Secret})
 	if err != nil {
-		t.Fatalf("authorize: %v", err)
+		t.Fatalf("NewClient: %v", err)
 	}
-	defer resp.Body.Close()
-	var body struct {
-		Data struct {
-			CallbackURL string `json:"callbackUrl"`
-		} `json:"data"`
+	callback, err := client.AuthorizeURL(t.Context())
+	if err != nil {
+		t.Fatalf("AuthorizeURL: %v", err)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("authorize: got HTTP %d (%v), want 200", resp.StatusCode, err)
-	}
-	code, err := srv.Consent(body.Data.CallbackURL, sandbox.Consent{})
+	code, err := srv.Consent(callback, sandbox.Consent{})
 	if err != nil {
 		t.Fatalf("Consent: %v", err)
 	}
@@ -193,17 +184,6 @@ func TestLiveModeAgainstEmulator(t *testing.T) {
 	}
 }
 
-// faultTransport asks the emulator for a fault on every call of the token path.
-type faultTransport struct{ fault string }
-
-func (f faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Path == "/v1/oauth/token" && req.Method == http.MethodPost {
-		req = req.Clone(req.Context())
-		req.Header.Set(sandbox.FaultHeader, f.fault)
-	}
-	return http.DefaultTransport.RoundTrip(req)
-}
-
 // TestEmulatorFaults checks the checker on the emulator's own faults: answers the spec
 // documents (503 9900) break only the case's expectation, answers it does not (an HTML page, a
 // truncated body) are schema violations.
@@ -223,8 +203,9 @@ func TestEmulatorFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {
-			em, hs := sandboxtest.NewServer(t)
-			rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Transport: faultTransport{tt.fault}, Timeout: 5 * time.Second}, nil)
+			em := sandboxtest.New(t)
+			faulty := &sandboxtest.Transport{Handler: em, Header: http.Header{sandbox.FaultHeader: {tt.fault}}}
+			rep, err := contract.Run(context.Background(), contract.Config{BaseURL: "http://127.0.0.1:1", Emulator: em, Transport: faulty, Timeout: 5 * time.Second}, nil)
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}

@@ -125,7 +125,9 @@ type EndState string
 
 // ErrorResponse The body of every error [doc: the envelope]. No recorded SCB error body is public: the
 // `status` object is always there and `data` is `null` or absent [seen]. [decision] `data`
-// is optional and nullable; the scboauth emulator sends `"data": null`; clients accept both.
+// is optional and, when present, `null`; anything else is a contract violation. The
+// scboauth emulator sends `"data": null`. Clients read only `status` from an error, so the
+// generated Go field stays `interface{}` and a client never fails on `data`.
 // The per-status schemas below (`BadRequestError`...) narrow `status.code` to the codes SCB's
 // table allows for that HTTP status.
 //

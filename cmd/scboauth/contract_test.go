@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/scboauth/scboauth/api"
 	"github.com/scboauth/scboauth/contract"
 	"github.com/scboauth/scboauth/sandbox"
 )
@@ -83,6 +86,10 @@ func TestContractUsageErrors(t *testing.T) {
 		{"bad strict variable", map[string]string{"SCB_CONTRACT_STRICT": "maybe"}, nil, `SCB_CONTRACT_STRICT="maybe" is not a boolean`},
 		{"bad timeout variable", map[string]string{"SCB_CONTRACT_TIMEOUT": "soon"}, nil, `SCB_CONTRACT_TIMEOUT="soon" is not a duration`},
 		{"zero timeout", nil, []string{"--timeout", "0s"}, "--timeout 0s: want a positive duration"},
+		{"zero deadline", nil, []string{"--deadline", "0s"}, "--deadline 0s: want a positive duration"},
+		{"negative deadline", nil, []string{"--deadline=-1m"}, "--deadline -1m0s: want a positive duration"},
+		{"bad deadline variable", map[string]string{"SCB_CONTRACT_DEADLINE": "later"}, nil, `SCB_CONTRACT_DEADLINE="later" is not a duration`},
+		{"unparseable URL with a password", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s"}, []string{"--base-url", "http://user:hunter2@host:port"}, "the base URL does not parse as a URL"},
 		{"stray argument", nil, []string{"now"}, `unexpected argument "now"`},
 		{"base URL without credentials", nil, []string{"--base-url", "https://api-sandbox.partners.scb/partners/sandbox"}, "set SCB_APPLICATION_KEY and SCB_APPLICATION_SECRET"},
 		{"secret missing", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_BASE_URL": "https://example.invalid"}, nil, "set SCB_APPLICATION_SECRET"},
@@ -94,6 +101,9 @@ func TestContractUsageErrors(t *testing.T) {
 			code, out, errOut := runContractCmd(t, tt.environ, tt.args...)
 			if code != exitUsage || !strings.Contains(errOut, tt.wantErr) {
 				t.Errorf("got exit %d, stderr %q; want 2 and %q", code, errOut, tt.wantErr)
+			}
+			if strings.Contains(errOut, "hunter2") {
+				t.Errorf("got stderr %q, want the password kept out", errOut)
 			}
 			if out != "" {
 				t.Errorf("got stdout %q, want nothing", out)
@@ -141,25 +151,15 @@ func liveEmulator(t *testing.T, h func(http.Handler) http.Handler) (url string, 
 	hs := httptest.NewServer(handler)
 	t.Cleanup(hs.Close)
 
-	req, _ := http.NewRequest(http.MethodGet, hs.URL+"/v2/oauth/authorize", nil)
-	for k, v := range map[string]string{"apikey": app.Key, "apisecret": app.Secret, "resourceOwnerId": app.Key,
-		"requestUId": "0123456789abcdef0123456789ABCDEF", "response-channel": "mobile", "endState": "mobile_app"} {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
+	client, err := api.NewClient(api.Config{BaseURL: hs.URL, ApplicationKey: app.Key, ApplicationSecret: app.Secret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var body struct {
-		Data struct {
-			CallbackURL string `json:"callbackUrl"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	callback, err := client.AuthorizeURL(t.Context())
+	if err != nil {
 		t.Fatal(err)
 	}
-	code, err = srv.Consent(body.Data.CallbackURL, sandbox.Consent{})
+	code, err = srv.Consent(callback, sandbox.Consent{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,9 +245,68 @@ func TestContractViolationExitCode(t *testing.T) {
 
 func TestContractHelp(t *testing.T) {
 	code, out, _ := runContractCmd(t, nil, "--help")
-	for _, want := range []string{"Usage: scboauth contract", "SCB_BASE_URL", "SCB_CONTRACT_FORMAT", "SCB_CONTRACT_STRICT", "SCB_CONTRACT_TIMEOUT", "Exit status: 0"} {
+	for _, want := range []string{"Usage: scboauth contract", "SCB_BASE_URL", "SCB_CONTRACT_FORMAT", "SCB_CONTRACT_STRICT", "SCB_CONTRACT_TIMEOUT", "--deadline", "SCB_CONTRACT_DEADLINE", "not run because the deadline passed"} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("got exit %d, help\n%s\nwant 0 and %q", code, out, want)
 		}
+	}
+}
+
+// hangAfterFirst answers liveEmulator's authorize call and the check's first request with h,
+// and holds every later one until the client gives up: a target that answers once and then
+// hangs.
+func hangAfterFirst(h http.Handler) http.Handler {
+	var seen atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) > 2 {
+			// Read the body first: until then the server does not watch the connection, and
+			// would not see the client hang up.
+			io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TestContractDeadline checks --deadline against a target that answers once and then hangs:
+// the run ends at the deadline, not after a timeout per case; the report says what was not
+// checked; the exit status is 2 (not checked), or 1 when a violation was found before.
+func TestContractDeadline(t *testing.T) {
+	bearer := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(bytes.Replace(rec.Body.Bytes(), []byte(`"Bearer"`), []byte(`"bearer"`), 1))
+		})
+	}
+	tests := []struct {
+		name     string
+		wrap     func(http.Handler) http.Handler
+		format   string
+		wantExit int
+		wantOut  string
+	}{
+		{"table", hangAfterFirst, "table", exitUsage, "\nINCOMPLETE: "},
+		{"json", hangAfterFirst, "JSON", exitUsage, `"notRun": `},
+		{"junit", hangAfterFirst, "junit", exitUsage, `type="not-run"`},
+		{"a violation first", func(h http.Handler) http.Handler { return hangAfterFirst(bearer(h)) }, "table", exitFail, "\nCONTRACT VIOLATION: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url, app, _ := liveEmulator(t, tt.wrap)
+			environ := map[string]string{"SCB_APPLICATION_KEY": app.Key, "SCB_APPLICATION_SECRET": app.Secret, "SCB_CONTRACT_DEADLINE": "300ms"}
+			exit, out, errOut := runContractCmd(t, environ, "--base-url", url, "--timeout", "1m", "--format", tt.format)
+			if exit != tt.wantExit || !strings.Contains(out, tt.wantOut) {
+				t.Errorf("got exit %d, stdout\n%s\nstderr %s\nwant exit %d and %q", exit, out, errOut, tt.wantExit, tt.wantOut)
+			}
+			if tt.wantExit == exitUsage && !strings.Contains(errOut, "the run's deadline (300ms) passed; ") {
+				t.Errorf("got stderr %q, want it to say the deadline passed and what was not checked", errOut)
+			}
+		})
 	}
 }

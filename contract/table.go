@@ -1,0 +1,142 @@
+package contract
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// TableWriter streams a readable report: a row per case as it finishes (case, HTTP status,
+// business code, verdict, latency) with its findings below it, then a summary line.
+type TableWriter struct {
+	w       io.Writer
+	err     error
+	title   string
+	started bool // the title and headings are written
+}
+
+// NewTableWriter returns a TableWriter writing to w.
+func NewTableWriter(w io.Writer) *TableWriter { return &TableWriter{w: w} }
+
+const tableRow = "%-*s %4s %5s  %-7s %9s\n"
+
+// caseWidth is the width of the CASE column: the longest case ID of the catalogue.
+var caseWidth = sync.OnceValue(func() int {
+	w := len("CASE")
+	for _, c := range catalogue {
+		w = max(w, len(c.ID))
+	}
+	return w
+})
+
+func (t *TableWriter) printf(format string, args ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.w, format, args...)
+	}
+}
+
+// Begin sets the title: the target (shown without its user info, where a password would be)
+// and the mode. It is written with the column headings before the first case, so that nothing
+// is written when the target cannot be reached.
+func (t *TableWriter) Begin(target, mode string) error {
+	t.title = fmt.Sprintf("scboauth contract: %s (%s)", redactURL(target), mode)
+	return t.err
+}
+
+func (t *TableWriter) start() {
+	if t.started {
+		return
+	}
+	t.started = true
+	if t.title != "" {
+		t.printf("%s\n\n", t.title)
+	}
+	t.printf(tableRow, caseWidth(), "CASE", "HTTP", "CODE", "VERDICT", "LATENCY")
+}
+
+// Case writes one case and its findings.
+func (t *TableWriter) Case(c CaseResult) error {
+	status, code, latency := "-", "-", "-"
+	if c.Status != 0 {
+		status = fmt.Sprint(c.Status)
+	}
+	if c.Code != 0 {
+		code = fmt.Sprint(c.Code)
+	}
+	if len(c.Interactions) > 0 {
+		latency = formatLatency(c.Latency)
+	}
+	t.start()
+	t.printf(tableRow, caseWidth(), c.ID, status, code, tableVerdict(c), latency)
+	switch c.Verdict {
+	case VerdictSkip:
+		t.printf("    skipped: %s\n", c.Reason)
+	case VerdictNotRun:
+		t.printf("    not run: %s\n", c.Reason)
+	}
+	multi := len(c.Interactions) > 1
+	for _, f := range c.Findings {
+		where := f.Path
+		if multi && f.Request != "" {
+			where = f.Request + " " + f.Path
+		}
+		t.printf("    %-7s %s: %s (%s)\n", f.Severity, where, f.Message, f.Rule)
+	}
+	if c.Verdict == VerdictFail {
+		t.printf("    expected: %s\n", c.Expect)
+	}
+	return t.err
+}
+
+func tableVerdict(c CaseResult) string {
+	switch c.Verdict {
+	case VerdictFail:
+		return "FAIL"
+	case VerdictSkip:
+		return "skip"
+	case VerdictNotRun:
+		return "not run"
+	}
+	for _, f := range c.Findings {
+		if f.Severity == SeverityWarning {
+			return "warn"
+		}
+	}
+	return "ok"
+}
+
+func formatLatency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+// End writes the summary line, and why the run stopped early when it did.
+func (t *TableWriter) End(r *Report) error {
+	s := r.Summary()
+	strict := "off"
+	if r.Strict {
+		strict = "on"
+	}
+	t.start()
+	t.printf("\n%s: %s (strict %s) in %s\n", s.verdictLine(), s.counts(), strict, formatLatency(r.Duration))
+	if r.Stopped != "" {
+		t.printf("stopped: %s; %d cases were not checked\n", r.Stopped, s.NotRun)
+	}
+	return t.err
+}
+
+// WriteTable writes the whole report as a table (Begin, Case for each case, End).
+func WriteTable(w io.Writer, r *Report) error {
+	t := NewTableWriter(w)
+	t.Begin(r.Target, r.Mode)
+	for _, c := range r.Cases {
+		t.Case(c)
+	}
+	return t.End(r)
+}
