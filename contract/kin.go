@@ -199,6 +199,8 @@ func requestFindings(fs []Finding, err error) []Finding {
 			fs = append(fs, errorf(RuleRequest, where, "%s", leafReason(l)))
 		}
 		return fs
+	case *openapi3filter.SecurityRequirementsError:
+		return append(fs, errorf(RuleRequest, headerPath("authorization"), "missing: the operation needs authorization: Bearer <token>"))
 	default:
 		return append(fs, errorf(RuleRequest, pathBody, "%s", safeReason(err)))
 	}

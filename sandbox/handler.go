@@ -65,7 +65,7 @@ func lookupRoute(path string) *route {
 	case pathConsent:
 		return routeConsent
 	}
-	return nil
+	return lookupPaymentRoute(path)
 }
 
 // respWriter is the http.ResponseWriter the emulator's handlers write to: it records what the
@@ -335,7 +335,10 @@ const gatewayPage = `<html>
 func paramError(w http.ResponseWriter, r *http.Request, err error) {
 	var missing *generated.RequiredHeaderError
 	var format *generated.InvalidParamFormatError
+	var missingParam *generated.RequiredParamError
 	switch {
+	case errors.As(err, &missingParam):
+		writeOnce(w, errMissingParams)
 	case errors.As(err, &missing):
 		if missing.ParamName == "apikey" || missing.ParamName == "apisecret" {
 			writeOnce(w, errCredentialsRequired)
@@ -393,6 +396,12 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			}
 		case opAuthorize:
 			if e := checkQuery(r.URL.RawQuery); e != nil {
+				_ = e.write(x)
+				return
+			}
+		default:
+			var e answerWriter
+			if r, e = s.checkPayment(x, r); e != nil {
 				_ = e.write(x)
 				return
 			}

@@ -93,6 +93,9 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 		t.access = s.next()
 		t.expiresIn = seconds(s.lifetimes.AccessToken)
 		t.expiresAt = now.Unix() + t.expiresIn
+		s.mu.Lock()
+		s.rememberToken(t.access, a, now)
+		s.mu.Unlock()
 		return t, nil
 	}
 	if a.Kind == KindPlain {
@@ -167,6 +170,7 @@ func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
 	t.refreshAt = now.Unix() + t.refreshIn
 	s.mu.Lock()
 	s.store(&s.refreshes, t.refresh, grant{app: a, expires: now.Add(s.lifetimes.RefreshToken)}, now)
+	s.rememberToken(t.access, a, now)
 	s.mu.Unlock()
 }
 

@@ -143,6 +143,7 @@ type Server struct {
 	codes     store // authorization codes
 	refreshes store // refresh tokens
 	nextSweep time.Time
+	payments  // access tokens and payment records (payments.go)
 
 	writers sync.Pool
 }
@@ -173,6 +174,9 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.writers.New = func() any { return new(respWriter) }
 	s.mux = s.routes()
+	if _, err := paymentSpecs(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -20,13 +20,15 @@ const (
 	sweepEvery = 10 * time.Second
 )
 
-// grant is a pending consent, an authorization code or a refresh token.
+// grant is a pending consent, an authorization code, a refresh token, an access token, or a
+// payment record (a QR, a deeplink, a paid bill payment).
 type grant struct {
 	app           *app
 	expires       time.Time
 	state         string // at most MaxStateBytes
 	hasChallenge  bool
 	challengeHash [sha256.Size]byte
+	pay           *payment // a payment record's
 }
 
 // store holds grants by id, and counts their bytes.
@@ -36,7 +38,7 @@ type store struct {
 	peak  int // the most entries m has held since it was made
 }
 
-func entrySize(id string, g grant) int { return entryOverhead + len(id) + len(g.state) }
+func entrySize(id string, g grant) int { return entryOverhead + len(id) + len(g.state) + g.pay.size() }
 
 // fits reports whether an entry of n bytes fits without passing a bound.
 func (st *store) fits(n int) bool {
@@ -109,6 +111,7 @@ func (s *Server) sweep(now time.Time) {
 	s.consents.sweep(now)
 	s.codes.sweep(now)
 	s.refreshes.sweep(now)
+	s.sweepPayments(now)
 	s.nextSweep = now.Add(sweepEvery)
 }
 
