@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"net/http"
@@ -337,4 +338,12 @@ func (s *Server) sweepPayments(now time.Time) {
 	s.qrs.sweep(now)
 	s.deeplinks.sweep(now)
 	s.slips.sweep(now)
+}
+
+// CompletePayment is SimulatePayment by the sandbox customer for tools that drive the emulator
+// (contract.PaymentEmulator): it pays target and returns the bill payment's transRef ("" for a
+// card payment).
+func (s *Server) CompletePayment(_ context.Context, target string) (transRef string, err error) {
+	p, err := s.SimulatePayment(target, Payer{})
+	return p.TransRef, err
 }
