@@ -42,14 +42,14 @@ func (c *caseRun) expectCase(in *Interaction, cs Case) { c.expect(in, cs.wants(c
 type precondition int
 
 const (
-	needsNothing           precondition = iota
-	needsAuthCode                       // a live target needs Config.AuthCode
-	needsRefreshToken                   // case authorization-code obtained a refresh token
-	needsRedeemedRefresh                // case refresh redeemed one
-	needsBiller                         // a live target needs Config.Payments.BillerID
-	needsMerchant                       // a live target needs Config.Payments.MerchantID and TerminalID
-	needsBillerAndMerchant              // both
-	needsPayer                          // the emulator pays (a PaymentEmulator)
+	needsNothing         precondition = iota
+	needsAuthCode                     // a live target needs Config.AuthCode
+	needsRefreshToken                 // case authorization-code obtained a refresh token
+	needsRedeemedRefresh              // case refresh redeemed one
+	needsBiller                       // a live target needs Config.Payments.BillerID
+	needsMerchant                     // a live target needs Config.Payments.MerchantID and TerminalID
+	needsBillerMerchant               // both
+	needsPayer                        // the emulator pays (a PaymentEmulator)
 )
 
 // skipReason says why c cannot run against this target, or "".

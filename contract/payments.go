@@ -336,8 +336,8 @@ var created1000 = outcome{status: 201, code: 1000}
 func (c Case) paymentSkipReason(r *runner) string {
 	p := r.payments()
 	_, canPay := r.cfg.Emulator.(PaymentEmulator)
-	needBiller := c.needs == needsBiller || c.needs == needsBillerAndMerchant
-	needMerchant := c.needs == needsMerchant || c.needs == needsBillerAndMerchant
+	needBiller := c.needs == needsBiller || c.needs == needsBillerMerchant
+	needMerchant := c.needs == needsMerchant || c.needs == needsBillerMerchant
 	switch {
 	case needBiller && p.BillerID == "":
 		return "needs a biller id of the application: set Config.Payments.BillerID (15 digits)"

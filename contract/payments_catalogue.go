@@ -22,7 +22,7 @@ var paymentCatalogue = []Case{
 	{
 		ID: "qr-create-ppcs", Title: "create a QR 30 and QR CS in one code (PPCS)",
 		Source:       "[seen] 200 1000 with both sets of fields",
-		emulatorWant: []outcome{ok1000}, liveWant: []outcome{ok1000}, needs: needsBillerAndMerchant,
+		emulatorWant: []outcome{ok1000}, liveWant: []outcome{ok1000}, needs: needsBillerMerchant,
 		call: call{op: pathQRCode, role: rolePlain, field: []edit{set("qrType", "PPCS"),
 			set("merchantId", configMerchantID), set("terminalId", configTerminalID), set("invoice", "INV001")}},
 	},
