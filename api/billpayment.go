@@ -66,17 +66,7 @@ func (c *Client) VerifySlip(ctx context.Context, transRef, sendingBank string) (
 
 // decodeSlip reads a slip verification's answer.
 func (c *Client) decodeSlip(k *call, a *answer) (*Slip, error) {
-	var r slipAnswer
-	var slip *Slip
-	if err := c.decodePayment(k, a, &r, &r.Status, func(rd *reader) { slip = r.Data.read(rd) }); err != nil {
-		return nil, err
-	}
-	return slip, nil
-}
-
-type slipAnswer struct {
-	Status generated.Status `json:"status"`
-	Data   slipData         `json:"data"`
+	return decodeData(c, k, a, (*slipData).read)
 }
 
 type identifierData struct{ Type, Value string }
@@ -216,12 +206,7 @@ func (c *Client) InquireBillPayment(ctx context.Context, q BillPaymentQuery) ([]
 
 // decodeBillPayments reads an inquiry's answer.
 func (c *Client) decodeBillPayments(k *call, a *answer) ([]BillPayment, error) {
-	var r inquiryAnswer
-	var found []BillPayment
-	if err := c.decodePayment(k, a, &r, &r.Status, func(rd *reader) { found = readBillPayments(rd, r.Data) }); err != nil {
-		return nil, err
-	}
-	return found, nil
+	return decodeData(c, k, a, readBillPayments)
 }
 
 // params checks q and returns the query.
@@ -250,11 +235,6 @@ func (q BillPaymentQuery) params() (*generated.InquireBillPaymentParams, error) 
 		}
 	}
 	return p, v.result()
-}
-
-type inquiryAnswer struct {
-	Status generated.Status   `json:"status"`
-	Data   *[]billPaymentData `json:"data"`
 }
 
 type billPaymentData struct {
@@ -291,7 +271,8 @@ type billPaymentData struct {
 const maxBillPayments = 1000
 
 // readBillPayments returns the payments of an inquiry's data, which must be an array; never nil.
-func readBillPayments(r *reader, list *[]billPaymentData) []BillPayment {
+func readBillPayments(d **[]billPaymentData, r *reader) []BillPayment {
+	list := *d
 	if list == nil {
 		r.fail("data", "missing or null, want an array")
 		return nil

@@ -127,30 +127,25 @@ func (c *Client) CreateDeeplink(ctx context.Context, d DeeplinkRequest) (*Deepli
 
 // decodeDeeplink reads a deeplink create's answer.
 func (c *Client) decodeDeeplink(k *call, a *answer) (*Deeplink, error) {
-	var r deeplinkAnswer
-	var dl *Deeplink
-	if err := c.decodePayment(k, a, &r, &r.Status, func(rd *reader) {
-		dl = &Deeplink{TransactionID: rd.text("data.transactionId", r.Data.TransactionID, true),
-			URL: rd.text("data.deeplinkUrl", r.Data.DeeplinkURL, true), UserRefID: rd.text("data.userRefId", r.Data.UserRefID, false)}
-		if problem := checkCallbackURL(dl.URL); dl.URL != "" && problem != "" {
-			rd.fail("data.deeplinkUrl", "%s", problem)
-		}
-		if dl.TransactionID != "" && !transactionIDPattern.MatchString(dl.TransactionID) {
-			rd.fail("data.transactionId", "is not 1 to 64 letters, digits and hyphens")
-		}
-	}); err != nil {
-		return nil, err
-	}
-	return dl, nil
+	return decodeData(c, k, a, (*deeplinkData).read)
 }
 
-type deeplinkAnswer struct {
-	Status generated.Status `json:"status"`
-	Data   struct {
-		TransactionID string `json:"transactionId"`
-		DeeplinkURL   string `json:"deeplinkUrl"`
-		UserRefID     string `json:"userRefId"`
-	} `json:"data"`
+type deeplinkData struct {
+	TransactionID string `json:"transactionId"`
+	DeeplinkURL   string `json:"deeplinkUrl"`
+	UserRefID     string `json:"userRefId"`
+}
+
+func (d *deeplinkData) read(r *reader) *Deeplink {
+	dl := &Deeplink{TransactionID: r.text("data.transactionId", d.TransactionID, true),
+		URL: r.text("data.deeplinkUrl", d.DeeplinkURL, true), UserRefID: r.text("data.userRefId", d.UserRefID, false)}
+	if problem := checkCallbackURL(dl.URL); dl.URL != "" && problem != "" {
+		r.fail("data.deeplinkUrl", "%s", problem)
+	}
+	if dl.TransactionID != "" && !transactionIDPattern.MatchString(dl.TransactionID) {
+		r.fail("data.transactionId", "is not 1 to 64 letters, digits and hyphens")
+	}
+	return dl
 }
 
 // The JSON body of a deeplink create.
@@ -377,17 +372,7 @@ func (c *Client) Transaction(ctx context.Context, id string) (*Transaction, erro
 
 // decodeTransaction reads a transaction's answer.
 func (c *Client) decodeTransaction(k *call, a *answer) (*Transaction, error) {
-	var r transactionAnswer
-	var t *Transaction
-	if err := c.decodePayment(k, a, &r, &r.Status, func(rd *reader) { t = r.Data.read(rd) }); err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-type transactionAnswer struct {
-	Status generated.Status `json:"status"`
-	Data   transactionData  `json:"data"`
+	return decodeData(c, k, a, (*transactionData).read)
 }
 
 type transactionData struct {

@@ -304,16 +304,24 @@ func (r *reader) instant(path, s string, required bool) time.Time {
 	return r.clock(path, "2006-01-02T15:04:05", s, required)
 }
 
-// decodePayment decodes a payment answer into v (whose status is status) and reads its data
-// with read; a problem is ErrMalformedResponse.
-func (c *Client) decodePayment(k *call, a *answer, v any, status *generated.Status, read func(*reader)) error {
-	if e := c.decodeSuccess(k, a, v, status); e != nil {
-		return e
+// envelope is SCB's answer around the data D of a payment call.
+type envelope[D any] struct {
+	Status generated.Status `json:"status"`
+	Data   D                `json:"data"`
+}
+
+// decodeData decodes a payment answer and reads its data with read into the client's type; a
+// problem is ErrMalformedResponse.
+func decodeData[D, T any](c *Client, k *call, a *answer, read func(*D, *reader) T) (T, error) {
+	var env envelope[D]
+	var zero T
+	if e := c.decodeSuccess(k, a, &env, &env.Status); e != nil {
+		return zero, e
 	}
 	var r reader
-	read(&r)
+	out := read(&env.Data, &r)
 	if r.problem != "" {
-		return a.fail(k, malformed("wrong shape: "+r.problem, nil))
+		return zero, a.fail(k, malformed("wrong shape: "+r.problem, nil))
 	}
-	return nil
+	return out, nil
 }

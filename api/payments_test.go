@@ -118,91 +118,22 @@ func TestPaymentsAgainstGeneratedStrictServer(t *testing.T) {
 	}
 }
 
-// TestPaymentRequestValidation: the client refuses what SCB would, before sending anything, and
-// names the field.
-func TestPaymentRequestValidation(t *testing.T) {
+// invalidRequest is a request the client must refuse, naming field.
+type invalidRequest struct {
+	name  string
+	call  func(c *Client) error
+	field string
+}
+
+// checkInvalidRequests makes each call and checks that it fails with an *InvalidRequestError on
+// its field, without sending anything.
+func checkInvalidRequests(t *testing.T, tests []invalidRequest) {
+	t.Helper()
 	var sent atomic.Int64
 	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { sent.Add(1) }))
-	pp := QRRequest{Amount: Baht(100), BillerID: "012345678901234", Ref1: "INV001", Ref3: "SCB"}
-	with := func(f func(*QRRequest)) QRRequest { q := pp; f(&q); return q }
-	cs := QRRequest{Type: QRCard, Amount: Baht(1), MerchantID: "M1", TerminalID: "T1", Invoice: "INV1"}
-	bp := func(f func(*DeeplinkBillPayment)) DeeplinkRequest {
-		b := DeeplinkBillPayment{Amount: Baht(1), BillerID: "012345678901234", Ref1: "A"}
-		f(&b)
-		return DeeplinkRequest{BillPayment: &b}
-	}
-	ctx := context.Background()
-	qr := func(q QRRequest) func() error { return func() error { _, err := c.CreateQR(ctx, q); return err } }
-	dl := func(d DeeplinkRequest) func() error {
-		return func() error { _, err := c.CreateDeeplink(ctx, d); return err }
-	}
-	tests := []struct {
-		name  string
-		call  func() error
-		field string
-	}{
-		{"lower-case ref1", qr(with(func(q *QRRequest) { q.Ref1 = "inv001" })), "Ref1"},
-		{"ref1 of 21 characters", qr(with(func(q *QRRequest) { q.Ref1 = strings.Repeat("A", 21) })), "Ref1"},
-		{"CR LF in ref2", qr(with(func(q *QRRequest) { q.Ref2 = "A\r\nB" })), "Ref2"},
-		{"no ref3", qr(with(func(q *QRRequest) { q.Ref3 = "" })), "Ref3"},
-		{"biller id of 14 digits", qr(with(func(q *QRRequest) { q.BillerID = "01234567890123" })), "BillerID"},
-		{"zero amount", qr(with(func(q *QRRequest) { q.Amount = 0 })), "Amount"},
-		{"negative amount", qr(with(func(q *QRRequest) { q.Amount = -1 })), "Amount"},
-		{"huge amount", qr(with(func(q *QRRequest) { q.Amount = MaxAmount + 1 })), "Amount"},
-		{"int64 max amount", qr(with(func(q *QRRequest) { q.Amount = 1<<63 - 1 })), "Amount"},
-		{"unknown type", qr(with(func(q *QRRequest) { q.Type = "QR" })), "Type"},
-		{"a card field on a PromptPay QR", qr(with(func(q *QRRequest) { q.Invoice = "X" })), "MerchantID"},
-		{"expiry on a PromptPay QR", qr(with(func(q *QRRequest) { q.ExpiresIn = time.Minute })), "ExpiresIn"},
-		{"card QR without invoice", qr(QRRequest{Type: QRCard, Amount: 1, MerchantID: "M", TerminalID: "T"}), "Invoice"},
-		{"card QR with a lower-case invoice", qr(func() QRRequest { q := cs; q.Invoice = "inv"; return q }()), "Invoice"},
-		{"card QR with an expiry of 90 s", qr(func() QRRequest { q := cs; q.ExpiresIn = 90 * time.Second; return q }()), "ExpiresIn"},
-		{"card QR with an expiry of 10000 min", qr(func() QRRequest { q := cs; q.ExpiresIn = 10000 * time.Minute; return q }()), "ExpiresIn"},
-		{"card QR with a bidi override in its note", qr(func() QRRequest { q := cs; q.Note = "a\u202eb"; return q }()), "Note"},
-		{"card QR with a space in its merchant id", qr(func() QRRequest { q := cs; q.MerchantID = "M 1"; return q }()), "MerchantID"},
-		{"card QR with a biller id", qr(func() QRRequest { q := cs; q.BillerID = "012345678901234"; return q }()), "BillerID"},
-		{"slip without transRef", func() error { _, err := c.VerifySlip(ctx, "", BankSCB); return err }, "transRef"},
-		{"slip with a slash", func() error { _, err := c.VerifySlip(ctx, "a/b", BankSCB); return err }, "transRef"},
-		{"slip of bank 14", func() error { _, err := c.VerifySlip(ctx, "X1", "14"); return err }, "sendingBank"},
-		{"inquiry without a date", func() error {
-			_, err := c.InquireBillPayment(ctx, BillPaymentQuery{BillerID: "012345678901234", Ref1: "A"})
-			return err
-		}, "Date"},
-		{"inquiry without ref1", func() error {
-			_, err := c.InquireBillPayment(ctx, BillPaymentQuery{Date: time.Now(), BillerID: "012345678901234"})
-			return err
-		}, "Ref1"},
-		{"inquiry mixing both kinds", func() error {
-			_, err := c.InquireBillPayment(ctx, BillPaymentQuery{Date: time.Now(), PartnerTransactionID: "P1", Ref1: "A"})
-			return err
-		}, "BillerID"},
-		{"deeplink without a payment", dl(DeeplinkRequest{}), "BillPayment"},
-		{"deeplink of zero baht", dl(bp(func(b *DeeplinkBillPayment) { b.Amount = 0 })), "BillPayment.Amount"},
-		{"deeplink valid 30 s", dl(func() DeeplinkRequest {
-			d := bp(func(*DeeplinkBillPayment) {})
-			d.ValidFor = 30 * time.Second
-			return d
-		}()), "ValidFor"},
-		{"deeplink valid 31 min", dl(func() DeeplinkRequest {
-			d := bp(func(*DeeplinkBillPayment) {})
-			d.ValidFor = 31 * time.Minute
-			return d
-		}()), "ValidFor"},
-		{"deeplink with a javascript callback", dl(func() DeeplinkRequest {
-			d := bp(func(*DeeplinkBillPayment) {})
-			d.Merchant = &DeeplinkMerchant{CallbackURL: "javascript:alert(1)"}
-			return d
-		}()), "Merchant.CallbackURL"},
-		{"deeplink with a LF in a line", dl(func() DeeplinkRequest {
-			d := bp(func(*DeeplinkBillPayment) {})
-			d.Merchant = &DeeplinkMerchant{Lines: []PaymentLine{{Title: "a\nb"}}}
-			return d
-		}()), "Merchant.Lines[0].Title"},
-		{"instalment of 0 months", dl(DeeplinkRequest{Installment: &DeeplinkInstallment{Amount: 1, MerchantID: "M", OrderReference: "O", ProductCode: "P", Type: InstallmentCustomerAbsorbs}}), "Installment.Months"},
-		{"transaction with a space", func() error { _, err := c.Transaction(ctx, "a b"); return err }, "id"},
-	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.call()
+			err := tt.call(c)
 			var ie *InvalidRequestError
 			if !errors.As(err, &ie) || !errors.Is(err, ErrInvalidRequest) || ie.Field != tt.field {
 				t.Fatalf("got %v, want an *InvalidRequestError on %s", err, tt.field)
@@ -215,6 +146,77 @@ func TestPaymentRequestValidation(t *testing.T) {
 	if n := sent.Load(); n != 0 {
 		t.Errorf("%d requests were sent, want none", n)
 	}
+}
+
+// TestQRRequestValidation: the client refuses the QRs SCB would, before sending anything, and
+// names the field.
+func TestQRRequestValidation(t *testing.T) {
+	pp := QRRequest{Amount: Baht(100), BillerID: "012345678901234", Ref1: "INV001", Ref3: "SCB"}
+	cs := QRRequest{Type: QRCard, Amount: Baht(1), MerchantID: "M1", TerminalID: "T1", Invoice: "INV1"}
+	qr := func(base QRRequest, f func(*QRRequest)) func(*Client) error {
+		q := base
+		f(&q)
+		return func(c *Client) error { _, err := c.CreateQR(context.Background(), q); return err }
+	}
+	checkInvalidRequests(t, []invalidRequest{
+		{"lower-case ref1", qr(pp, func(q *QRRequest) { q.Ref1 = "inv001" }), "Ref1"},
+		{"ref1 of 21 characters", qr(pp, func(q *QRRequest) { q.Ref1 = strings.Repeat("A", 21) }), "Ref1"},
+		{"CR LF in ref2", qr(pp, func(q *QRRequest) { q.Ref2 = "A\r\nB" }), "Ref2"},
+		{"no ref3", qr(pp, func(q *QRRequest) { q.Ref3 = "" }), "Ref3"},
+		{"biller id of 14 digits", qr(pp, func(q *QRRequest) { q.BillerID = "01234567890123" }), "BillerID"},
+		{"zero amount", qr(pp, func(q *QRRequest) { q.Amount = 0 }), "Amount"},
+		{"negative amount", qr(pp, func(q *QRRequest) { q.Amount = -1 }), "Amount"},
+		{"huge amount", qr(pp, func(q *QRRequest) { q.Amount = MaxAmount + 1 }), "Amount"},
+		{"int64 max amount", qr(pp, func(q *QRRequest) { q.Amount = 1<<63 - 1 }), "Amount"},
+		{"unknown type", qr(pp, func(q *QRRequest) { q.Type = "QR" }), "Type"},
+		{"a card field on a PromptPay QR", qr(pp, func(q *QRRequest) { q.Invoice = "X" }), "MerchantID"},
+		{"expiry on a PromptPay QR", qr(pp, func(q *QRRequest) { q.ExpiresIn = time.Minute }), "ExpiresIn"},
+		{"card QR without invoice", qr(cs, func(q *QRRequest) { q.Invoice = "" }), "Invoice"},
+		{"card QR with a lower-case invoice", qr(cs, func(q *QRRequest) { q.Invoice = "inv" }), "Invoice"},
+		{"card QR with an expiry of 90 s", qr(cs, func(q *QRRequest) { q.ExpiresIn = 90 * time.Second }), "ExpiresIn"},
+		{"card QR with an expiry of 10000 min", qr(cs, func(q *QRRequest) { q.ExpiresIn = 10000 * time.Minute }), "ExpiresIn"},
+		{"card QR with a bidi override in its note", qr(cs, func(q *QRRequest) { q.Note = "a\u202eb" }), "Note"},
+		{"card QR with a space in its merchant id", qr(cs, func(q *QRRequest) { q.MerchantID = "M 1" }), "MerchantID"},
+		{"card QR with a biller id", qr(cs, func(q *QRRequest) { q.BillerID = "012345678901234" }), "BillerID"},
+	})
+}
+
+// TestPaymentRequestValidation: the same of the other payment calls.
+func TestPaymentRequestValidation(t *testing.T) {
+	ctx := context.Background()
+	dl := func(f func(*DeeplinkRequest)) func(*Client) error {
+		d := DeeplinkRequest{BillPayment: &DeeplinkBillPayment{Amount: Baht(1), BillerID: "012345678901234", Ref1: "A"}}
+		f(&d)
+		return func(c *Client) error { _, err := c.CreateDeeplink(ctx, d); return err }
+	}
+	inquiry := func(q BillPaymentQuery) func(*Client) error {
+		return func(c *Client) error { _, err := c.InquireBillPayment(ctx, q); return err }
+	}
+	slip := func(ref, bank string) func(*Client) error {
+		return func(c *Client) error { _, err := c.VerifySlip(ctx, ref, bank); return err }
+	}
+	checkInvalidRequests(t, []invalidRequest{
+		{"slip without transRef", slip("", BankSCB), "transRef"},
+		{"slip with a slash", slip("a/b", BankSCB), "transRef"},
+		{"slip of bank 14", slip("X1", "14"), "sendingBank"},
+		{"inquiry without a date", inquiry(BillPaymentQuery{BillerID: "012345678901234", Ref1: "A"}), "Date"},
+		{"inquiry without ref1", inquiry(BillPaymentQuery{Date: time.Now(), BillerID: "012345678901234"}), "Ref1"},
+		{"inquiry mixing both kinds", inquiry(BillPaymentQuery{Date: time.Now(), PartnerTransactionID: "P1", Ref1: "A"}), "BillerID"},
+		{"deeplink without a payment", dl(func(d *DeeplinkRequest) { d.BillPayment = nil }), "BillPayment"},
+		{"deeplink of zero baht", dl(func(d *DeeplinkRequest) { d.BillPayment.Amount = 0 }), "BillPayment.Amount"},
+		{"deeplink with a lower-case ref1", dl(func(d *DeeplinkRequest) { d.BillPayment.Ref1 = "a" }), "BillPayment.Ref1"},
+		{"deeplink valid 30 s", dl(func(d *DeeplinkRequest) { d.ValidFor = 30 * time.Second }), "ValidFor"},
+		{"deeplink valid 31 min", dl(func(d *DeeplinkRequest) { d.ValidFor = 31 * time.Minute }), "ValidFor"},
+		{"deeplink with a javascript callback", dl(func(d *DeeplinkRequest) { d.Merchant = &DeeplinkMerchant{CallbackURL: "javascript:alert(1)"} }), "Merchant.CallbackURL"},
+		{"deeplink with a LF in a line", dl(func(d *DeeplinkRequest) { d.Merchant = &DeeplinkMerchant{Lines: []PaymentLine{{Title: "a\nb"}}} }), "Merchant.Lines[0].Title"},
+		{"instalment of 0 months", dl(func(d *DeeplinkRequest) {
+			d.BillPayment, d.Installment = nil, &DeeplinkInstallment{Amount: 1, MerchantID: "M", OrderReference: "O", ProductCode: "P", Type: InstallmentCustomerAbsorbs}
+		}), "Installment.Months"},
+		{"instalment of another type", dl(func(d *DeeplinkRequest) {
+			d.BillPayment, d.Installment = nil, &DeeplinkInstallment{Amount: 1, MerchantID: "M", OrderReference: "O", ProductCode: "P", Months: 3, Type: "4"}
+		}), "Installment.Type"},
+		{"transaction with a space", func(c *Client) error { _, err := c.Transaction(ctx, "a b"); return err }, "id"},
+	})
 }
 
 // paymentSCB answers the token call and then every payment call with answer.

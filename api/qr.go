@@ -118,12 +118,7 @@ func (c *Client) CreateQR(ctx context.Context, q QRRequest) (*QRCode, error) {
 
 // decodeQR reads a QR create's answer.
 func (c *Client) decodeQR(k *call, a *answer) (*QRCode, error) {
-	var r qrAnswer
-	var qr *QRCode
-	if err := c.decodePayment(k, a, &r, &r.Status, func(rd *reader) { qr = r.Data.read(rd) }); err != nil {
-		return nil, err
-	}
-	return qr, nil
+	return decodeData(c, k, a, (*qrData).read)
 }
 
 // maxQRBody bounds a QR create's answer, which carries a picture: 1 MiB.
@@ -192,12 +187,6 @@ func (q QRRequest) wire() (*qrBody, error) {
 		b.MerchantID, b.TerminalID, b.Invoice, b.Note, b.UserDefined = q.MerchantID, q.TerminalID, q.Invoice, q.Note, q.UserDefined
 	}
 	return b, nil
-}
-
-// qrAnswer is the body of a QR create's answer.
-type qrAnswer struct {
-	Status generated.Status `json:"status"`
-	Data   qrData           `json:"data"`
 }
 
 type qrData struct {

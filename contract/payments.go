@@ -210,25 +210,25 @@ func (c *caseRun) pay(target string) (string, bool) {
 	return transRef, true
 }
 
-// createQR creates a well-formed QR 30 of reference ref1 and returns its raw data and answer.
-func (c *caseRun) createQR(ref1 string) (string, *Interaction) {
+// paidQR creates a well-formed QR 30 of reference ref1, has the emulator pay it, and returns the
+// payment's transRef; false after recording why there is none.
+func (c *caseRun) paidQR(ref1 string) (string, bool) {
 	in := c.send(c.build(call{op: pathQRCode, role: rolePlain, field: []edit{set("ref1", ref1)}}))
 	c.expect(in, ok1000)
 	raw, _ := dataOf(in)["qrRawData"].(string)
-	if in != nil && in.Status == http.StatusOK && raw == "" {
-		c.add(in, errorf(RuleExpect, "$.data.qrRawData", "no qrRawData to pay"))
+	if raw == "" {
+		if in != nil && in.Status == http.StatusOK {
+			c.add(in, errorf(RuleExpect, "$.data.qrRawData", "no qrRawData to pay"))
+		}
+		return "", false
 	}
-	return raw, in
+	return c.pay(raw)
 }
 
 // runSlip creates a QR, has the emulator pay it, and verifies the slip: the amount and
 // references of the QR.
 func runSlip(c *caseRun, cs Case) {
-	raw, _ := c.createQR("INV001")
-	if raw == "" {
-		return
-	}
-	transRef, ok := c.pay(raw)
+	transRef, ok := c.paidQR("INV001")
 	if !ok {
 		return
 	}
@@ -248,11 +248,7 @@ func runSlip(c *caseRun, cs Case) {
 // it was paid: the inquiry finds that one payment.
 func runInquiryPaid(c *caseRun, cs Case) {
 	ref1 := freshReference()
-	raw, _ := c.createQR(ref1)
-	if raw == "" {
-		return
-	}
-	transRef, ok := c.pay(raw)
+	transRef, ok := c.paidQR(ref1)
 	if !ok {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/scboauth/scboauth/generated/embedded"
+	"github.com/scboauth/scboauth/internal/schemaerr"
 )
 
 // The payment calls are validated against openapi.yaml itself: their request schemas are what
@@ -209,7 +210,7 @@ func checkParams(r *http.Request, params []*openapi3.Parameter) *apiError {
 // outside its schema (1102).
 func schemaAnswer(err error) *apiError {
 	best, answer := 5, errInvalidParams
-	for _, e := range schemaLeaves(nil, err) {
+	for _, e := range schemaerr.Leaves(err) {
 		rank, a := schemaRank(e)
 		if rank < best {
 			best, answer = rank, a
@@ -236,33 +237,4 @@ func schemaRank(e *openapi3.SchemaError) (int, *apiError) {
 		}
 	}
 	return 4, errInvalidParams
-}
-
-// schemaLeaves collects the innermost schema errors of err (a oneOf or allOf error wraps those
-// of its members).
-func schemaLeaves(out []*openapi3.SchemaError, err error) []*openapi3.SchemaError {
-	switch e := err.(type) {
-	case nil:
-		return out
-	case *openapi3.SchemaError:
-		if e.Origin != nil {
-			if inner := schemaLeaves(nil, e.Origin); len(inner) > 0 {
-				return append(out, inner...)
-			}
-		}
-		return append(out, e)
-	case openapi3.MultiError:
-		for _, x := range e {
-			out = schemaLeaves(out, x)
-		}
-		return out
-	case interface{ Unwrap() []error }:
-		for _, x := range e.Unwrap() {
-			out = schemaLeaves(out, x)
-		}
-		return out
-	case interface{ Unwrap() error }:
-		return schemaLeaves(out, e.Unwrap())
-	}
-	return out
 }
