@@ -62,6 +62,53 @@ func TestEmulator(t *testing.T) {
 	report(t, rep, false)
 }
 
+// TestEmulatorStrict runs the catalogue against an emulator in strict mode: it refuses the
+// shapes SCB accepts (the catalogue expects that of it), and passes every other case as the
+// default emulator does.
+func TestEmulatorStrict(t *testing.T) {
+	em, hs := sandboxtest.NewServer(t, sandbox.WithStrict())
+	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true}, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for _, c := range rep.Cases {
+		if (c.ID == "request-uid-short" || c.ID == "null-optional-fields") && (c.Status != 400 || c.Code != 1102) {
+			t.Errorf("case %s: got %d %d, want the strict emulator's 400 1102", c.ID, c.Status, c.Code)
+		}
+	}
+	report(t, rep, false)
+}
+
+// TestClientPassesStrictEmulator: the client sends the documented forms only (UUID requestUIds,
+// no nulls), so an emulator in strict mode accepts every call it makes.
+func TestClientPassesStrictEmulator(t *testing.T) {
+	srv, hs := sandboxtest.NewServer(t, sandbox.WithStrict())
+	for _, kind := range []sandbox.Kind{sandbox.KindPlain, sandbox.KindAuthorizationCode} {
+		app := sandboxtest.Demo(kind)
+		client, err := api.NewClient(api.Config{BaseURL: hs.URL, ApplicationKey: app.Key, ApplicationSecret: app.Secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.Token(t.Context()); err != nil {
+			t.Errorf("%s: Token against a strict emulator: %v", kind, err)
+		}
+		if kind == sandbox.KindPlain {
+			continue
+		}
+		code := authCode(t, srv, hs.URL, contract.Credentials{Key: app.Key, Secret: app.Secret})
+		tok, err := client.Exchange(t.Context(), code)
+		if err != nil {
+			t.Fatalf("Exchange against a strict emulator: %v", err)
+		}
+		if tok.ResourceOwnerID != sandbox.ResourceOwnerID("") {
+			t.Errorf("got ResourceOwnerID %q, want the consenting user's %q", tok.ResourceOwnerID, sandbox.ResourceOwnerID(""))
+		}
+		if _, err := client.Refresh(t.Context(), tok.RefreshToken()); err != nil {
+			t.Errorf("Refresh against a strict emulator: %v", err)
+		}
+	}
+}
+
 // liveConfig reads a live target from the environment; missing names what is not set.
 func liveConfig() (cfg contract.Config, missing []string) {
 	for _, k := range []string{"SCB_BASE_URL", "SCB_APPLICATION_KEY", "SCB_APPLICATION_SECRET"} {

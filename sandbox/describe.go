@@ -28,3 +28,7 @@ func (s *Server) Credentials(kind string) (key, secret string, ok bool) {
 func (s *Server) GrantConsent(_ context.Context, callbackURL, state, codeChallenge string) (authCode string, err error) {
 	return s.Consent(callbackURL, Consent{State: state, CodeChallenge: codeChallenge})
 }
+
+// Strict reports whether s runs in strict mode (WithStrict). With Credentials and GrantConsent
+// it lets the contract check (contract.StrictEmulator) expect strict answers.
+func (s *Server) Strict() bool { return s.strict }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -26,7 +27,31 @@ var (
 	// ErrStateTooLong is returned by Consent for a state longer than MaxStateBytes. The consent
 	// endpoint answers it 400 1102.
 	ErrStateTooLong = errors.New("sandbox: a consent's state is longer than MaxStateBytes")
+	// ErrInvalidUser is returned by Consent for a user longer than MaxUserBytes or with a
+	// control or format character. The consent endpoint answers it 400 1102.
+	ErrInvalidUser = errors.New("sandbox: a consent's user is longer than MaxUserBytes or not printable")
 )
+
+// MaxUserBytes bounds Consent.User [decision].
+const MaxUserBytes = 256
+
+// DefaultUser is the user of a consent that names none.
+const DefaultUser = "sandbox-user"
+
+// ResourceOwnerID returns the resourceOwnerId header the emulator answers on the
+// authorization-code grant, and on the refreshes of its tokens, for a consent given by user
+// (DefaultUser when empty): a stable identifier of the user, not of the application, as SCB's
+// documentation implies when it tells clients to send the value on later user-specific calls
+// ("a hash of the user's id"). It is the first 16 bytes of SHA-256("scboauth-sandbox-user:" +
+// user), in lower-case hex: 32 characters [decision]. On the client-credentials grant, which
+// acts for no user, the emulator echoes the request's resourceOwnerId.
+func ResourceOwnerID(user string) string {
+	if user == "" {
+		user = DefaultUser
+	}
+	h := sha256.Sum256([]byte("scboauth-sandbox-user:" + user))
+	return hex.EncodeToString(h[:16])
+}
 
 // MaxStateBytes bounds a consent's state, the one value of a client that the emulator keeps
 // (with the code, until it is traded or expires) [decision]: the consent endpoint is the
@@ -37,6 +62,7 @@ const MaxStateBytes = 1024
 type Consent struct {
 	State         string // echoed back; a web application's token request must repeat it when set
 	CodeChallenge string // a web application's token request must present the same value
+	User          string // who consents (DefaultUser when empty); the token's resourceOwnerId derives from it (ResourceOwnerID)
 }
 
 // Consent completes the user's consent for the callbackUrl an authorize call returned, as the SCB
@@ -46,6 +72,9 @@ type Consent struct {
 func (s *Server) Consent(callbackURL string, c Consent) (authCode string, err error) {
 	if len(c.State) > MaxStateBytes {
 		return "", ErrStateTooLong
+	}
+	if len(c.User) > MaxUserBytes || !printable(c.User) {
+		return "", ErrInvalidUser
 	}
 	id := strings.TrimPrefix(callbackURL, callbackPrefix)
 	now := s.now()
@@ -65,7 +94,7 @@ func (s *Server) Consent(callbackURL string, c Consent) (authCode string, err er
 		return "", ErrUnknownCallback
 	}
 	code := s.next() // outside the lock: the generator is the caller's code
-	cg := grant{app: g.app, expires: now.Add(s.lifetimes.AuthCode), state: strings.Clone(c.State)}
+	cg := grant{app: g.app, expires: now.Add(s.lifetimes.AuthCode), state: strings.Clone(c.State), owner: ResourceOwnerID(c.User)}
 	if c.CodeChallenge != "" {
 		cg.hasChallenge, cg.challengeHash = true, sha256.Sum256([]byte(c.CodeChallenge))
 	}
@@ -106,7 +135,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 		challenge = []byte(*b.CodeChallenge)
 	}
 	s.mu.Lock()
-	_, e := take(&s.codes, *b.AuthCode, now, func(g grant) *apiError {
+	g, e := take(&s.codes, *b.AuthCode, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidCode
 		}
@@ -126,6 +155,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 	if e != nil {
 		return forApp{e, a.Name}, nil
 	}
+	t.owner = g.owner
 	s.issueRefresh(t, a, now)
 	return t, nil
 }
@@ -143,7 +173,7 @@ func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRe
 	now := s.now()
 	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name}
 	s.mu.Lock()
-	_, e := take(&s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
+	g, e := take(&s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidRefresh
 		}
@@ -153,6 +183,7 @@ func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRe
 	if e != nil {
 		return forApp{e, a.Name}, nil
 	}
+	t.owner = g.owner
 	s.issueRefresh(t, a, now)
 	return t, nil
 }
@@ -166,7 +197,7 @@ func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
 	t.refreshIn = seconds(s.lifetimes.RefreshToken)
 	t.refreshAt = now.Unix() + t.refreshIn
 	s.mu.Lock()
-	s.store(&s.refreshes, t.refresh, grant{app: a, expires: now.Add(s.lifetimes.RefreshToken)}, now)
+	s.store(&s.refreshes, t.refresh, grant{app: a, expires: now.Add(s.lifetimes.RefreshToken), owner: t.owner}, now)
 	s.mu.Unlock()
 }
 

@@ -70,6 +70,7 @@ type config struct {
 	faults    Faults
 	logger    *slog.Logger
 	maxBody   int64
+	strict    bool
 }
 
 // Option configures a Server.
@@ -110,6 +111,14 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
+// WithStrict holds clients to the letter of SCB's documentation, where by default the emulator
+// accepts what SCB accepts: a requestUId must be a hyphenated UUID or 32 alphanumerics (by
+// default any printable ASCII up to MaxRequestUIDBytes), and an optional body field sent as
+// JSON null is refused 400 1102 (by default it counts as absent).
+func WithStrict() Option {
+	return func(c *config) { c.strict = true }
+}
+
 // WithMaxBodyBytes sets the largest request body read, from 1 to MaxBodyBytes (default
 // 64 KiB); a longer one is answered 400 1102 without being read whole.
 func WithMaxBodyBytes(n int64) Option {
@@ -136,6 +145,7 @@ type Server struct {
 	logger    *slog.Logger  // nil: no log
 	anonymous *rate.Limiter // the rate limit of requests whose credentials fail; nil when off
 	maxBody   int64
+	strict    bool
 	mux       http.Handler // the generated router on a ServeMux
 
 	mu        sync.Mutex
@@ -165,6 +175,7 @@ func New(opts ...Option) (*Server, error) {
 		faults:    c.faults,
 		logger:    c.logger,
 		maxBody:   c.maxBody,
+		strict:    c.strict,
 	}
 	s.anonymous = newLimiter(c.faults.RateLimit)
 	for _, a := range c.apps {
@@ -194,7 +205,7 @@ func (s *Server) routes() http.Handler {
 	return generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
 		BaseRouter:       mux,
 		Middlewares:      []generated.MiddlewareFunc{s.validate},
-		ErrorHandlerFunc: paramError,
+		ErrorHandlerFunc: s.paramError,
 	})
 }
 

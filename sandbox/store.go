@@ -25,6 +25,7 @@ type grant struct {
 	app           *app
 	expires       time.Time
 	state         string // at most MaxStateBytes
+	owner         string // the resourceOwnerId of an authorization code and its refresh tokens
 	hasChallenge  bool
 	challengeHash [sha256.Size]byte
 }
@@ -36,7 +37,7 @@ type store struct {
 	peak  int // the most entries m has held since it was made
 }
 
-func entrySize(id string, g grant) int { return entryOverhead + len(id) + len(g.state) }
+func entrySize(id string, g grant) int { return entryOverhead + len(id) + len(g.state) + len(g.owner) }
 
 // fits reports whether an entry of n bytes fits without passing a bound.
 func (st *store) fits(n int) bool {
