@@ -27,7 +27,9 @@ type Case struct {
 }
 
 // Expect states what the case expects from an emulator target (emulator true) or a live one.
-func (c Case) Expect(emulator bool) string { return describeOutcomes(c.wants(emulator, false), emulator) }
+func (c Case) Expect(emulator bool) string {
+	return describeOutcomes(c.wants(emulator, false), emulator)
+}
 
 // wants returns the case's expectations of the target: a live one, the emulator, or the
 // emulator in strict mode (sandbox.WithStrict), which refuses shapes SCB accepts.

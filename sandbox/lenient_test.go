@@ -30,12 +30,16 @@ var realShapes = []struct {
 	{name: "requestUId a UUID without hyphens and a suffix", header: stdHeaders("requestUId", "2b8f3a4e6c1d4f0a9b7e5d2c1a0f3e4b-1"), wantDetail: "header requestUId: not a UUID"},
 	{
 		name: "every optional field null", header: stdHeaders(),
-		body:       func(*harness) string { return `{"applicationKey":"` + demoPlain.Key + `","applicationSecret":"` + demoPlain.Secret + `","authCode":null,"state":null,"codeChallenge":null}` },
+		body: func(*harness) string {
+			return `{"applicationKey":"` + demoPlain.Key + `","applicationSecret":"` + demoPlain.Secret + `","authCode":null,"state":null,"codeChallenge":null}`
+		},
 		wantDetail: "body: authCode: null (strict mode)",
 	},
 	{
 		name: "state null", header: stdHeaders(),
-		body:       func(*harness) string { return `{"state":null,"applicationKey":"` + demoPlain.Key + `","applicationSecret":"` + demoPlain.Secret + `"}` },
+		body: func(*harness) string {
+			return `{"state":null,"applicationKey":"` + demoPlain.Key + `","applicationSecret":"` + demoPlain.Secret + `"}`
+		},
 		wantDetail: "body: state: null (strict mode)",
 	},
 	{
