@@ -138,3 +138,32 @@ var (
 	_ errorAnswer = (*apiError)(nil)
 	_ errorAnswer = forApp{}
 )
+
+// ruleFault is the answer of a fault rule of an application (FaultRule.Application), which
+// fires once the request authenticated.
+type ruleFault struct {
+	s         *Server
+	fault, id string
+	app       string
+}
+
+func (f ruleFault) write(w http.ResponseWriter) error {
+	x, ok := w.(*respWriter)
+	if !ok || x.req == nil || x.route == nil {
+		return errServer.write(w) // unreachable: ServeHTTP routes every request here
+	}
+	x.app, x.fault = f.app, "rule "+f.id+": "+f.fault
+	f.s.fault(x, x.req, x.route, f.fault)
+	return nil
+}
+
+// VisitCreateTokenResponse implements generated.CreateTokenResponseObject.
+func (f ruleFault) VisitCreateTokenResponse(w http.ResponseWriter) error { return f.write(w) }
+
+// VisitRefreshTokenResponse implements generated.RefreshTokenResponseObject.
+func (f ruleFault) VisitRefreshTokenResponse(w http.ResponseWriter) error { return f.write(w) }
+
+// VisitAuthorizeResponse implements generated.AuthorizeResponseObject.
+func (f ruleFault) VisitAuthorizeResponse(w http.ResponseWriter) error { return f.write(w) }
+
+var _ errorAnswer = ruleFault{}

@@ -25,6 +25,7 @@ const (
 	pathRefresh   = "/v1/oauth/token/refresh"
 	pathAuthorize = "/v2/oauth/authorize"
 	pathConsent   = "/sandbox/v1/consent"
+	adminPrefix   = "/sandbox/v1/"
 )
 
 // FaultHeader is the request header that asks for a per-request fault on SCB's paths: 500,
@@ -79,6 +80,7 @@ type respWriter struct {
 	app    string // the application's name, for the log
 	fault  string
 	detail string // what was wrong with the request, for the log and X-Sandbox-Detail
+	req    *http.Request // the request, for a fault rule that fires after authentication
 	// The request body: read once, before a wait or by the validation.
 	fetched bool
 	bodyErr error
@@ -121,16 +123,22 @@ func (*validatedBody) Close() error { return nil }
 // ValidatedValue returns the body's members, all strings (parseObject checked them).
 func (v *validatedBody) ValidatedValue() any { return v.value }
 
-// ServeHTTP answers one request: SCB's three operations, the consent endpoint, and SCB's
-// envelope for anything else (404 1104 for an unknown path, 405 9900 for a wrong method).
+// ServeHTTP answers one request: SCB's three operations, the consent endpoint, the admin API
+// with WithAdmin, and SCB's envelope for anything else (404 1104 for an unknown path, 405 9900
+// for a wrong method).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.admin != nil && isAdminPath(r.URL.Path) {
+		s.admin.ServeHTTP(w, r) // never in the request log
+		return
+	}
 	var start time.Time
-	if s.logger != nil {
+	if s.logger != nil || len(s.log.ring) > 0 {
 		start = time.Now()
 	}
 	x := s.writers.Get().(*respWriter)
 	x.w = w
 	r = canonicalHeaders(r)
+	x.req = r
 	defer func() {
 		if p := recover(); p != nil {
 			s.recovered(x, p)
@@ -152,17 +160,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = errMethod.write(x)
 		return
 	}
-	if rt.scb {
-		if v := r.Header[FaultHeader]; len(v) > 0 {
-			x.fault = v[0]
-			s.fault(x, r, rt, v[0])
-			return
-		}
-		if s.faults.FailureRate > 0 && rand.Float64() < s.faults.FailureRate {
-			x.fault = "failure-rate"
-			_ = errUnavailable.write(x)
-			return
-		}
+	if rt.scb && s.injectFault(x, r, rt) {
+		return
 	}
 	if r.URL.RawPath != "" {
 		// The path matched once unescaped; let the mux see the same.
@@ -172,6 +171,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL = &u
 	}
 	s.mux.ServeHTTP(x, r)
+}
+
+// isAdminPath reports whether path is under /sandbox/v1/ but not the consent endpoint, which
+// is served with SCB's paths.
+func isAdminPath(path string) bool {
+	return strings.HasPrefix(path, adminPrefix) && path != pathConsent
+}
+
+// injectFault answers a request to one of SCB's paths with the fault its X-Sandbox-Fault
+// header, a fault rule without an application (FaultRule) or the failure rate asks for, and
+// reports whether it did.
+func (s *Server) injectFault(x *respWriter, r *http.Request, rt *route) bool {
+	if v := r.Header[FaultHeader]; len(v) > 0 {
+		x.fault = v[0]
+		s.fault(x, r, rt, v[0])
+		return true
+	}
+	if f, id := s.rules.fire(r.URL.Path, ""); f != "" {
+		x.fault = "rule " + id + ": " + f
+		s.fault(x, r, rt, f)
+		return true
+	}
+	if s.faults.FailureRate > 0 && rand.Float64() < s.faults.FailureRate {
+		x.fault = "failure-rate"
+		_ = errUnavailable.write(x)
+		return true
+	}
+	return false
 }
 
 // recovered answers a request whose handling panicked (in code the emulator calls: a token
@@ -188,27 +215,12 @@ func (s *Server) recovered(x *respWriter, p any) {
 	writeOnce(x, errServer)
 }
 
-// finish logs the request and returns x to the pool.
+// finish records the request in the request log and on the logger, and returns x to the pool.
 func (s *Server) finish(x *respWriter, r *http.Request, start time.Time) {
-	if s.logger != nil {
-		attrs := []slog.Attr{
-			slog.String("method", logText(r.Method, 16)),
-			slog.String("path", logText(r.URL.Path, 128)),
-			slog.String("requestUId", logText(r.Header.Get("Requestuid"), MaxRequestUIDBytes)),
-			slog.Int("status", x.status),
-			slog.Int("code", x.code),
-			slog.Duration("latency", time.Since(start)),
-		}
-		if x.app != "" {
-			attrs = append(attrs, slog.String("app", x.app))
-		}
-		if x.fault != "" {
-			attrs = append(attrs, slog.String("fault", logText(x.fault, 32)))
-		}
-		if x.detail != "" {
-			attrs = append(attrs, slog.String("detail", logText(x.detail, maxDetail)))
-		}
-		s.logger.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
+	if len(s.log.ring) > 0 || s.logger != nil && s.logger.Enabled(context.Background(), slog.LevelInfo) {
+		e := s.entry(x, r, start)
+		s.log.record(&e)
+		s.logRequest(&e)
 	}
 	if cap(x.buf) > defaultMaxBody+1 {
 		x.buf = nil
@@ -219,6 +231,66 @@ func (s *Server) finish(x *respWriter, r *http.Request, start time.Time) {
 	clear(x.body.value)
 	*x = respWriter{buf: x.buf[:0], out: x.out[:0], body: validatedBody{value: x.body.value}}
 	s.writers.Put(x)
+}
+
+// entry is the request log's entry of the request x answered, its values escaped and bounded.
+func (s *Server) entry(x *respWriter, r *http.Request, start time.Time) RequestEntry {
+	kind := KindSCB
+	if x.route == routeConsent {
+		kind = KindConsent
+	}
+	e := RequestEntry{
+		Kind:        kind,
+		Method:      logText(r.Method, 16),
+		Path:        logText(r.URL.Path, 128),
+		RequestUID:  logText(r.Header.Get("Requestuid"), MaxRequestUIDBytes),
+		Status:      x.status,
+		Code:        x.code,
+		Application: x.app,
+		Latency:     time.Since(start),
+	}
+	if x.fault != "" {
+		e.Fault = logText(x.fault, 32)
+	}
+	if x.detail != "" {
+		e.Detail = logText(x.detail, maxDetail)
+	}
+	if len(s.log.ring) > 0 {
+		e.Time = s.safeNow()
+	}
+	return e
+}
+
+// safeNow is the clock for the request log: a clock that panics (WithClock is the caller's
+// code) leaves the entry's time zero rather than the request unlogged.
+func (s *Server) safeNow() (t time.Time) {
+	defer func() { _ = recover() }()
+	return s.now()
+}
+
+// logRequest writes e on the logger, at level Info.
+func (s *Server) logRequest(e *RequestEntry) {
+	if s.logger == nil || !s.logger.Enabled(context.Background(), slog.LevelInfo) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", e.Method),
+		slog.String("path", e.Path),
+		slog.String("requestUId", e.RequestUID),
+		slog.Int("status", e.Status),
+		slog.Int("code", e.Code),
+		slog.Duration("latency", e.Latency),
+	}
+	if e.Application != "" {
+		attrs = append(attrs, slog.String("app", e.Application))
+	}
+	if e.Fault != "" {
+		attrs = append(attrs, slog.String("fault", e.Fault))
+	}
+	if e.Detail != "" {
+		attrs = append(attrs, slog.String("detail", e.Detail))
+	}
+	s.logger.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 }
 
 // logText returns a value a client sent as the request log shows it: cut after n bytes, and
@@ -326,9 +398,6 @@ func (s *Server) fault(x *respWriter, r *http.Request, rt *route, v string) {
 		_ = errInvalidParams.write(x)
 	}
 }
-
-// faultNames lists the faults X-Sandbox-Fault and fault rules can ask for.
-const faultNames = "500, 502, 503, 504, timeout, truncate, html"
 
 const gatewayPage = `<html>
 <head><title>502 Bad Gateway</title></head>

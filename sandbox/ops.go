@@ -112,7 +112,7 @@ var _ generated.StrictServerInterface = operations{}
 // CreateToken issues a token: client-credentials without authCode, authorization-code with it.
 func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequestObject) (generated.CreateTokenResponseObject, error) {
 	s, b := o.s, req.Body
-	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
+	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, pathToken, errCredentials)
 	if answer != nil {
 		return answer, nil
 	}
@@ -122,6 +122,9 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 		t.access = s.next()
 		t.expiresIn = seconds(s.lifetimes.AccessToken)
 		t.expiresAt = now.Unix() + t.expiresIn
+		s.mu.Lock()
+		s.store(&s.tokens, t.access, grant{app: a, expires: now.Add(s.lifetimes.AccessToken)}, now)
+		s.mu.Unlock()
 		return t, nil
 	}
 	if a.Kind == KindPlain {
@@ -163,7 +166,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 // RefreshToken redeems a refresh token for a new pair; the old refresh token is spent.
 func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRequestObject) (generated.RefreshTokenResponseObject, error) {
 	s, b := o.s, req.Body
-	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
+	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, pathRefresh, errCredentials)
 	if answer != nil {
 		return answer, nil
 	}
@@ -197,6 +200,7 @@ func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
 	t.refreshIn = seconds(s.lifetimes.RefreshToken)
 	t.refreshAt = now.Unix() + t.refreshIn
 	s.mu.Lock()
+	s.store(&s.tokens, t.access, grant{app: a, expires: now.Add(s.lifetimes.AccessToken), owner: t.owner}, now)
 	s.store(&s.refreshes, t.refresh, grant{app: a, expires: now.Add(s.lifetimes.RefreshToken), owner: t.owner}, now)
 	s.mu.Unlock()
 }
@@ -205,7 +209,7 @@ func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
 // endpoint) completes.
 func (o operations) Authorize(_ context.Context, req generated.AuthorizeRequestObject) (generated.AuthorizeResponseObject, error) {
 	s, p := o.s, req.Params
-	a, answer := s.authenticate(p.Apikey, p.Apisecret, errInvalidAPIKey)
+	a, answer := s.authenticate(p.Apikey, p.Apisecret, pathAuthorize, errInvalidAPIKey)
 	if answer != nil {
 		return answer, nil
 	}

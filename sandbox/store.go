@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// The bounds of each store (pending consents, authorization codes, refresh tokens). When a
+// The bounds of each store (pending consents, authorization codes, refresh tokens, access
+// tokens). When a
 // store is full, expired entries are swept and, if it is still full, arbitrary live ones are
 // dropped until it is at most seven eighths full: the emulator forgets a grant rather than
 // grow without bound.
@@ -110,6 +111,7 @@ func (s *Server) sweep(now time.Time) {
 	s.consents.sweep(now)
 	s.codes.sweep(now)
 	s.refreshes.sweep(now)
+	s.tokens.sweep(now)
 	s.nextSweep = now.Add(sweepEvery)
 }
 
