@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -64,6 +65,11 @@ func (s *Server) adminRoutes() http.Handler {
 func (s *Server) guard(next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte("Bearer " + s.token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path.Clean(r.URL.Path) || r.URL.Path == "" {
+			// The mux would redirect to the clean path; no admin path is unclean.
+			writeAdminError(w, http.StatusNotFound, "no such admin path (see GET "+adminPrefix+"openapi.yaml)", "")
+			return
+		}
 		if s.token != "" && r.URL.Path != pathConsent {
 			got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
 			if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {

@@ -2517,7 +2517,7 @@ type GetAdminSpecResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// YAML200 the response for an HTTP 200 `application/yaml` response
-	YAML200 *string
+	YAML200 *map[string]interface{}
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -2525,7 +2525,7 @@ type GetAdminSpecResponse struct {
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
-func (r GetAdminSpecResponse) GetYAML200() *string {
+func (r GetAdminSpecResponse) GetYAML200() *map[string]interface{} {
 	return r.YAML200
 }
 
@@ -3608,7 +3608,7 @@ func ParseGetAdminSpecResponse(rsp *http.Response) (*GetAdminSpecResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
-		var dest string
+		var dest map[string]interface{}
 		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
