@@ -430,4 +430,3 @@ func orNil(s string) *string {
 	}
 	return &s
 }
-

@@ -271,7 +271,9 @@ func TestAdminFaultRules(t *testing.T) {
 	if len(rules.Rules) != 2 || rules.Rules[0].Fired != 1 || rules.Rules[1].Fired != 1 {
 		t.Errorf("got %+v, want both rules, each fired once", rules.Rules)
 	}
-	var log struct{ Requests []struct{ Fault, Application string } }
+	var log struct {
+		Requests []struct{ Fault, Application string }
+	}
 	h.admin(http.MethodGet, "/sandbox/v1/requests?status=500", "").decode(t, &log)
 	if len(log.Requests) != 1 || !strings.HasPrefix(log.Requests[0].Fault, "rule f2: 500") || log.Requests[0].Application != "demo-authcode" {
 		t.Errorf("the log: got %+v, want the rule's fault and the application", log.Requests)
@@ -461,4 +463,3 @@ func TestAdminHandlerAlone(t *testing.T) {
 		t.Errorf("consents on the admin address: got %d log entries, want 2", len(log.Requests))
 	}
 }
-

@@ -203,4 +203,3 @@ func adminServerURL(t *testing.T, srv *sandbox.Server) string {
 	t.Cleanup(ts.Close)
 	return ts.URL
 }
-

@@ -79,7 +79,7 @@ type respWriter struct {
 	route  *route
 	app    string // the application's name, for the log
 	fault  string
-	detail string // what was wrong with the request, for the log and X-Sandbox-Detail
+	detail string        // what was wrong with the request, for the log and X-Sandbox-Detail
 	req    *http.Request // the request, for a fault rule that fires after authentication
 	// The request body: read once, before a wait or by the validation.
 	fetched bool

@@ -173,7 +173,7 @@ type Server struct {
 	next      func() string
 	lifetimes Lifetimes
 	faults    Faults
-	logger    *slog.Logger  // nil: no log
+	logger    *slog.Logger                 // nil: no log
 	anonymous atomic.Pointer[rate.Limiter] // the rate limit of requests whose credentials fail; nil when off
 	maxBody   int64
 	strict    bool
