@@ -189,3 +189,36 @@ func TestTokenCommandHelp(t *testing.T) {
 		}
 	}
 }
+
+// A token that cannot travel in a header (CR/LF, controls, spaces, bidirectional overrides,
+// too long) is a malformed answer: the command fails with exit 1 and never prints it, so that
+// curl -H "authorization: Bearer $(scboauth token --access-token-only)" cannot inject a header
+// (item 5 of issue 9).
+func TestTokenCommandRefusesUnsafeTokens(t *testing.T) {
+	for name, token := range map[string]string{
+		"CR LF":         "tok\r\nX-Injected: yes",
+		"LF":            "tok\nX-Injected: yes",
+		"NUL":           "tok\x00X-Injected",
+		"space":         "tok X-Injected",
+		"bidi override": "tok\u202eX-Injected",
+		"too long":      "X-Injected" + strings.Repeat("a", 5000),
+	} {
+		_, ts := sandboxtest.NewServer(t, sandbox.WithTokenGenerator(func() string { return token }))
+		app := sandboxtest.Demo(sandbox.KindPlain)
+		environ := map[string]string{"SCB_BASE_URL": ts.URL, "SCB_APPLICATION_KEY": app.Key, "SCB_APPLICATION_SECRET": app.Secret}
+		for _, args := range [][]string{{"--access-token-only"}, nil} {
+			t.Run(name+" "+strings.Join(args, ""), func(t *testing.T) {
+				code, stdout, stderr := runTokenCmd(t, environ, args...)
+				if code != exitFail || stdout != "" {
+					t.Errorf("got exit %d, stdout %q; want 1 and nothing", code, stdout)
+				}
+				if !strings.Contains(stderr, "api: token request: 200: wrong shape: data.accessToken ") || strings.Contains(stderr, "X-Injected") {
+					t.Errorf("got stderr %q, want the accessToken refused, and not shown", stderr)
+				}
+				if r, ok := sandboxtest.UnsafeRune(stderr); ok {
+					t.Errorf("stderr has %U: %q", r, stderr)
+				}
+			})
+		}
+	}
+}
