@@ -225,8 +225,11 @@ func list[T any](f *flags, p *[]T, name, env, kind, usage string, parse func(str
 }
 
 // show formats v for --help and messages: durations without their zero units ("24h", not
-// "24h0m0s").
+// "24h0m0s"), numbers without an exponent.
 func show(v any) string {
+	if x, ok := v.(float64); ok {
+		return strconv.FormatFloat(x, 'f', -1, 64) // 1000000, not 1e+06
+	}
 	d, ok := v.(time.Duration)
 	if !ok {
 		return fmt.Sprint(v)

@@ -73,6 +73,7 @@ func TestFlagsErrors(t *testing.T) {
 		{nil, []string{"--n", "9223372036854775808"}, `--n "9223372036854775808": not an integer`},
 		{nil, []string{"--x", "NaN"}, `--x "NaN": must be between 0 and 1`},
 		{nil, []string{"--x", "half"}, `--x "half": not a number`},
+		{nil, []string{"--x", "1e300"}, `--x "1e300": must be between 0 and 1`},
 		{nil, []string{"--x", "Inf"}, `--x "Inf": must be between 0 and 1`},
 		{map[string]string{"T_ON": "yes"}, nil, `T_ON="yes" (--on): not a boolean (true or false)`},
 		{nil, []string{"--enum", "xml"}, `--enum "xml": want Table or JSON (any case)`},
