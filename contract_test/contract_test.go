@@ -6,8 +6,10 @@ package contract_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -105,6 +107,80 @@ func TestClientPassesStrictEmulator(t *testing.T) {
 		}
 		if _, err := client.Refresh(t.Context(), tok.RefreshToken()); err != nil {
 			t.Errorf("Refresh against a strict emulator: %v", err)
+		}
+	}
+}
+
+// TestServedEmulator: a standalone emulator with its admin API is recognised and driven over
+// HTTP (its own applications, its consent endpoint), so that no case is skipped and the run,
+// in strict mode, finds nothing: with the admin API beside SCB's paths or on its own address,
+// behind a token, in the emulator's default or strict mode.
+func TestServedEmulator(t *testing.T) {
+	const token = "contract-test-admin-token"
+	tests := []struct {
+		name     string
+		opts     []sandbox.Option
+		separate bool
+	}{
+		{"admin beside SCB's paths", []sandbox.Option{sandbox.WithAdmin()}, false},
+		{"admin on its own address with a token", []sandbox.Option{sandbox.WithAdminToken(token)}, true},
+		{"strict emulator", []sandbox.Option{sandbox.WithAdmin(), sandbox.WithStrict()}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, hs := sandboxtest.NewServer(t, tt.opts...)
+			ecfg := contract.EmulatorConfig{AdminURL: hs.URL}
+			if tt.separate {
+				as := httptest.NewServer(srv.AdminHandler())
+				t.Cleanup(as.Close)
+				ecfg = contract.EmulatorConfig{AdminURL: as.URL, Token: token}
+			}
+			em, err := contract.DialEmulator(t.Context(), ecfg)
+			if err != nil {
+				t.Fatalf("DialEmulator: %v", err)
+			}
+			if n := len(srv.Applications()); n != 6 {
+				t.Errorf("got %d applications, want the 3 demo ones and 3 of the run", n)
+			}
+			rep, err := contract.Run(t.Context(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true}, nil)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			for _, c := range rep.Cases {
+				if c.Verdict == contract.VerdictSkip {
+					t.Errorf("case %s: skipped (%s), want it run", c.ID, c.Reason)
+				}
+			}
+			report(t, rep, false)
+			if err := em.Close(t.Context()); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			if n := len(srv.Applications()); n != 3 {
+				t.Errorf("after Close: got %d applications, want the 3 demo ones", n)
+			}
+		})
+	}
+}
+
+// TestDialEmulatorRecognition: DialEmulator tells the emulator with its admin API from anything
+// else, and says when the emulator's admin token is missing or wrong, without showing it.
+func TestDialEmulatorRecognition(t *testing.T) {
+	_, plain := sandboxtest.NewServer(t) // no admin API: SCB's 404 1104
+	scbLike := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"service":"something-else","status":"ok"}`))
+	}))
+	t.Cleanup(scbLike.Close)
+	for _, url := range []string{plain.URL, scbLike.URL, "http://127.0.0.1:1"} {
+		if _, err := contract.DialEmulator(t.Context(), contract.EmulatorConfig{AdminURL: url}); !errors.Is(err, contract.ErrNotEmulator) {
+			t.Errorf("%s: got %v, want ErrNotEmulator", url, err)
+		}
+	}
+	_, guarded := sandboxtest.NewServer(t, sandbox.WithAdmin(), sandbox.WithAdminToken("the-right-token-0123"))
+	for _, token := range []string{"", "the-wrong-token-0123"} {
+		_, err := contract.DialEmulator(t.Context(), contract.EmulatorConfig{AdminURL: guarded.URL, Token: token})
+		if err == nil || errors.Is(err, contract.ErrNotEmulator) || !strings.Contains(err.Error(), "SCB_SANDBOX_ADMIN_TOKEN") || (token != "" && strings.Contains(err.Error(), token)) {
+			t.Errorf("token %q: got %v, want an error naming SCB_SANDBOX_ADMIN_TOKEN", token, err)
 		}
 	}
 }
