@@ -114,7 +114,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // validAdminToken reports whether token is MinAdminTokenBytes to 256 bytes of printable ASCII
 // without spaces.
-func validAdminToken(token string) bool {
+func ValidAdminToken(token string) bool {
 	if len(token) < MinAdminTokenBytes || len(token) > 256 {
 		return false
 	}

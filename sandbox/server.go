@@ -282,7 +282,7 @@ func (c *config) validate() error {
 		return fmt.Errorf("sandbox: the body limit must be between 1 and %d bytes", MaxBodyBytes)
 	case c.logSize < 0 || c.logSize > MaxRequestLogSize:
 		return fmt.Errorf("sandbox: the request log size must be between 0 and %d", MaxRequestLogSize)
-	case c.token != "" && !validAdminToken(c.token):
+	case c.token != "" && !ValidAdminToken(c.token):
 		return fmt.Errorf("sandbox: the admin token must be %d to 256 bytes of printable ASCII without spaces (not shown)", MinAdminTokenBytes)
 	}
 	if f.TimeoutHold == 0 {
