@@ -5,7 +5,8 @@
 // faults on demand.
 //
 // New builds a Server from options (WithApplications, WithClock, WithTokenGenerator,
-// WithLifetimes, WithFaults, WithLogger, WithMaxBodyBytes, WithStrict); every option is checked
+// WithLifetimes, WithFaults, WithLogger, WithMaxBodyBytes, WithStrict, WithAdmin,
+// WithAdminToken, WithRequestLogSize); every option is checked
 // against its bounds (MaxLifetime, MaxWait, MaxRateLimit, MaxBodyBytes). A Server is an
 // http.Handler.
 //
@@ -42,6 +43,28 @@
 // 9300 "This application requires codeChallenge verification") and, when the consent had one,
 // the same state (else 401 9300 "Invalid authorization code"). A failed attempt does not spend
 // the code.
+//
+// # The admin API
+//
+// With WithAdmin (the sandbox command's --admin), the emulator serves its control plane under
+// /sandbox/v1/, described by sandbox/admin.yaml (AdminOpenAPI; GET /sandbox/v1/openapi.yaml)
+// and built on the server interface generated from it (package generated/admin):
+//
+//	GET    /sandbox/v1/health             the emulator, its strict mode and clock
+//	GET    /sandbox/v1/requests           the request log (Requests): filter by path, application, status, requestUId, kind
+//	DELETE /sandbox/v1/state              forget tokens, codes, consents, fault rules, the log (ResetState)
+//	GET    /sandbox/v1/applications       the applications, never their secrets (Applications)
+//	POST   /sandbox/v1/applications       register one at runtime (RegisterApplication)
+//	DELETE /sandbox/v1/applications/NAME  remove one (RemoveApplication)
+//	GET, POST, DELETE /sandbox/v1/faults  fault rules: the next N requests to a path, a share of an application's (AddFaultRule)
+//	GET, POST /sandbox/v1/clock           move the clock forward, so that tokens expire without a wait (AdvanceClock)
+//	POST   /sandbox/v1/tokens/introspect  is a token still active (Introspect)
+//
+// AdminHandler serves the same API alone, on an address of its own (--admin-addr; ServeAdmin).
+// WithAdminToken requires "Authorization: Bearer <token>" on every admin call but the consent.
+// Admin calls are never in the request log, which keeps the last WithRequestLogSize requests
+// to SCB's paths and the consent endpoint, redacted as the stderr log is; each entry has a kind
+// (KindSCB, KindConsent) so that later kinds (payments, webhook deliveries) can join it.
 //
 // # Errors
 //
@@ -81,7 +104,8 @@
 //	truncate  a 200 success body cut in half (Content-Length announces the whole body)
 //	html      a 502 HTML gateway page (text/html)
 //
-// Any other value is answered 400 1102.
+// Any other value is answered 400 1102. Fault rules (AddFaultRule, POST /sandbox/v1/faults)
+// give the same faults to matching requests without the header.
 //
 // # Serving
 //

@@ -108,9 +108,11 @@ func WithFaults(f Faults) Option {
 	return func(c *config) { c.faults = f }
 }
 
-// WithLogger logs one line per request: method, path, requestUId, status, business code,
-// latency, and the application's name and the fault when there are. Secrets are never logged.
-// Default: no log.
+// WithLogger logs one line per request at level Info: method, path, requestUId, status,
+// business code, latency, and the application's name, the fault and the detail of a refusal
+// when there are; admin calls at level Debug. Secrets are never logged. A logger whose handler
+// is above Info (the sandbox command's --log-level) costs the requests nothing. Default: no
+// log.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
