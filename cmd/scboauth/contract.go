@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -22,7 +23,10 @@ var contractHelp = help{
 must succeed, requests that must fail) and validate every response from the raw bytes on the wire.
 
 With no --base-url, an emulator is started in process and checked, and the credentials are
-not used. With --base-url (for SCB's sandbox: https://api-sandbox.partners.scb/partners/sandbox)
+not used. A --base-url that is a scboauth emulator with its admin API on (scboauth sandbox
+--admin, or --admin-url for its --admin-addr) is recognised by GET /sandbox/v1/health and driven
+fully, as the embedded one is: the run registers its own applications there (removed at the
+end) and needs no credentials. Otherwise, with --base-url (for SCB's sandbox: https://api-sandbox.partners.scb/partners/sandbox)
 the application's key and secret are required; an authorization code (valid one minute, single
 use) adds the authorization-code and refresh cases, and a client certificate is presented when
 given. Requests to a non-loopback target are paced at 4 per second. Each request waits at most
@@ -39,6 +43,7 @@ as not run.`,
 type contractFlags struct {
 	credentials
 	baseURL, format   string
+	adminURL, token   string
 	strict            bool
 	timeout, deadline time.Duration
 }
@@ -51,7 +56,7 @@ func runContract(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	cfg := contract.Config{BaseURL: c.baseURL, Strict: c.strict, Timeout: c.timeout, Deadline: c.deadline}
-	stop, err := c.target(f, &cfg)
+	stop, err := c.target(ctx, f, &cfg)
 	if err != nil {
 		return f.fail(err)
 	}
@@ -64,6 +69,8 @@ func (c *contractFlags) bind(f *flags) {
 	f.URL(&c.baseURL, "base-url", "SCB_BASE_URL", "", "base URL of the target; empty checks the embedded emulator")
 	bindApplication(f, &c.credentials, "authorization code of the application, for the authorization-code and refresh cases of a live target")
 	bindClientCertificate(f, &c.credentials)
+	f.URL(&c.adminURL, "admin-url", "SCB_SANDBOX_ADMIN_URL", "", "base URL of the scboauth emulator's admin API, when it has an address of its own (--admin-addr); empty: --base-url")
+	f.Secret(&c.token, "admin-token", "SCB_SANDBOX_ADMIN_TOKEN", "the admin token of the scboauth emulator checked, when it was started with one")
 	f.Enum(&c.format, "format", "SCB_CONTRACT_FORMAT", "table", "report format", "table", "json", "junit")
 	f.Bool(&c.strict, "strict", "SCB_CONTRACT_STRICT", "report fields the spec does not declare as violations, not warnings")
 	f.Duration(&c.timeout, "timeout", "SCB_CONTRACT_TIMEOUT", contract.DefaultTimeout, time.Millisecond, 24*time.Hour, "timeout of each request")
@@ -71,10 +78,22 @@ func (c *contractFlags) bind(f *flags) {
 }
 
 // target completes cfg: the embedded emulator when no base URL is given (stop shuts it down),
-// or a live target's credentials and client certificate.
-func (c *contractFlags) target(f *flags, cfg *contract.Config) (stop func(), err error) {
+// a served scboauth emulator recognised by its admin API (stop removes the applications the
+// run registered on it), or a live target's credentials and client certificate.
+func (c *contractFlags) target(ctx context.Context, f *flags, cfg *contract.Config) (stop func(), err error) {
 	if cfg.BaseURL == "" {
 		return startEmulator(cfg)
+	}
+	// The probe is one more request, bounded as the run is.
+	em, err := contract.DialEmulator(ctx, contract.EmulatorConfig{AdminURL: cmp.Or(c.adminURL, cfg.BaseURL), Token: c.token, Timeout: min(c.timeout, c.deadline)})
+	switch {
+	case err == nil:
+		cfg.Emulator = em
+		return func() { _ = em.Close(context.WithoutCancel(ctx)) }, nil
+	case !errors.Is(err, contract.ErrNotEmulator):
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "contract: "))
+	case c.adminURL != "":
+		return nil, fmt.Errorf("%s: no scboauth emulator's admin API answers there", f.Label("admin-url"))
 	}
 	if err := c.check(f); err != nil {
 		return nil, fmt.Errorf("checking a live target (--base-url): %w", err)
@@ -95,7 +114,9 @@ func checkAndReport(ctx context.Context, f *flags, cfg contract.Config, format s
 	if format == "table" {
 		table = contract.NewTableWriter(e.stdout)
 		mode := "live"
-		if cfg.Emulator != nil {
+		if _, ok := cfg.Emulator.(*contract.HTTPEmulator); ok {
+			mode = "scboauth emulator, driven by its admin API"
+		} else if cfg.Emulator != nil {
 			mode = "embedded emulator"
 		}
 		table.Begin(strings.TrimSuffix(cfg.BaseURL, "/"), mode)

@@ -25,9 +25,18 @@ Three demo applications (one per kind: plain, authorization-code, web) are regis
 (a YAML or JSON file). A request asks for a fault with the header X-Sandbox-Fault: 500, 502, 503,
 504, timeout, truncate or html.
 
-One log line per request goes to stderr (requestUId, status, business code, latency; never a
-secret; what a client sent is escaped). Timeouts and a cap on connections bound what a client
-can hold. SIGINT or SIGTERM shuts the server down gracefully: held requests and requests whose
+By default the emulator accepts what SCB accepts, which is more than SCB documents (a requestUId
+that is not a UUID, optional fields sent as null); --strict holds clients to the documented forms.
+A refused request's X-Sandbox-Detail header names the field at fault.
+
+With --admin, the admin API is served under /sandbox/v1/ (described by GET
+/sandbox/v1/openapi.yaml): the request log, a reset, applications at runtime, fault rules, the
+clock, token introspection, health. --admin-addr serves it on an address of its own instead,
+and --admin-token (better: SCB_SANDBOX_ADMIN_TOKEN) requires "Authorization: Bearer <token>".
+
+One log line per request goes to stderr at level info (requestUId, status, business code,
+latency, the detail of a refusal; never a secret; what a client sent is escaped); --log-level off
+silences it. Timeouts and a cap on connections bound what a client can hold. SIGINT or SIGTERM shuts the server down gracefully: held requests and requests whose
 body is still arriving are answered 504 9900, and the command exits 0.`,
 	exit: [3]string{
 		"the server was shut down by SIGINT or SIGTERM",
@@ -39,8 +48,11 @@ body is still arriving are answered 504 9900, and the command exits 0.`,
 // sandboxFlags are the flags of the sandbox command.
 type sandboxFlags struct {
 	addr, appsFile, logFormat      string
+	logLevel                       string
+	adminAddr, adminToken          string
 	apps                           []sandbox.Application
-	noDemo                         bool
+	noDemo, strict, admin          bool
+	requestLog                     int64
 	accessTTL, refreshTTL, codeTTL time.Duration
 	consentTTL, latency            time.Duration
 	timeoutHold                    time.Duration
@@ -61,18 +73,8 @@ func runSandbox(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return f.fail(err)
 	}
-	handler := slog.Handler(slog.NewTextHandler(e.stderr, nil))
-	if s.logFormat == "json" {
-		handler = slog.NewJSONHandler(e.stderr, nil)
-	}
-	logger := slog.New(handler)
-	srv, err := sandbox.New(
-		sandbox.WithApplications(append(demo, registered...)...),
-		sandbox.WithLifetimes(sandbox.Lifetimes{AccessToken: s.accessTTL, RefreshToken: s.refreshTTL, AuthCode: s.codeTTL, Consent: s.consentTTL}),
-		sandbox.WithFaults(sandbox.Faults{Latency: s.latency, FailureRate: s.failureRate, RateLimit: s.rateLimit, TimeoutHold: s.timeoutHold}),
-		sandbox.WithMaxBodyBytes(s.maxBody),
-		sandbox.WithLogger(logger),
-	)
+	logger := s.logger(e.stderr)
+	srv, err := sandbox.New(s.options(demo, registered, logger)...)
 	if err != nil {
 		return f.fail(errors.New(strings.TrimPrefix(err.Error(), "sandbox: ")))
 	}
@@ -81,16 +83,96 @@ func runSandbox(ctx context.Context, e *env, args []string) int {
 		f.errorf("%v", err)
 		return exitFail
 	}
-	printBanner(e.stdout, "http://"+ln.Addr().String(), demo, registered, s)
-	stop := context.AfterFunc(ctx, func() { logger.Info("shutting down") })
-	defer stop()
+	var adminLn net.Listener
+	if s.adminAddr != "" {
+		if adminLn, err = net.Listen("tcp", s.adminAddr); err != nil {
+			_ = ln.Close()
+			f.errorf("%s: %v", f.Label("admin-addr"), err)
+			return exitFail
+		}
+	}
+	base, adminBase := "http://"+ln.Addr().String(), ""
+	switch {
+	case adminLn != nil:
+		adminBase = "http://" + adminLn.Addr().String()
+	case s.admin:
+		adminBase = base
+	}
+	printBanner(e.stdout, base, adminBase, demo, registered, s)
+	if logger != nil {
+		stop := context.AfterFunc(ctx, func() { logger.Info("shutting down") })
+		defer stop()
+	}
+	return s.serve(ctx, f, srv, ln, adminLn)
+}
+
+// serve serves the emulator on ln and, when adminLn is not nil, its admin API there, until ctx
+// is done or one of them fails.
+func (s *sandboxFlags) serve(ctx context.Context, f *flags, srv *sandbox.Server, ln, adminLn net.Listener) int {
 	limits := s.limits
 	limits.HeaderBytes, limits.Connections = int(s.maxHeaderBytes), int(s.maxConns)
-	if err := srv.Serve(ctx, ln, limits); err != nil {
-		f.errorf("%s", strings.TrimPrefix(err.Error(), "sandbox: "))
-		return exitFail
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	serving := 1
+	go func() { errs <- srv.Serve(ctx, ln, limits) }()
+	if adminLn != nil {
+		serving++
+		go func() { errs <- srv.ServeAdmin(ctx, adminLn, limits) }()
 	}
-	return exitOK
+	code := exitOK
+	for range serving {
+		if err := <-errs; err != nil {
+			f.errorf("%s", strings.TrimPrefix(err.Error(), "sandbox: "))
+			code = exitFail
+			cancel() // the other one stops too
+		}
+	}
+	return code
+}
+
+// logger returns the request log's logger at --log-level, or nil for off.
+func (s *sandboxFlags) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	switch s.logLevel {
+	case "off":
+		return nil
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if s.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// options returns the emulator's options from the flags.
+func (s *sandboxFlags) options(demo, registered []sandbox.Application, logger *slog.Logger) []sandbox.Option {
+	opts := []sandbox.Option{
+		sandbox.WithApplications(append(demo, registered...)...),
+		sandbox.WithLifetimes(sandbox.Lifetimes{AccessToken: s.accessTTL, RefreshToken: s.refreshTTL, AuthCode: s.codeTTL, Consent: s.consentTTL}),
+		sandbox.WithFaults(sandbox.Faults{Latency: s.latency, FailureRate: s.failureRate, RateLimit: s.rateLimit, TimeoutHold: s.timeoutHold}),
+		sandbox.WithMaxBodyBytes(s.maxBody),
+		sandbox.WithRequestLogSize(int(s.requestLog)),
+	}
+	if logger != nil {
+		opts = append(opts, sandbox.WithLogger(logger))
+	}
+	if s.strict {
+		opts = append(opts, sandbox.WithStrict())
+	}
+	if s.admin {
+		opts = append(opts, sandbox.WithAdmin())
+	}
+	if s.adminToken != "" {
+		opts = append(opts, sandbox.WithAdminToken(s.adminToken))
+	}
+	return opts
 }
 
 // bind defines the sandbox command's flags, each checked against its range.
@@ -112,6 +194,12 @@ func (s *sandboxFlags) bind(f *flags) {
 	f.Duration(&s.timeoutHold, "timeout-hold", "SCB_SANDBOX_TIMEOUT_HOLD", 30*time.Second, ms, wait, "how long X-Sandbox-Fault: timeout holds a request")
 	f.Int(&s.maxBody, "max-body", "SCB_SANDBOX_MAX_BODY", 64<<10, 1, sandbox.MaxBodyBytes, "largest request body in bytes")
 	f.Enum(&s.logFormat, "log-format", "SCB_SANDBOX_LOG_FORMAT", "text", "request log format", "text", "json")
+	f.Enum(&s.logLevel, "log-level", "SCB_SANDBOX_LOG_LEVEL", "info", "stderr log level: info logs every request, debug admin calls too, off nothing", "debug", "info", "warn", "error", "off")
+	f.Bool(&s.strict, "strict", "SCB_SANDBOX_STRICT", "hold clients to SCB's documented forms: a requestUId that is a UUID or 32 alphanumerics, no null body fields (by default the emulator accepts what SCB accepts)")
+	f.Bool(&s.admin, "admin", "SCB_SANDBOX_ADMIN", "serve the admin API under /sandbox/v1/ on --addr (request log, reset, applications, fault rules, clock)")
+	f.String(&s.adminAddr, "admin-addr", "SCB_SANDBOX_ADMIN_ADDR", "", "serve the admin API on this address of its own (host:port; port 0 picks a free one)").Check(s.checkAdminAddr)
+	f.Secret(&s.adminToken, "admin-token", "SCB_SANDBOX_ADMIN_TOKEN", "require Authorization: Bearer <token> on admin calls (16 to 256 printable characters, no spaces)").Check(s.checkAdminToken)
+	f.Int(&s.requestLog, "request-log", "SCB_SANDBOX_REQUEST_LOG", sandbox.DefaultRequestLogSize, 0, sandbox.MaxRequestLogSize, "entries the admin API's request log keeps; 0 keeps none")
 	f.Duration(&s.limits.HeaderTimeout, "header-timeout", "SCB_SANDBOX_HEADER_TIMEOUT", def.HeaderTimeout, ms, timeout, "how long a client may take to send a request's line and headers")
 	f.Duration(&s.limits.ReadTimeout, "read-timeout", "SCB_SANDBOX_READ_TIMEOUT", def.ReadTimeout, ms, timeout, "how long a client may take to send a whole request; a body still arriving is answered 504 9900")
 	f.Duration(&s.limits.WriteTimeout, "write-timeout", "SCB_SANDBOX_WRITE_TIMEOUT", def.WriteTimeout, ms, timeout, "how long writing an answer may take, after --latency and the timeout fault")
@@ -125,6 +213,29 @@ func (s *sandboxFlags) bind(f *flags) {
 func (s *sandboxFlags) checkAddr() error {
 	if _, _, err := net.SplitHostPort(s.addr); err != nil || strings.IndexFunc(s.addr, unsafe) >= 0 {
 		return errors.New("not a host:port") // net's errors would show the address unquoted
+	}
+	return nil
+}
+
+// checkAdminAddr returns an error unless --admin-addr is empty or a host:port.
+func (s *sandboxFlags) checkAdminAddr() error {
+	if s.adminAddr == "" {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(s.adminAddr); err != nil || strings.IndexFunc(s.adminAddr, unsafe) >= 0 {
+		return errors.New("not a host:port")
+	}
+	return nil
+}
+
+// checkAdminToken returns an error for an admin token the emulator refuses; it shows no part
+// of the token.
+func (s *sandboxFlags) checkAdminToken() error {
+	if s.adminToken == "" {
+		return nil
+	}
+	if !sandbox.ValidAdminToken(s.adminToken) {
+		return fmt.Errorf("must be %d to 256 printable characters without spaces", sandbox.MinAdminTokenBytes)
 	}
 	return nil
 }
@@ -161,9 +272,9 @@ func (s *sandboxFlags) applications(f *flags) (demo, registered []sandbox.Applic
 	return demo, registered, nil
 }
 
-// printBanner prints where the emulator listens and the applications: the demo ones with their
-// public secrets, registered ones without.
-func printBanner(w io.Writer, base string, demo, registered []sandbox.Application, f *sandboxFlags) {
+// printBanner prints where the emulator and its admin API (adminBase, "" when off) listen and
+// the applications: the demo ones with their public secrets, registered ones without.
+func printBanner(w io.Writer, base, adminBase string, demo, registered []sandbox.Application, f *sandboxFlags) {
 	fmt.Fprintf(w, "scboauth sandbox: serving SCB's OAuth API on %s\n", base)
 	row := func(a sandbox.Application, secret string) {
 		fmt.Fprintf(w, "  %-16s %-19s key %-36s secret %s\n", a.Name, a.Kind, a.Key, secret)
@@ -185,6 +296,12 @@ func printBanner(w io.Writer, base string, demo, registered []sandbox.Applicatio
 		rate = strconv.FormatFloat(f.rateLimit, 'g', -1, 64) + "/s per application"
 	}
 	fmt.Fprintf(w, "consent without a phone: POST %s/sandbox/v1/consent {\"callbackUrl\": \"...\"}\n", base)
+	if adminBase != "" {
+		fmt.Fprintf(w, "admin API: %s/sandbox/v1/ (GET /sandbox/v1/openapi.yaml describes it)\n", adminBase)
+	}
+	if f.strict {
+		fmt.Fprintln(w, "strict mode: requestUId must be a UUID or 32 alphanumerics, no null body fields")
+	}
 	fmt.Fprintf(w, "faults: latency %v, failure rate %g, rate limit %s; per request: header %s: 500|502|503|504|timeout|truncate|html\n",
 		f.latency, f.failureRate, rate, sandbox.FaultHeader)
 }
