@@ -304,7 +304,7 @@ func (h *storeHealth) success(ctx context.Context, log *slog.Logger) {
 }
 
 // storedToken is a token as a Store keeps it: a Token's fields, its times on the wall clock
-// at millisecond precision. Round 2 converts it to and from *Token.
+// at millisecond precision (a Store is shared by machines: no monotonic reading survives it).
 type storedToken struct {
 	TokenType       string
 	Access, Refresh redact.Secret

@@ -40,6 +40,17 @@ func workerStore(w *redistest.Worker) (*redisstore.Store, *redis.Client, error) 
 	return s, rdb, err
 }
 
+// leaseStore returns the store of a worker process and the lease FLEET_LEASE. The process
+// closes the client when it exits.
+func leaseStore(w *redistest.Worker) (*redisstore.Store, time.Duration, error) {
+	s, _, err := workerStore(w)
+	if err != nil {
+		return nil, 0, err
+	}
+	lease, err := time.ParseDuration(w.Env(envLease))
+	return s, lease, err
+}
+
 // waitLock takes the lock on key, polling TryLock (1ms doubling to 16ms, with jitter) until
 // it succeeds or ctx ends; it returns the lock and the number of tries.
 func waitLock(ctx context.Context, s api.Store, key api.StoreKey, lease time.Duration) (api.StoreLock, int, error) {
@@ -128,12 +139,7 @@ type holderReport struct {
 // holder takes the lock with the lease FLEET_LEASE, reports it, and holds it until it is
 // killed: a replica that dies in the middle of a renewal.
 func holder(ctx context.Context, w *redistest.Worker) error {
-	s, rdb, err := workerStore(w)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	lease, err := time.ParseDuration(w.Env(envLease))
+	s, lease, err := leaseStore(w)
 	if err != nil {
 		return err
 	}
@@ -153,12 +159,7 @@ type takerReport struct {
 
 // taker waits for the lock (within FLEET_LEASE twice over) and reports how long it took.
 func taker(ctx context.Context, w *redistest.Worker) error {
-	s, rdb, err := workerStore(w)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	lease, err := time.ParseDuration(w.Env(envLease))
+	s, lease, err := leaseStore(w)
 	if err != nil {
 		return err
 	}

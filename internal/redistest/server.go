@@ -51,9 +51,9 @@ type process struct {
 // fails the test when redis-server is not installed or does not start.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	bin, err := lookup()
 	if err != nil {
-		t.Fatalf("redistest: redis-server not found in PATH (%v): these tests need a real Redis; install Debian's package: apt-get install redis-server (.ci/run does)", err)
+		t.Fatal(err)
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir()}
 	t.Cleanup(s.Kill)
@@ -70,6 +70,15 @@ func Start(t testing.TB) *Server {
 	}
 	t.Fatalf("redistest: %v", last)
 	return nil
+}
+
+// lookup finds redis-server in PATH, or returns how to install it.
+func lookup() (string, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", fmt.Errorf("redistest: redis-server not found in PATH (%v): these tests need a real Redis; install Debian's package: apt-get install redis-server (.ci/run does)", err)
+	}
+	return bin, nil
 }
 
 func freePort() (int, error) {
