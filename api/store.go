@@ -49,8 +49,9 @@ import (
 //     read, not an older one held in memory: a replica whose refresh token is older than the
 //     store's adopts the newer pair instead of redeeming its own.
 //  5. Put the new token with prev set to the Version read in 3 (compare-and-swap): a rotated
-//     pair is written once. ErrStoreConflict means the lease ended and someone else wrote:
-//     Get and adopt theirs.
+//     pair is written once. ErrStoreConflict means the lease ended and someone else wrote
+//     (Get and adopt theirs), or the record expired or was invalidated meanwhile (Get gives
+//     version 0: Put again with it).
 //  6. Unlock (ErrStoreLockLost there is harmless: the lease ended, the token is written).
 //
 // Invalidate (SCB refused a token with 401) deletes the record only if it still holds that

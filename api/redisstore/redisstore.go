@@ -23,8 +23,9 @@
 //
 // Compare-and-swap (Put) and compare-and-delete (Delete) are Lua scripts that compare the
 // version in the header, so they are atomic in Redis. The lock is SET NX PX with a random
-// token, released (and extended) by compare-and-delete (compare-and-PEXPIRE) scripts on that
-// token, hand-written rather than taken from github.com/bsm/redislock: the store needs its own
+// token (in a script that also takes over a lock key without a TTL, which only a value planted
+// by hand can be), released (and extended) by compare-and-delete (compare-and-PEXPIRE)
+// scripts on that token, hand-written rather than taken from github.com/bsm/redislock: the store needs its own
 // scripts for records anyway, api.Store's TryLock never waits (the waiting belongs to the
 // protocol, which re-reads the record while it waits, whereas redislock's Obtain retries the
 // lock alone), and every command goes through the same per-call timeout, which a library's
@@ -233,6 +234,9 @@ func (s *Store) Get(ctx context.Context, key api.StoreKey) (api.StoreRecord, err
 	if errors.Is(err, redis.Nil) {
 		return api.StoreRecord{}, nil
 	}
+	if err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE") {
+		return api.StoreRecord{}, unreadable(name, "a key of another type")
+	}
 	if err != nil {
 		return api.StoreRecord{}, failed(ctx, "get", name, err)
 	}
@@ -301,14 +305,12 @@ func (s *Store) TryLock(ctx context.Context, key api.StoreKey, lease time.Durati
 	token := rand.Text()
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	ok, err := s.rdb.Do(ctx, "SET", name, token, "NX", "PX", ceilMillis(lease)).Text()
+	ok, err := lockScript.Run(ctx, s.rdb, []string{name}, token, ceilMillis(lease)).Int()
 	switch {
-	case errors.Is(err, redis.Nil):
-		return nil, fmt.Errorf("redisstore: lock %s: %w", name, api.ErrStoreLocked)
 	case err != nil:
 		return nil, failed(ctx, "lock", name, err)
-	case ok != "OK":
-		return nil, fmt.Errorf("redisstore: lock %s: unexpected answer %q", name, ok)
+	case ok != 1:
+		return nil, fmt.Errorf("redisstore: lock %s: %w", name, api.ErrStoreLocked)
 	}
 	return &lock{s: s, name: name, token: token}, nil
 }

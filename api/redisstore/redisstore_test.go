@@ -314,6 +314,51 @@ func TestCorruptValues(t *testing.T) {
 	}
 }
 
+// TestForeignKeys: a key of another type where a record goes reads as unreadable and is
+// replaced; a lock key without a TTL (planted by hand, or left by a tool) does not lock the
+// fleet out; a live lock of this store is never taken over.
+func TestForeignKeys(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	ctx := t.Context()
+	s := newStore(t, rdb, redisstore.Options{})
+	rec, lock := "scboauth:tok:"+string(storetest.AppA), "scboauth:lock:"+string(storetest.AppA)
+	rdb.HSet(ctx, rec, "accessToken", "PLANTED")
+	r, err := s.Get(ctx, storetest.AppA)
+	if !errors.Is(err, api.ErrStoreUnreadable) || r.Version != 0 || strings.Contains(err.Error(), "PLANTED") {
+		t.Fatalf("a hash under the record's key: %v, %v; want ErrStoreUnreadable, version 0", r, err)
+	}
+	if ok, err := s.Delete(ctx, storetest.AppA, 1); ok || err != nil {
+		t.Fatalf("Delete of a hash: %v, %v", ok, err)
+	}
+	if _, err := s.Put(ctx, storetest.AppA, api.NewStoreRecord([]byte("v"), time.Now().Add(time.Hour), 0), 0); err != nil {
+		t.Fatalf("Put over a hash: %v", err)
+	}
+	for name, plant := range map[string]func(){
+		"string without TTL": func() { rdb.Set(ctx, lock, "PLANTED", 0) },
+		"hash without TTL":   func() { rdb.Del(ctx, lock); rdb.HSet(ctx, lock, "a", "b") },
+	} {
+		plant()
+		l, err := s.TryLock(ctx, storetest.AppA, time.Minute)
+		if err != nil {
+			t.Fatalf("%s at the lock key: TryLock: %v", name, err)
+		}
+		if ttl := rdb.PTTL(ctx, lock).Val(); ttl <= 0 {
+			t.Fatalf("%s: the lock taken over has TTL %s", name, ttl)
+		}
+		wantLockedOut(t, s)
+		if err := l.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func wantLockedOut(t *testing.T, s *redisstore.Store) {
+	t.Helper()
+	if _, err := s.TryLock(t.Context(), storetest.AppA, time.Minute); !errors.Is(err, api.ErrStoreLocked) {
+		t.Fatalf("TryLock on a live lock: err %v, want ErrStoreLocked", err)
+	}
+}
+
 func TestPutBounds(t *testing.T) {
 	s := newStore(t, redistest.Start(t).Client(t), redisstore.Options{EncryptionKey: key16})
 	ctx := t.Context()

@@ -23,9 +23,11 @@ const (
 )
 
 // The scripts read the version as bytes 5 to 12 of a value that starts with the magic and is
-// at least a header long (Lua counts from 1); any other value has version 0, as no record.
+// at least a header long (Lua counts from 1); any other value, a key of another type
+// included, has version 0, as no record.
 const readVersion = `
-local cur = redis.call('GET', KEYS[1])
+local cur = redis.pcall('GET', KEYS[1])
+if type(cur) ~= 'string' then cur = false end
 local v = string.rep(string.char(0), 8)
 if cur and string.len(cur) >= 21 and string.sub(cur, 1, 4) == 'scb1' then v = string.sub(cur, 5, 12) end
 `
@@ -40,6 +42,13 @@ return 1`)
 	// deleteScript: KEYS[1] the record, ARGV[1] its version. Returns 1 when deleted.
 	deleteScript = redis.NewScript(readVersion + `
 if cur and v == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+return 0`)
+	// lockScript: KEYS[1] the lock, ARGV[1] its token, ARGV[2] the lease in milliseconds.
+	// Returns 1 when taken: the key was free, or held without a TTL, which no lock of this
+	// store ever is (a value planted by hand would otherwise lock the fleet out for good).
+	lockScript = redis.NewScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0`)
 	// unlockScript: KEYS[1] the lock, ARGV[1] its token. Returns 1 when released.
 	unlockScript = redis.NewScript(`
