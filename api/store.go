@@ -46,16 +46,21 @@ import (
 //  3. Holding the lock, Get again: the previous holder may have written while this replica
 //     waited. A fresh token there is adopted, and the lock released, without a request.
 //  4. Otherwise fetch from SCB. For a user's pair, redeem the refresh token of the record just
-//     read, not an older one held in memory: a replica whose refresh token is older than the
-//     store's adopts the newer pair instead of redeeming its own.
+//     read, not the one held in memory: a record whose Version differs from the one this
+//     replica last read or wrote holds a newer pair, which it adopts instead of redeeming its
+//     own. Only an empty store (expired, or a Redis restarted without persistence) leaves it
+//     its in-memory pair; if SCB then refuses that refresh token, Get once more before giving
+//     up (ErrReauthorizationRequired): a replica with the newer pair may have written it.
 //  5. Put the new token with prev set to the Version read in 3 (compare-and-swap): a rotated
 //     pair is written once. ErrStoreConflict means the lease ended and someone else wrote
 //     (Get and adopt theirs), or the record expired or was invalidated meanwhile (Get gives
 //     version 0: Put again with it).
 //  6. Unlock (ErrStoreLockLost there is harmless: the lease ended, the token is written).
 //
-// Invalidate (SCB refused a token with 401) deletes the record only if it still holds that
-// token: Delete with the token's Version (compare-and-delete), never whatever is there now.
+// Invalidate (SCB refused a token with 401) deletes the application's record only if it still
+// holds that token: Delete with the token's Version (compare-and-delete), never whatever is
+// there now. A user's record is not deleted (it holds the refresh token the fleet needs): the
+// replica renews from step 2, taking the record as stale while it has the refused Version.
 //
 // When the store fails (any error other than ErrStoreLocked, ErrStoreConflict or
 // ErrStoreUnreadable), the TokenSource falls back to fetching directly, single-flight within
