@@ -309,6 +309,15 @@ func (h *storeHealth) success(ctx context.Context, log *slog.Logger) {
 	h.failed = 0
 }
 
+// unreadable logs a record that Get could not read (err wraps ErrStoreUnreadable and says
+// why, never quoting the value): a miss, which the next Put replaces. It is logged each time,
+// not once per outage: it is not an outage but a misconfiguration (two encryption keys in one
+// fleet) or a foreign writer, and the Put that follows ends it.
+func (h *storeHealth) unreadable(ctx context.Context, log *slog.Logger, key StoreKey, err error) {
+	log.LogAttrs(ctx, slog.LevelWarn, "api: token store record unreadable; treated as a miss",
+		slog.String("key", string(key)), slog.String("error", err.Error()))
+}
+
 // storedToken is a token as a Store keeps it: a Token's fields, its times on the wall clock
 // at millisecond precision (a Store is shared by machines: no monotonic reading survives it).
 type storedToken struct {

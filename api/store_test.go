@@ -303,10 +303,12 @@ func TestStoreHealthOneLinePerOutage(t *testing.T) {
 		h.success(ctx, log)
 	}
 	h.failure(ctx, log, "lock", errors.New("i/o timeout"))
+	h.unreadable(ctx, log, storeKey(SandboxURL, "k", ""), fmt.Errorf("%w: wrong key", ErrStoreUnreadable))
 	want := []string{
 		"WARN api: token store unavailable; fetching tokens directly until it answers",
 		"INFO api: token store available again",
 		"WARN api: token store unavailable; fetching tokens directly until it answers",
+		"WARN api: token store record unreadable; treated as a miss",
 	}
 	if got := logs.messages(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("logged:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
