@@ -15,59 +15,101 @@ import (
 	"time"
 
 	"github.com/scboauth/scboauth/generated"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
+// TestNewClientValidation: every refused Config is a *ConfigError naming the field (for a CLI
+// to map to its flag) with a message that starts with the package name and shows no secret.
 func TestNewClientValidation(t *testing.T) {
+	_, _, cert := selfSignedCert(t)
+	withCert := &http.Transport{TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
+	withGetCert := &http.Transport{TLSClientConfig: &tls.Config{GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }}}
 	tests := []struct {
-		name    string
-		cfg     Config
-		opts    []Option
-		wantErr string // "" means success
+		name      string
+		cfg       Config
+		wantField string // "" means success
+		wantErr   string
 	}{
 		{name: "sandbox default", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s"}},
 		{name: "uat", cfg: Config{BaseURL: UATURL, ApplicationKey: "k", ApplicationSecret: "s"}},
 		{name: "http on loopback", cfg: Config{BaseURL: "http://127.0.0.1:8080", ApplicationKey: "k", ApplicationSecret: "s"}},
+		{name: "http on 127.1.2.3", cfg: Config{BaseURL: "http://127.1.2.3:8080", ApplicationKey: "k", ApplicationSecret: "s"}},
 		{name: "http on localhost", cfg: Config{BaseURL: "http://localhost:8080/x/", ApplicationKey: "k", ApplicationSecret: "s"}},
+		{name: "http on LOCALHOST", cfg: Config{BaseURL: "http://LOCALHOST:8080/x/", ApplicationKey: "k", ApplicationSecret: "s"}},
 		{name: "http on ::1", cfg: Config{BaseURL: "http://[::1]:8080", ApplicationKey: "k", ApplicationSecret: "s"}},
 		{name: "language any case", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Language: "th"}},
-		{name: "production with a custom HTTP client", cfg: Config{BaseURL: ProductionURL, ApplicationKey: "k", ApplicationSecret: "s", HTTPClient: &http.Client{}}},
-		{name: "missing key", cfg: Config{ApplicationSecret: "s"}, wantErr: "api: Config.ApplicationKey is empty"},
-		{name: "missing secret", cfg: Config{ApplicationKey: "k"}, wantErr: "api: Config.ApplicationSecret is empty"},
-		{name: "http elsewhere", cfg: Config{BaseURL: "http://api.partners.scb/partners", ApplicationKey: "k", ApplicationSecret: "s"}, wantErr: "https required"},
-		{name: "ftp", cfg: Config{BaseURL: "ftp://127.0.0.1", ApplicationKey: "k", ApplicationSecret: "s"}, wantErr: "scheme must be https"},
-		{name: "no host", cfg: Config{BaseURL: "https:///x", ApplicationKey: "k", ApplicationSecret: "s"}, wantErr: "no host"},
-		{name: "user info", cfg: Config{BaseURL: "https://u:p@example.com", ApplicationKey: "k", ApplicationSecret: "s"}, wantErr: "user information"},
-		{name: "query", cfg: Config{BaseURL: "https://example.com/?a=b", ApplicationKey: "k", ApplicationSecret: "s"}, wantErr: "query or fragment"},
-		{name: "unknown language", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Language: "FR"}, wantErr: `Language "FR"`},
-		{name: "newline in secret", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s\nx"}, wantErr: "ApplicationSecret contains control characters"},
-		{name: "negative timeout", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Timeout: -time.Second}, wantErr: "negative"},
-		{name: "cert without key", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", CertFile: "c.pem"}, wantErr: "go together"},
-		{name: "production without certificate", cfg: Config{BaseURL: ProductionURL, ApplicationKey: "k", ApplicationSecret: "s"}, wantErr: "requires a client certificate"},
-		{name: "missing certificate file", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", CertFile: "/nonexistent/c.pem", KeyFile: "/nonexistent/k.pem"}, wantErr: "api: client certificate:"},
-		{name: "four attempts", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s"}, opts: []Option{WithRetryPolicy(RetryPolicy{MaxAttempts: 4})}, wantErr: "MaxAttempts 4, want 1 to 3"},
-		{name: "certificate on a custom round tripper", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", HTTPClient: &http.Client{Transport: rtFunc(nil)}, Certificate: &tls.Certificate{}}, wantErr: "cannot add a client certificate or roots to a api.rtFunc"},
+		{name: "production with a certificate on the caller's transport", cfg: Config{BaseURL: ProductionURL, ApplicationKey: "k", ApplicationSecret: "s", HTTPClient: &http.Client{Transport: withCert}}},
+		{name: "production with GetClientCertificate", cfg: Config{BaseURL: ProductionURL, ApplicationKey: "k", ApplicationSecret: "s", HTTPClient: &http.Client{Transport: withGetCert}}},
+		{name: "production with a certificate", cfg: Config{BaseURL: ProductionURL, ApplicationKey: "k", ApplicationSecret: "s", Certificate: &cert}},
+		{name: "production, certificate in a custom transport", cfg: Config{BaseURL: ProductionURL, ApplicationKey: "k", ApplicationSecret: "s", HTTPClient: &http.Client{Transport: rtFunc(nil)}, CertificateInTransport: true}},
+		{name: "missing key", cfg: Config{ApplicationSecret: "s"}, wantField: "ApplicationKey", wantErr: "api: Config.ApplicationKey: empty"},
+		{name: "missing secret", cfg: Config{ApplicationKey: "k"}, wantField: "ApplicationSecret", wantErr: "api: Config.ApplicationSecret: empty"},
+		{name: "http elsewhere", cfg: Config{BaseURL: "http://api.partners.scb/partners", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "https required"},
+		{name: "http on a .localhost name", cfg: Config{BaseURL: "http://evil.localhost:8080", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "https required"},
+		{name: "http on localhost.evil.example", cfg: Config{BaseURL: "http://localhost.evil.example", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "https required"},
+		{name: "ftp with a password", cfg: Config{BaseURL: "ftp://u:pa55word@127.0.0.1", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "user information"},
+		{name: "ftp", cfg: Config{BaseURL: "ftp://127.0.0.1", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: `scheme "ftp", want https`},
+		{name: "no host", cfg: Config{BaseURL: "https:///x", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "no host"},
+		{name: "user info", cfg: Config{BaseURL: "https://u:pa55word@example.com", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "user information"},
+		{name: "user info in an unparseable URL", cfg: Config{BaseURL: "https://u:pa55word@exa mple.com/%zz", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "api: Config.BaseURL: not a valid URL"},
+		{name: "query", cfg: Config{BaseURL: "https://example.com/?apisecret=pa55word", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "BaseURL", wantErr: "query or fragment"},
+		{name: "unknown language", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Language: "FR"}, wantField: "Language", wantErr: `"FR", want EN or TH`},
+		{name: "newline in secret", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s\nx"}, wantField: "ApplicationSecret", wantErr: "contains control or invisible characters"},
+		{name: "bidirectional control in key", cfg: Config{ApplicationKey: "k\u202ey", ApplicationSecret: "s"}, wantField: "ApplicationKey", wantErr: "contains control or invisible characters"},
+		{name: "zero-width space in owner", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", ResourceOwnerID: "a\u200bb"}, wantField: "ResourceOwnerID", wantErr: "invisible"},
+		{name: "negative timeout", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Timeout: -time.Second}, wantField: "Timeout", wantErr: "negative"},
+		{name: "negative body limit", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", MaxResponseBytes: -1}, wantField: "MaxResponseBytes", wantErr: "negative"},
+		{name: "negative refresh deadline", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", RefreshDeadline: -1}, wantField: "RefreshDeadline", wantErr: "negative"},
+		{name: "cert without key", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", CertFile: "c.pem"}, wantField: "KeyFile", wantErr: "go together"},
+		{name: "key without cert", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", KeyFile: "k.pem"}, wantField: "CertFile", wantErr: "go together"},
+		{name: "production without certificate", cfg: Config{BaseURL: ProductionURL, ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "Certificate", wantErr: "requires a client certificate"},
+		// Issue 9 item 10: any HTTPClient used to pass the check.
+		{name: "production with a plain HTTP client", cfg: Config{BaseURL: ProductionURL, ApplicationKey: "k", ApplicationSecret: "s", HTTPClient: &http.Client{}}, wantField: "Certificate", wantErr: "requires a client certificate"},
+		{name: "production with a transport without certificate", cfg: Config{BaseURL: ProductionURL, ApplicationKey: "k", ApplicationSecret: "s", HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{}}}}, wantField: "Certificate", wantErr: "requires a client certificate"},
+		{name: "production with a custom round tripper", cfg: Config{BaseURL: ProductionURL, ApplicationKey: "k", ApplicationSecret: "s", HTTPClient: &http.Client{Transport: rtFunc(nil)}}, wantField: "Certificate", wantErr: "requires a client certificate"},
+		{name: "production spelled otherwise", cfg: Config{BaseURL: "https://API.Partners.SCB:443/partners/v1/", ApplicationKey: "k", ApplicationSecret: "s"}, wantField: "Certificate", wantErr: "requires a client certificate"},
+		{name: "missing certificate file", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", CertFile: "/nonexistent/c.pem", KeyFile: "/nonexistent/k.pem"}, wantField: "CertFile", wantErr: "api: Config.CertFile: client certificate:"},
+		{name: "four attempts", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Retry: RetryPolicy{MaxAttempts: 4}}, wantField: "Retry.MaxAttempts", wantErr: "4, want 1 to 3"},
+		{name: "negative retry delay", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Retry: RetryPolicy{BaseDelay: -1}}, wantField: "Retry.BaseDelay", wantErr: "negative"},
+		{name: "certificate on a custom round tripper", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", HTTPClient: &http.Client{Transport: rtFunc(nil)}, Certificate: &cert}, wantField: "HTTPClient", wantErr: "cannot add a client certificate or roots to a api.rtFunc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := NewClient(tt.cfg, tt.opts...)
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("got error %v, want none", err)
-				}
-				if c == nil {
-					t.Fatal("got nil client")
+			c, err := NewClient(tt.cfg)
+			if tt.wantField == "" {
+				if err != nil || c == nil {
+					t.Fatalf("got %v, %v; want a client", c, err)
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Field != tt.wantField {
+				t.Fatalf("got %T %v, want a *ConfigError for %s", err, err, tt.wantField)
 			}
-			if !strings.HasPrefix(err.Error(), "api: ") {
-				t.Errorf("error %q does not start with the package name", err)
+			if !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "api: Config."+tt.wantField+": ") {
+				t.Errorf("got %q, want one starting api: Config.%s: and containing %q", err, tt.wantField, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "pa55word") || strings.ContainsRune(err.Error(), '\u202e') {
+				t.Errorf("got %q, which shows a secret or a bidirectional control", err)
 			}
 		})
+	}
+}
+
+// TestDeprecatedOptions: the options that came before the Config fields still set them.
+func TestDeprecatedOptions(t *testing.T) {
+	c, err := NewClient(Config{ApplicationKey: "k", ApplicationSecret: "s"},
+		WithRetryPolicy(RetryPolicy{MaxAttempts: 1}), WithMaxResponseBytes(10), WithRefreshDeadline(time.Second), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.retry.MaxAttempts != 1 || c.maxBody != 10 || c.refreshDeadline != time.Second {
+		t.Errorf("got %d attempts, %d bytes, %v; want 1, 10, 1s", c.retry.MaxAttempts, c.maxBody, c.refreshDeadline)
+	}
+	if _, err := NewClient(Config{ApplicationKey: "k", ApplicationSecret: "s"}, WithRetryPolicy(RetryPolicy{MaxAttempts: 9})); err == nil {
+		t.Error("got no error for 9 attempts set by an option")
 	}
 }
 
@@ -86,7 +128,7 @@ func TestTokenRequestShape(t *testing.T) {
 		w.Header().Set("resourceOwnerId", "owner-from-scb")
 		writeJSON(w, http.StatusOK, tokenAnswer("tok-1", 30*time.Minute, ""))
 	})
-	c := newTestClientConfig(t, Config{HTTPClient: &http.Client{Transport: memTransport{h}}, Language: "th"})
+	c := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(h), Language: "th"})
 	before := time.Now()
 	tok, err := c.Token(context.Background())
 	if err != nil {
@@ -250,13 +292,13 @@ func TestExchangeAndAuthorizeRequests(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		opts    []AuthorizeOption
+		opts    []CallOption
 		wantErr string
 	}{
-		{"reserved state", []AuthorizeOption{WithRedirectParams(url.Values{"state": {"x"}})}, `query parameter "state" is reserved`},
-		{"too long", []AuthorizeOption{WithRedirectParams(url.Values{"a": {strings.Repeat("x", 300)}})}, "at most 255"},
-		{"bad channel", []AuthorizeOption{WithResponseChannel("web")}, `response channel "web"`},
-		{"bad end state", []AuthorizeOption{WithEndState("desktop")}, `end state "desktop"`},
+		{"reserved state", []CallOption{WithRedirectParams(url.Values{"state": {"x"}})}, `query parameter "state" is reserved`},
+		{"too long", []CallOption{WithRedirectParams(url.Values{"a": {strings.Repeat("x", 300)}})}, "at most 255"},
+		{"bad channel", []CallOption{WithResponseChannel("web")}, `response channel "web"`},
+		{"bad end state", []CallOption{WithEndState("desktop")}, `end state "desktop"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -271,177 +313,182 @@ func TestExchangeAndAuthorizeRequests(t *testing.T) {
 	}
 }
 
+// badGatewayPage is an HTML gateway page, as a proxy in front of SCB answers.
+var badGatewayPage = "<html><body><h1>502 Bad Gateway</h1>" + strings.Repeat(" ", 100) + "</body></html>"
+
+// errorAnswerTests are the answers TestErrorAnswers sorts into typed errors.
+var errorAnswerTests = []struct {
+	name         string
+	op           string // token (default), exchange, refresh
+	handler      func(w http.ResponseWriter, r *http.Request)
+	wantStatus   int
+	wantCode     int
+	wantIs       []error
+	wantNotIs    []error
+	wantMsg      string // the message with the requestUId part removed
+	wantAttempts int64
+}{
+	{
+		name: "bad credentials",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 401, 9500, "Invalid authorization credentials")
+		},
+		wantStatus: 401, wantCode: 9500, wantIs: []error{ErrBadCredentials}, wantNotIs: []error{ErrInvalidAuthorizationCode},
+		wantMsg: "api: token request: 401 9500 invalid authorization credentials", wantAttempts: 1,
+	},
+	{
+		name: "invalid authorization code", op: "exchange",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 401, 9300, "Invalid authorization code")
+		},
+		wantStatus: 401, wantCode: 9300, wantIs: []error{ErrInvalidAuthorizationCode}, wantNotIs: []error{ErrCodeChallengeRequired, ErrReauthorizationRequired},
+		wantMsg: "api: token request: 401 9300 invalid authorization code", wantAttempts: 1,
+	},
+	{
+		name: "code challenge required", op: "exchange",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 401, 9300, "This application requires codeChallenge verification")
+		},
+		wantStatus: 401, wantCode: 9300, wantIs: []error{ErrCodeChallengeRequired}, wantNotIs: []error{ErrInvalidAuthorizationCode},
+		wantMsg: "api: token request: 401 9300 this application requires codeChallenge verification", wantAttempts: 1,
+	},
+	{
+		name: "invalid authorization method", op: "exchange",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 403, 9503, "Invalid authorization method for current credentials")
+		},
+		wantStatus: 403, wantCode: 9503, wantIs: []error{ErrInvalidAuthorizationMethod},
+		wantMsg: "api: token request: 403 9503 invalid authorization method for current credentials", wantAttempts: 1,
+	},
+	{
+		name: "missing header",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 400, 9100, "Required standard headers (requestUId) not found")
+		},
+		wantStatus: 400, wantCode: 9100, wantIs: []error{ErrMissingHeader},
+		wantMsg: "api: token request: 400 9100 required standard headers (requestUId) not found", wantAttempts: 1,
+	},
+	{
+		name: "invalid refresh token", op: "refresh",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 401, 9300, "Invalid/expired temporary token")
+		},
+		wantStatus: 401, wantCode: 9300, wantIs: []error{ErrReauthorizationRequired}, wantNotIs: []error{ErrInvalidAuthorizationCode},
+		wantMsg: "api: refresh request: 401 9300 invalid/expired temporary token", wantAttempts: 1,
+	},
+	{
+		name: "HTML 502",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(502)
+			_, _ = w.Write([]byte(badGatewayPage))
+		},
+		wantStatus: 502, wantIs: []error{ErrMalformedResponse},
+		wantMsg:      "api: token request: 502: unexpected text/html body of " + itoa(len(badGatewayPage)) + " bytes, not SCB's envelope",
+		wantAttempts: 3,
+	},
+	{
+		name: "503 three times",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 503, 9900, "System maintenance in progress. We will be back shortly.")
+		},
+		wantStatus: 503, wantCode: 9900,
+		wantMsg:      "api: token request: 503 9900 system maintenance in progress. We will be back shortly.",
+		wantAttempts: 3,
+	},
+	{
+		name: "429 with a long Retry-After is not waited for",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "60")
+			writeSCBError(w, 429, 9900, "Too many requests")
+		},
+		wantStatus: 429, wantCode: 9900, wantIs: []error{ErrRateLimited},
+		wantMsg: "api: token request: 429 9900 too many requests (retry after 1m0s)", wantAttempts: 1,
+	},
+	{
+		name: "not found is not retried",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 404, 1104, "Requested entity record does not exist")
+		},
+		wantStatus: 404, wantCode: 1104, wantMsg: "api: token request: 404 1104 requested entity record does not exist", wantAttempts: 1,
+	},
+	{
+		name: "502 on a refresh is not retried (the token may have been redeemed)", op: "refresh",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeSCBError(w, 502, 9900, "Invalid response from upstream server")
+		},
+		wantStatus: 502, wantCode: 9900, wantMsg: "api: refresh request: 502 9900 invalid response from upstream server", wantAttempts: 1,
+	},
+	{
+		name: "503 on an exchange is retried (SCB did not redeem the code)", op: "exchange",
+		handler:    func(w http.ResponseWriter, r *http.Request) { writeSCBError(w, 503, 9900, "Down") },
+		wantStatus: 503, wantCode: 9900, wantMsg: "api: token request: 503 9900 down", wantAttempts: 3,
+	},
+	{
+		name: "truncated 200",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			b, _ := json.Marshal(tokenAnswer("tok", time.Hour, ""))
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(b[:len(b)/2])
+		},
+		wantStatus: 200, wantIs: []error{ErrMalformedResponse}, wantAttempts: 1,
+	},
+	{
+		name: "oversized 200",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"status":{"code":1000},"data":{"accessToken":"` + strings.Repeat("a", DefaultMaxResponseBytes) + `"}}`))
+		},
+		wantStatus: 200, wantIs: []error{ErrResponseTooLarge}, wantNotIs: []error{ErrMalformedResponse},
+		wantMsg: "api: token request: 200: body larger than 65536 bytes", wantAttempts: 1,
+	},
+	{
+		name: "200 with a non-1000 code",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 9700, "description": "Generic server side error"}, "data": nil})
+		},
+		wantStatus: 200, wantCode: 9700, wantIs: []error{ErrMalformedResponse},
+		wantMsg: "api: token request: 200 9700 generic server side error: success answer with business code 9700, want 1000", wantAttempts: 1,
+	},
+	{
+		name: "200 with expiresIn as a string",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000}, "data": map[string]any{"accessToken": "t", "tokenType": "Bearer", "expiresIn": "1800"}})
+		},
+		wantStatus: 200, wantIs: []error{ErrMalformedResponse},
+		wantMsg: "api: token request: 200: wrong shape: data.expiresIn is a JSON string, want int", wantAttempts: 1,
+	},
+	{
+		name: "200 without data",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000, "description": "Success"}})
+		},
+		wantStatus: 200, wantIs: []error{ErrMalformedResponse},
+		wantMsg: "api: token request: 200: wrong shape: data.accessToken missing or empty", wantAttempts: 1,
+	},
+	{
+		name: "200 with another token type",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000}, "data": map[string]any{"accessToken": "t", "tokenType": "MAC", "expiresIn": 60}})
+		},
+		wantStatus: 200, wantIs: []error{ErrMalformedResponse},
+		wantMsg: `api: token request: 200: wrong shape: data.tokenType "MAC", want Bearer`, wantAttempts: 1,
+	},
+	{
+		name: "200 that is not JSON",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = w.Write([]byte("OK"))
+		},
+		wantStatus: 200, wantIs: []error{ErrMalformedResponse},
+		wantMsg: "api: token request: 200: unexpected text/plain body of 2 bytes, not SCB's envelope", wantAttempts: 1,
+	},
+}
+
 // TestErrorAnswers sorts every kind of answer into a typed error, counting attempts (so that
 // credential errors are shown not to be retried and server errors to be retried 3 times).
 func TestErrorAnswers(t *testing.T) {
-	html := "<html><body><h1>502 Bad Gateway</h1>" + strings.Repeat(" ", 100) + "</body></html>"
-	tests := []struct {
-		name         string
-		op           string // token (default), exchange, refresh
-		handler      func(w http.ResponseWriter, r *http.Request)
-		wantStatus   int
-		wantCode     int
-		wantIs       []error
-		wantNotIs    []error
-		wantMsg      string // the message with the requestUId part removed
-		wantAttempts int64
-	}{
-		{
-			name: "bad credentials",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 401, 9500, "Invalid authorization credentials")
-			},
-			wantStatus: 401, wantCode: 9500, wantIs: []error{ErrBadCredentials}, wantNotIs: []error{ErrInvalidAuthorizationCode},
-			wantMsg: "api: token request: 401 9500 invalid authorization credentials", wantAttempts: 1,
-		},
-		{
-			name: "invalid authorization code", op: "exchange",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 401, 9300, "Invalid authorization code")
-			},
-			wantStatus: 401, wantCode: 9300, wantIs: []error{ErrInvalidAuthorizationCode}, wantNotIs: []error{ErrCodeChallengeRequired, ErrReauthorizationRequired},
-			wantMsg: "api: token request: 401 9300 invalid authorization code", wantAttempts: 1,
-		},
-		{
-			name: "code challenge required", op: "exchange",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 401, 9300, "This application requires codeChallenge verification")
-			},
-			wantStatus: 401, wantCode: 9300, wantIs: []error{ErrCodeChallengeRequired}, wantNotIs: []error{ErrInvalidAuthorizationCode},
-			wantMsg: "api: token request: 401 9300 this application requires codeChallenge verification", wantAttempts: 1,
-		},
-		{
-			name: "invalid authorization method", op: "exchange",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 403, 9503, "Invalid authorization method for current credentials")
-			},
-			wantStatus: 403, wantCode: 9503, wantIs: []error{ErrInvalidAuthorizationMethod},
-			wantMsg: "api: token request: 403 9503 invalid authorization method for current credentials", wantAttempts: 1,
-		},
-		{
-			name: "missing header",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 400, 9100, "Required standard headers (requestUId) not found")
-			},
-			wantStatus: 400, wantCode: 9100, wantIs: []error{ErrMissingHeader},
-			wantMsg: "api: token request: 400 9100 required standard headers (requestUId) not found", wantAttempts: 1,
-		},
-		{
-			name: "invalid refresh token", op: "refresh",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 401, 9300, "Invalid/expired temporary token")
-			},
-			wantStatus: 401, wantCode: 9300, wantIs: []error{ErrReauthorizationRequired}, wantNotIs: []error{ErrInvalidAuthorizationCode},
-			wantMsg: "api: refresh request: 401 9300 invalid/expired temporary token", wantAttempts: 1,
-		},
-		{
-			name: "HTML 502",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				w.WriteHeader(502)
-				_, _ = w.Write([]byte(html))
-			},
-			wantStatus: 502, wantIs: []error{ErrMalformedResponse},
-			wantMsg:      "api: token request: 502: unexpected text/html body of " + itoa(len(html)) + " bytes, not SCB's envelope",
-			wantAttempts: 3,
-		},
-		{
-			name: "503 three times",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 503, 9900, "System maintenance in progress. We will be back shortly.")
-			},
-			wantStatus: 503, wantCode: 9900,
-			wantMsg:      "api: token request: 503 9900 system maintenance in progress. We will be back shortly.",
-			wantAttempts: 3,
-		},
-		{
-			name: "429 with a long Retry-After is not waited for",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Retry-After", "60")
-				writeSCBError(w, 429, 9900, "Too many requests")
-			},
-			wantStatus: 429, wantCode: 9900, wantIs: []error{ErrRateLimited},
-			wantMsg: "api: token request: 429 9900 too many requests (retry after 1m0s)", wantAttempts: 1,
-		},
-		{
-			name: "not found is not retried",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 404, 1104, "Requested entity record does not exist")
-			},
-			wantStatus: 404, wantCode: 1104, wantMsg: "api: token request: 404 1104 requested entity record does not exist", wantAttempts: 1,
-		},
-		{
-			name: "502 on a refresh is not retried (the token may have been redeemed)", op: "refresh",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeSCBError(w, 502, 9900, "Invalid response from upstream server")
-			},
-			wantStatus: 502, wantCode: 9900, wantMsg: "api: refresh request: 502 9900 invalid response from upstream server", wantAttempts: 1,
-		},
-		{
-			name: "503 on an exchange is retried (SCB did not redeem the code)", op: "exchange",
-			handler:    func(w http.ResponseWriter, r *http.Request) { writeSCBError(w, 503, 9900, "Down") },
-			wantStatus: 503, wantCode: 9900, wantMsg: "api: token request: 503 9900 down", wantAttempts: 3,
-		},
-		{
-			name: "truncated 200",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				b, _ := json.Marshal(tokenAnswer("tok", time.Hour, ""))
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write(b[:len(b)/2])
-			},
-			wantStatus: 200, wantIs: []error{ErrMalformedResponse}, wantAttempts: 1,
-		},
-		{
-			name: "oversized 200",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(`{"status":{"code":1000},"data":{"accessToken":"` + strings.Repeat("a", DefaultMaxResponseBytes) + `"}}`))
-			},
-			wantStatus: 200, wantIs: []error{ErrResponseTooLarge}, wantNotIs: []error{ErrMalformedResponse},
-			wantMsg: "api: token request: 200: body larger than 65536 bytes", wantAttempts: 1,
-		},
-		{
-			name: "200 with a non-1000 code",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 9700, "description": "Generic server side error"}, "data": nil})
-			},
-			wantStatus: 200, wantCode: 9700, wantIs: []error{ErrMalformedResponse},
-			wantMsg: "api: token request: 200 9700 generic server side error: success answer with business code 9700, want 1000", wantAttempts: 1,
-		},
-		{
-			name: "200 with expiresIn as a string",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000}, "data": map[string]any{"accessToken": "t", "tokenType": "Bearer", "expiresIn": "1800"}})
-			},
-			wantStatus: 200, wantIs: []error{ErrMalformedResponse},
-			wantMsg: "api: token request: 200: wrong shape: data.expiresIn is a JSON string, want int", wantAttempts: 1,
-		},
-		{
-			name: "200 without data",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000, "description": "Success"}})
-			},
-			wantStatus: 200, wantIs: []error{ErrMalformedResponse},
-			wantMsg: "api: token request: 200: wrong shape: data.accessToken missing or empty", wantAttempts: 1,
-		},
-		{
-			name: "200 with another token type",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, 200, map[string]any{"status": map[string]any{"code": 1000}, "data": map[string]any{"accessToken": "t", "tokenType": "MAC", "expiresIn": 60}})
-			},
-			wantStatus: 200, wantIs: []error{ErrMalformedResponse},
-			wantMsg: `api: token request: 200: wrong shape: data.tokenType "MAC", want Bearer`, wantAttempts: 1,
-		},
-		{
-			name: "200 that is not JSON",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/plain")
-				_, _ = w.Write([]byte("OK"))
-			},
-			wantStatus: 200, wantIs: []error{ErrMalformedResponse},
-			wantMsg: "api: token request: 200: unexpected text/plain body of 2 bytes, not SCB's envelope", wantAttempts: 1,
-		},
-	}
+	tests := errorAnswerTests
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -494,7 +541,7 @@ func TestErrorAnswers(t *testing.T) {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // TestRetries checks the retry schedule: full jitter within [0, step), Retry-After honoured,
-// success after a transient failure, connection errors retried only where safe.
+// success after a transient failure, the caller's deadline.
 func TestRetries(t *testing.T) {
 	t.Run("backoff steps", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
@@ -554,6 +601,11 @@ func TestRetries(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestRetryConnectionErrors: connection errors are retried only where safe, a TLS failure
+// (plain HTTP on the https port) never.
+func TestRetryConnectionErrors(t *testing.T) {
 	dialErr := func(*http.Request) (*http.Response, error) {
 		return nil, &netOpError
 	}
@@ -614,8 +666,7 @@ func TestAttemptTimeout(t *testing.T) {
 			n.Add(1)
 			<-r.Context().Done()
 		})
-		c := newTestClientConfig(t, Config{HTTPClient: &http.Client{Transport: memTransport{h}}, Timeout: time.Second},
-			WithRetryPolicy(RetryPolicy{MaxAttempts: 2}))
+		c := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(h), Timeout: time.Second, Retry: RetryPolicy{MaxAttempts: 2}})
 		start := time.Now()
 		_, err := c.Token(context.Background())
 		if !errors.Is(err, context.DeadlineExceeded) {

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/scboauth/scboauth/internal/redact"
 )
 
 // Base URLs of SCB's environments. Paths such as /v1/oauth/token are appended to them.
@@ -23,9 +24,13 @@ const (
 	// UATURL is SCB's user-acceptance environment. No client certificate.
 	UATURL = "https://api-uat.partners.scb/partners"
 	// ProductionURL is SCB's production API. It requires a client certificate issued by SCB
-	// (Config.Certificate, or Config.CertFile and Config.KeyFile).
+	// (Config.Certificate, or Config.CertFile and Config.KeyFile); NewClient refuses any base
+	// URL on its host without one.
 	ProductionURL = "https://api.partners.scb/partners"
 )
+
+// productionHost is the host of ProductionURL: any base URL on it needs a client certificate.
+const productionHost = "api.partners.scb"
 
 // Language is the language of SCB's descriptions (status.description), sent as accept-language.
 type Language string
@@ -40,18 +45,25 @@ const (
 const (
 	// DefaultTimeout bounds each HTTP attempt when Config.Timeout is zero.
 	DefaultTimeout = 10 * time.Second
-	// DefaultMaxResponseBytes bounds the body of an answer; SCB's are a few hundred bytes.
+	// DefaultMaxResponseBytes bounds the body of an answer when Config.MaxResponseBytes is
+	// zero; SCB's are a few hundred bytes.
 	DefaultMaxResponseBytes = 64 << 10
+	// DefaultRefreshDeadline bounds a TokenSource's shared renewal when Config.RefreshDeadline
+	// is zero.
+	DefaultRefreshDeadline = 30 * time.Second
 )
 
-// Config describes an SCB application and how to reach SCB. Only ApplicationKey and
-// ApplicationSecret are required. A Config holds the application secret in the clear: its
-// String, GoString, Format, MarshalJSON and LogValue redact it, but fmt prints a Config nested in
-// an unexported field by reflection. Hand it to NewClient and keep the Client, which holds the
-// secret in a form nothing prints.
+// Config describes an SCB application and how to reach SCB: everything that holds for all the
+// calls of a Client. Only ApplicationKey and ApplicationSecret are required.
+//
+// A Config holds the application secret in the clear: its String, Format and MarshalJSON
+// redact it (slog uses them too), but fmt prints a Config nested in an unexported field by
+// reflection. Hand it to NewClient and keep the Client, which holds the secret in a form
+// nothing prints.
 type Config struct {
 	// BaseURL is the base of SCB's API: SandboxURL (the default when empty), UATURL,
-	// ProductionURL, or an emulator. It must be https, except on a loopback address.
+	// ProductionURL, or an emulator. It must be https, except on a loopback address (a
+	// literal loopback IP or "localhost"), where plain http goes direct, never through a proxy.
 	BaseURL string
 	// ApplicationKey is the application's API key (applicationKey, apikey).
 	ApplicationKey string
@@ -64,29 +76,49 @@ type Config struct {
 	// Language is sent as accept-language: English or Thai (any case). Empty sends none, and
 	// SCB answers in English.
 	Language Language
-	// HTTPClient sends the requests. Nil means a client of the package's own (never
-	// http.DefaultClient). The Client uses a copy that never follows redirects; when a
-	// certificate or RootCAs is configured, its Transport must be an *http.Transport (or nil).
+
+	// HTTPClient is the HTTP client the Client sends with, to SCB's OAuth endpoints and (as
+	// the base of TokenSource.APIClient) to its other APIs. Nil means a client of the
+	// package's own (never http.DefaultClient). The Client uses a copy that never follows
+	// redirects; when a certificate or RootCAs is configured, its Transport must be an
+	// *http.Transport (or nil).
 	HTTPClient *http.Client
 	// Timeout bounds each HTTP attempt; zero means DefaultTimeout.
 	Timeout time.Duration
+	// Retry says how failed requests are retried; the zero value is the default policy.
+	Retry RetryPolicy
+	// MaxResponseBytes bounds the body of SCB's answers; a longer body fails with
+	// ErrResponseTooLarge. Zero means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// RefreshDeadline bounds the shared renewal a TokenSource runs for its callers, retries
+	// included; zero means DefaultRefreshDeadline. A caller stops waiting at its own context's
+	// deadline; the renewal carries on for the others until this one.
+	RefreshDeadline time.Duration
+
 	// Certificate is the client certificate for mutual TLS, which SCB's production requires.
 	Certificate *tls.Certificate
 	// CertFile and KeyFile name PEM files of the client certificate and its key, as an
 	// alternative to Certificate.
 	CertFile, KeyFile string
+	// CertificateInTransport says that HTTPClient's Transport presents SCB's client
+	// certificate in a way NewClient cannot see: a RoundTripper other than *http.Transport.
+	// NewClient otherwise refuses a base URL on SCB's production host unless Certificate,
+	// CertFile, or an *http.Transport whose TLSClientConfig has Certificates or
+	// GetClientCertificate provides one.
+	CertificateInTransport bool
 	// RootCAs, when set, replaces the system's roots to verify SCB's (or a test server's)
 	// certificate.
 	RootCAs *x509.CertPool
+
 	// Logger receives one debug line per HTTP attempt and warnings (retries, clock skew,
-	// failed refreshes); never a secret. Nil discards.
+	// failed renewals); never a secret. Nil discards.
 	Logger *slog.Logger
 }
 
 // String describes c with the application secret redacted.
 func (c Config) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "api.Config{BaseURL: %s, ApplicationKey: %s, ApplicationSecret: %s", redactURL(c.BaseURL), c.ApplicationKey, shownString(c.ApplicationSecret))
+	fmt.Fprintf(&b, "api.Config{BaseURL: %s, ApplicationKey: %s, ApplicationSecret: %s", showURL(c.BaseURL), c.ApplicationKey, redact.New(c.ApplicationSecret))
 	if c.ResourceOwnerID != "" {
 		fmt.Fprintf(&b, ", ResourceOwnerID: %s", c.ResourceOwnerID)
 	}
@@ -106,49 +138,35 @@ func (c Config) String() string {
 	return b.String()
 }
 
-// GoString returns the redacted description for %#v.
-func (c Config) GoString() string { return c.String() }
-
-// Format prints the redacted description for every verb.
-func (c Config) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
+// Format prints the redacted description for every verb, %#v included.
+func (c Config) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }
 
 // MarshalJSON encodes c with the application secret redacted.
 func (c Config) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		BaseURL           string   `json:"baseUrl,omitempty"`
-		ApplicationKey    string   `json:"applicationKey,omitempty"`
-		ApplicationSecret string   `json:"applicationSecret,omitempty"`
-		ResourceOwnerID   string   `json:"resourceOwnerId,omitempty"`
-		Language          Language `json:"language,omitempty"`
-		Timeout           string   `json:"timeout,omitempty"`
-		CertFile          string   `json:"certFile,omitempty"`
-		KeyFile           string   `json:"keyFile,omitempty"`
-	}{redactURL(c.BaseURL), c.ApplicationKey, shownString(c.ApplicationSecret), c.ResourceOwnerID, c.Language,
+		BaseURL           string        `json:"baseUrl,omitempty"`
+		ApplicationKey    string        `json:"applicationKey,omitempty"`
+		ApplicationSecret redact.Secret `json:"applicationSecret,omitzero"`
+		ResourceOwnerID   string        `json:"resourceOwnerId,omitempty"`
+		Language          Language      `json:"language,omitempty"`
+		Timeout           string        `json:"timeout,omitempty"`
+		CertFile          string        `json:"certFile,omitempty"`
+		KeyFile           string        `json:"keyFile,omitempty"`
+	}{showURL(c.BaseURL), c.ApplicationKey, redact.New(c.ApplicationSecret), c.ResourceOwnerID, c.Language,
 		durationString(c.Timeout), c.CertFile, c.KeyFile})
 }
 
-// LogValue logs c as a group with the application secret redacted.
-func (c Config) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("baseUrl", redactURL(c.BaseURL)),
-		slog.String("applicationKey", c.ApplicationKey),
-		slog.String("applicationSecret", shownString(c.ApplicationSecret)),
-	)
-}
-
-// redactURL hides the password of a URL's user information (which NewClient refuses anyway).
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
+// showURL shows a base URL without the password of its user information (which NewClient
+// refuses anyway); a URL that does not parse is not shown, since it may hold one.
+func showURL(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "(invalid URL)"
+	case u.User != nil:
 		return u.Redacted()
 	}
 	return s
-}
-
-func shownString(s string) string {
-	if s != "" {
-		return redacted
-	}
-	return ""
 }
 
 func durationString(d time.Duration) string {
@@ -179,116 +197,150 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 	if p.MaxAttempts == 0 {
 		p.MaxAttempts = 3
 	}
-	if p.MaxAttempts < 1 || p.MaxAttempts > 3 {
-		return p, fmt.Errorf("api: RetryPolicy.MaxAttempts %d, want 1 to 3", p.MaxAttempts)
+	switch {
+	case p.MaxAttempts < 1 || p.MaxAttempts > 3:
+		return p, configError("Retry.MaxAttempts", "%d, want 1 to 3", p.MaxAttempts)
+	case p.BaseDelay < 0:
+		return p, configError("Retry.BaseDelay", "negative")
+	case p.MaxDelay < 0:
+		return p, configError("Retry.MaxDelay", "negative")
+	case p.MaxRetryAfter < 0:
+		return p, configError("Retry.MaxRetryAfter", "negative")
 	}
-	if p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 {
-		return p, errors.New("api: RetryPolicy: negative duration")
-	}
-	if p.BaseDelay == 0 {
-		p.BaseDelay = 250 * time.Millisecond
-	}
-	if p.MaxDelay == 0 {
-		p.MaxDelay = 2 * time.Second
-	}
-	if p.MaxRetryAfter == 0 {
-		p.MaxRetryAfter = 10 * time.Second
-	}
+	p.BaseDelay = cmpOr(p.BaseDelay, 250*time.Millisecond)
+	p.MaxDelay = cmpOr(p.MaxDelay, 2*time.Second)
+	p.MaxRetryAfter = cmpOr(p.MaxRetryAfter, 10*time.Second)
 	return p, nil
 }
 
-// Option configures a Client beyond its Config.
-type Option func(*options)
-
-type options struct {
-	retry           RetryPolicy
-	maxBody         int64
-	refreshDeadline time.Duration
-}
-
-// WithRetryPolicy replaces the default retry policy (3 attempts, full jitter from 250ms up to
-// 2s, Retry-After honoured up to 10s).
-func WithRetryPolicy(p RetryPolicy) Option {
-	return func(o *options) { o.retry = p }
-}
-
-// WithMaxResponseBytes bounds the body of SCB's answers (default DefaultMaxResponseBytes); a
-// longer body fails with ErrResponseTooLarge.
-func WithMaxResponseBytes(n int64) Option {
-	return func(o *options) { o.maxBody = n }
-}
-
-// WithRefreshDeadline bounds the shared renewal a TokenSource runs for its callers, retries
-// included (default 30s). A caller stops waiting at its own context's deadline; the renewal
-// carries on for the others until this one.
-func WithRefreshDeadline(d time.Duration) Option {
-	return func(o *options) { o.refreshDeadline = d }
-}
-
-// validate checks c, normalises its Language, and returns the base URL with a trailing slash
-// (the generated request builders resolve paths against it).
-func (c *Config) validate() (base string, err error) {
-	base = c.BaseURL
-	if base == "" {
-		base = SandboxURL
+// cmpOr returns v, or def when v is zero.
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
 	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", fmt.Errorf("api: Config.BaseURL: %w", err)
+	return v
+}
+
+// Option configures a Client beyond its Config.
+//
+// Deprecated: set the Config fields instead (Retry, MaxResponseBytes, RefreshDeadline).
+type Option func(*Config)
+
+// WithRetryPolicy sets Config.Retry.
+//
+// Deprecated: set Config.Retry.
+func WithRetryPolicy(p RetryPolicy) Option { return func(c *Config) { c.Retry = p } }
+
+// WithMaxResponseBytes sets Config.MaxResponseBytes.
+//
+// Deprecated: set Config.MaxResponseBytes.
+func WithMaxResponseBytes(n int64) Option { return func(c *Config) { c.MaxResponseBytes = n } }
+
+// WithRefreshDeadline sets Config.RefreshDeadline.
+//
+// Deprecated: set Config.RefreshDeadline.
+func WithRefreshDeadline(d time.Duration) Option { return func(c *Config) { c.RefreshDeadline = d } }
+
+// validate checks c and fills in its defaults: the base URL (with a trailing slash, as the
+// generated request builders resolve paths against it), the language in upper case, the
+// timeouts, limits and retry policy.
+func (c *Config) validate() error {
+	if err := c.validateBaseURL(); err != nil {
+		return err
+	}
+	if err := c.validateStrings(); err != nil {
+		return err
+	}
+	var err error
+	if c.Retry, err = c.Retry.withDefaults(); err != nil {
+		return err
 	}
 	switch {
-	case u.Scheme != "https" && u.Scheme != "http":
-		return "", fmt.Errorf("api: Config.BaseURL %q: scheme must be https", base)
-	case u.Host == "":
-		return "", fmt.Errorf("api: Config.BaseURL %q: no host", base)
-	case u.User != nil:
-		return "", errors.New("api: Config.BaseURL: must not contain user information")
-	case u.RawQuery != "" || u.Fragment != "":
-		return "", fmt.Errorf("api: Config.BaseURL %q: must not have a query or fragment", base)
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
-		return "", fmt.Errorf("api: Config.BaseURL %q: https required (http only on a loopback address)", base)
+	case c.Timeout < 0:
+		return configError("Timeout", "negative")
+	case c.RefreshDeadline < 0:
+		return configError("RefreshDeadline", "negative")
+	case c.MaxResponseBytes < 0:
+		return configError("MaxResponseBytes", "negative")
 	}
+	c.Timeout = cmpOr(c.Timeout, DefaultTimeout)
+	c.RefreshDeadline = cmpOr(c.RefreshDeadline, DefaultRefreshDeadline)
+	c.MaxResponseBytes = cmpOr(c.MaxResponseBytes, DefaultMaxResponseBytes)
+	if c.Certificate != nil && (c.CertFile != "" || c.KeyFile != "") {
+		return configError("Certificate", "set either Certificate or CertFile and KeyFile, not both")
+	}
+	if c.CertFile != "" && c.KeyFile == "" {
+		return configError("KeyFile", "empty: Config.CertFile and Config.KeyFile go together")
+	}
+	if c.KeyFile != "" && c.CertFile == "" {
+		return configError("CertFile", "empty: Config.CertFile and Config.KeyFile go together")
+	}
+	return nil
+}
+
+// validateBaseURL checks BaseURL and normalises it to end with a slash. Its errors never show
+// the URL itself, which may hold a password or a secret in its query.
+func (c *Config) validateBaseURL() error {
+	base := cmpOr(c.BaseURL, SandboxURL)
+	u, err := url.Parse(base)
+	switch {
+	case err != nil:
+		return configError("BaseURL", "not a valid URL")
+	case u.User != nil:
+		return configError("BaseURL", "must not contain user information")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return configError("BaseURL", "scheme %q, want https", u.Scheme)
+	case u.Host == "":
+		return configError("BaseURL", "no host")
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return configError("BaseURL", "must not have a query or fragment")
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return configError("BaseURL", "https required (http only on a loopback address: 127.0.0.1, ::1 or localhost)")
+	}
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	c.BaseURL = base
+	return nil
+}
+
+// validateStrings checks the values sent as headers and in bodies: no control, format
+// (bidirectional) or other invisible characters, no surrounding spaces.
+func (c *Config) validateStrings() error {
 	if c.ApplicationKey == "" {
-		return "", errors.New("api: Config.ApplicationKey is empty")
+		return configError("ApplicationKey", "empty")
 	}
 	if c.ApplicationSecret == "" {
-		return "", errors.New("api: Config.ApplicationSecret is empty")
+		return configError("ApplicationSecret", "empty")
 	}
 	for _, f := range []struct{ name, value string }{
 		{"ApplicationKey", c.ApplicationKey},
 		{"ApplicationSecret", c.ApplicationSecret},
 		{"ResourceOwnerID", c.ResourceOwnerID},
 	} {
-		if strings.ContainsFunc(f.value, unicode.IsControl) || strings.TrimSpace(f.value) != f.value {
-			return "", fmt.Errorf("api: Config.%s contains control characters or surrounding spaces", f.name)
+		if strings.ContainsFunc(f.value, invisible) || strings.TrimSpace(f.value) != f.value {
+			return configError(f.name, "contains control or invisible characters, or surrounding spaces")
 		}
 	}
-	switch Language(strings.ToUpper(string(c.Language))) {
+	switch l := Language(strings.ToUpper(string(c.Language))); l {
 	case "", English, Thai:
-		c.Language = Language(strings.ToUpper(string(c.Language)))
+		c.Language = l
 	default:
-		return "", fmt.Errorf("api: Config.Language %q: want EN or TH", c.Language)
+		return configError("Language", "Language %q, want EN or TH", c.Language)
 	}
-	if c.Timeout < 0 {
-		return "", fmt.Errorf("api: Config.Timeout %s is negative", c.Timeout)
-	}
-	if c.Certificate != nil && (c.CertFile != "" || c.KeyFile != "") {
-		return "", errors.New("api: set either Config.Certificate or Config.CertFile and KeyFile, not both")
-	}
-	if (c.CertFile == "") != (c.KeyFile == "") {
-		return "", errors.New("api: Config.CertFile and Config.KeyFile go together")
-	}
-	if strings.TrimSuffix(base, "/") == ProductionURL && c.Certificate == nil && c.CertFile == "" && c.HTTPClient == nil {
-		return "", errors.New("api: SCB's production requires a client certificate: set Config.Certificate or Config.CertFile and KeyFile")
-	}
-	if !strings.HasSuffix(base, "/") {
-		base += "/"
-	}
-	return base, nil
+	return nil
 }
 
+// invisible reports whether r is a character that does not show as itself: a control or
+// format character (CR, LF, U+202E and the other bidirectional controls, zero-width ones), a
+// line or paragraph separator, or one that is unassigned, private or not valid UTF-8.
+func invisible(r rune) bool { return !unicode.IsGraphic(r) && r != ' ' }
+
+// isLoopback reports whether host is a literal loopback address or "localhost" itself (Go's
+// proxy rules send neither through a proxy); "*.localhost" names are resolved like any name.
 func isLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
@@ -297,49 +349,87 @@ func isLoopback(host string) bool {
 
 // httpClient returns the client the Client sends with: a copy of c.HTTPClient (or a new one
 // on a clone of http.DefaultTransport) that never follows redirects, with the client
-// certificate and roots applied.
+// certificate and roots applied, and checks that SCB's production gets a certificate.
 func (c *Config) httpClient() (*http.Client, error) {
 	var hc http.Client
 	if c.HTTPClient != nil {
 		hc = *c.HTTPClient
 	}
-	rt := hc.Transport
-	if rt == nil {
-		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
-			rt = dt.Clone()
-		} else {
-			rt = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
-		}
-	}
 	cert := c.Certificate
 	if c.CertFile != "" {
 		pair, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("api: client certificate: %w", err)
+			return nil, &ConfigError{Field: "CertFile", Reason: "client certificate", Err: err}
 		}
 		cert = &pair
 	}
-	if cert != nil || c.RootCAs != nil {
-		t, ok := rt.(*http.Transport)
-		if !ok {
-			return nil, fmt.Errorf("api: cannot add a client certificate or roots to a %T; configure it on your transport", rt)
-		}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, ok := rt.(*http.Transport)
+	switch {
+	case !ok && (cert != nil || c.RootCAs != nil):
+		return nil, configError("HTTPClient", "cannot add a client certificate or roots to a %T; configure it on your transport", rt)
+	case ok:
 		t = t.Clone()
-		tc := &tls.Config{MinVersion: tls.VersionTLS12}
-		if t.TLSClientConfig != nil {
-			tc = t.TLSClientConfig.Clone()
-			tc.MinVersion = max(tc.MinVersion, tls.VersionTLS12)
+		t.Proxy = directForPlainHTTP(t.Proxy)
+		if cert != nil || c.RootCAs != nil {
+			t.TLSClientConfig = withTLS(t.TLSClientConfig, cert, c.RootCAs)
 		}
-		if cert != nil {
-			tc.Certificates = []tls.Certificate{*cert}
-		}
-		if c.RootCAs != nil {
-			tc.RootCAs = c.RootCAs
-		}
-		t.TLSClientConfig = tc
 		rt = t
+	}
+	if c.onProduction() && !c.CertificateInTransport && !presentsCertificate(t) {
+		return nil, configError("Certificate", "SCB's production requires a client certificate: set Certificate, or CertFile and KeyFile")
 	}
 	hc.Transport = rt
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &hc, nil
+}
+
+// onProduction reports whether the (validated) base URL is on SCB's production host, however
+// it is spelled.
+func (c *Config) onProduction() bool {
+	u, err := url.Parse(c.BaseURL)
+	return err == nil && strings.EqualFold(strings.TrimSuffix(u.Hostname(), "."), productionHost)
+}
+
+// presentsCertificate reports whether t (nil when the transport is not an *http.Transport)
+// has a client certificate to present.
+func presentsCertificate(t *http.Transport) bool {
+	return t != nil && t.TLSClientConfig != nil &&
+		(len(t.TLSClientConfig.Certificates) > 0 || t.TLSClientConfig.GetClientCertificate != nil)
+}
+
+// withTLS returns a copy of tc (or a new config) at TLS 1.2 or later with the client
+// certificate and roots, when given.
+func withTLS(tc *tls.Config, cert *tls.Certificate, roots *x509.CertPool) *tls.Config {
+	if tc == nil {
+		tc = &tls.Config{}
+	} else {
+		tc = tc.Clone()
+	}
+	tc.MinVersion = max(tc.MinVersion, tls.VersionTLS12)
+	if cert != nil {
+		tc.Certificates = []tls.Certificate{*cert}
+	}
+	if roots != nil {
+		tc.RootCAs = roots
+	}
+	return tc
+}
+
+// directForPlainHTTP wraps a transport's proxy function so that plain-http requests (which the
+// Client sends only to loopback addresses) never go through a proxy: a proxy would see the
+// application secret and tokens in the clear.
+func directForPlainHTTP(proxy func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
+	if proxy == nil {
+		return nil
+	}
+	return func(r *http.Request) (*url.URL, error) {
+		if r.URL.Scheme == "http" {
+			return nil, nil
+		}
+		return proxy(r)
+	}
 }

@@ -1,9 +1,11 @@
 // Package api is a client of the OAuth API of the Siam Commercial Bank (SCB) Developer Platform
 // (https://developer.scb, API Reference > OAuth): access tokens for the client-credentials and
-// authorization-code grants, refresh, the authorize call, and a token source that caches tokens
-// and renews them ahead of expiry.
+// authorization-code grants, refresh, the authorize call, a token source that caches tokens and
+// renews them ahead of expiry, and an HTTP client for SCB's other APIs that carries them.
 //
 // # Quick start
+//
+// A Config describes the application; NewClient checks it and returns a Client to share:
 //
 //	client, err := api.NewClient(api.Config{
 //		BaseURL:           api.SandboxURL, // or api.UATURL, api.ProductionURL (needs CertFile/KeyFile)
@@ -11,11 +13,11 @@
 //		ApplicationSecret: os.Getenv("SCB_APPLICATION_SECRET"),
 //	})
 //	if err != nil {
-//		return err
+//		return err // a *api.ConfigError names the Config field
 //	}
 //	// Calls to SCB's other APIs, with authorization, resourceOwnerId, requestUId and
-//	// accept-language set, and one retry with a new token after a 401:
-//	hc := client.HTTPClient()
+//	// accept-language set, and one retry with a newer token after a 401:
+//	hc := client.TokenSource().APIClient()
 //	resp, err := hc.Post("https://api-sandbox.partners.scb/partners/sandbox/v1/...", "application/json", body)
 //
 // Or take tokens yourself from the shared, caching token source:
@@ -26,33 +28,60 @@
 //	}
 //	tok.SetAuthHeader(req) // authorization: Bearer <access token>
 //
-// For a user's token, start the consent flow with Client.AuthorizeURL, trade the code your
-// redirect URL receives with Client.Exchange, and keep it fresh with Client.UserTokenSource.
+// # Configuration
+//
+// Everything that holds for all the calls of a Client is a field of Config: the base URL and
+// credentials, the HTTP client it sends with (Config.HTTPClient), timeouts, the retry policy
+// (Config.Retry), limits, the client certificate SCB's production requires, a logger. What
+// varies from call to call is a CallOption (WithState, WithCodeChallenge, WithResponseChannel...)
+// of the call it belongs to, as in golang.org/x/oauth2.
+//
+// # Calls
+//
+// Client.Token uses the client-credentials grant. For a user's token, start the consent flow
+// with Client.AuthorizeURL, trade the code your redirect URL receives with Client.Exchange, and
+// keep it fresh with Client.UserTokenSource (or redeem its refresh token with Client.Refresh).
 //
 // # What the token source guarantees
 //
 // A cache hit is lock-free and allocation-free. Tokens are renewed in the background once
-// within min(5 minutes, lifetime/3) of expiry, so callers never wait for a renewal while the
-// token is valid; a token within 30 seconds of expiry is never handed out. Renewals are
-// single-flight (1,000 waiting goroutines make one request), have their own deadline, and back
-// off with jitter after a failure, so an outage of SCB costs a handful of requests, not one per
-// caller. Expiry is computed from the local send time (monotonic clock) plus expiresIn; SCB's
+// within min(5 minutes, a third of their life) of expiry, so callers never wait for a renewal
+// while the token is valid; a token within 30 seconds of expiry is never handed out. Renewals
+// are single-flight (10,000 waiting goroutines make one request, without a lock or a channel
+// each), have their own deadline, start at least half a second apart, and back off with jitter
+// after a failure, so an outage of SCB, or any answer it may give, costs a handful of requests,
+// not one per caller. 401s from other APIs renew the token at most once per backoff step.
+// Expiry is computed from the local send time (monotonic clock) plus expiresIn; SCB's
 // expiresAt only measures clock skew (Token.ClockSkew).
+//
+// # Calling SCB's other APIs
+//
+// TokenSource.APIClient (or a Transport in a client of your own) adds the token and SCB's
+// headers. The token goes only to the host of the request you make and, on a redirect, to
+// that host or the base URL's; over plain http only to a loopback address, never through a
+// proxy.
 //
 // # Errors
 //
 // Every failed call returns an *Error with the HTTP status, SCB's business code and description
 // and the requestUId; errors.Is matches the documented cases (ErrBadCredentials,
 // ErrInvalidAuthorizationCode, ErrCodeChallengeRequired, ErrInvalidAuthorizationMethod,
-// ErrMissingHeader, ErrReauthorizationRequired) and malformed answers (ErrMalformedResponse,
-// ErrResponseTooLarge, ErrRedirect). Requests are retried at most 3 times on connection errors
-// and 408, 429, 500, 502, 503, 504, honouring Retry-After; never on credential errors.
+// ErrMissingHeader, ErrReauthorizationRequired, ErrRateLimited) and malformed answers
+// (ErrMalformedResponse, ErrResponseTooLarge, ErrRedirect). Requests are retried at most 3
+// times on connection errors and 408, 429, 500, 502, 503, 504, honouring Retry-After; never on
+// credential errors. A Config that NewClient refuses gives a *ConfigError naming the field.
+//
+// Every value of an answer is checked before it is used: lifetimes are bounded, tokens must be
+// visible ASCII that can travel in a header, the callbackUrl must be a deep link a phone can
+// open safely; anything else is ErrMalformedResponse.
 //
 // # Secrets
 //
 // The application secret, tokens, authorization codes and code challenges never appear in an
-// error, a log line, fmt output of any verb or JSON: Token, Client, TokenSource and Config
-// redact them, and the Client keeps them where reflection cannot print them. Token.AccessToken
-// and Token.RefreshToken return the raw values on purpose. The client never follows a
-// redirect, so a request body carrying the secret never goes anywhere but the configured host.
+// error, a log line, fmt output of any verb or JSON: the Client and Token hold them where
+// reflection cannot print them, Config redacts its own, and text from a server is cleared of
+// every secret the client knows (the tokens it received lately included) and of invisible
+// characters before it is shown. Token.AccessToken and Token.RefreshToken return the raw values
+// on purpose. The client never follows a redirect, so a request body carrying the secret never
+// goes anywhere but the configured host.
 package api

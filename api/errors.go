@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,7 +52,9 @@ var (
 	ErrResponseTooLarge = errors.New("api: response too large")
 
 	// ErrRedirect: SCB's endpoints never redirect; the client does not follow a redirect, so
-	// the secret in the request body never travels to another address.
+	// the secret in the request body never travels to another address. The Transport refuses
+	// a redirect to a host other than the base URL's or the original request's, so the token
+	// does not either.
 	ErrRedirect = errors.New("api: redirect not followed")
 )
 
@@ -61,8 +64,9 @@ var (
 // descriptions are scrubbed of every value the request sent as a secret, and a body that is not
 // SCB's envelope is described (content type, size), never quoted.
 type Error struct {
-	// Op names the call: "token request", "refresh request", "authorize request", or
-	// "token source" for an error of a TokenSource that has no token to give.
+	// Op names the call: "token request", "refresh request", "authorize request",
+	// "token source" for an error of a TokenSource that has no token to give, or "transport"
+	// for a request the Transport refused to send.
 	Op string
 	// HTTPStatus is the answer's HTTP status; 0 when there was no answer (connection failure,
 	// timeout, cancelled context).
@@ -201,23 +205,32 @@ func lowerFirst(s string) string {
 	return string(unicode.ToLower(r)) + s[n:]
 }
 
-// cleanDescription bounds a server-given description and removes control characters, so a
-// hostile answer cannot forge log lines or flood an error message.
-func cleanDescription(s string) string {
-	const max = 200
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
+// ConfigError reports a Config that NewClient refuses. Field names the Config field
+// ("BaseURL", "ApplicationKey", "Retry.MaxAttempts"...), so that a program can point at its own
+// flag or setting; Reason says what is wrong, and never shows a value that may be a secret.
+type ConfigError struct {
+	// Field is the name of the Config field, as written in Go.
+	Field string
+	// Reason says what is wrong with it.
+	Reason string
+	// Err is the cause, such as the error of loading the certificate files; nil when none.
+	Err error
+}
+
+var _ error = (*ConfigError)(nil)
+
+// Error returns a message such as "api: Config.BaseURL: https required ...".
+func (e *ConfigError) Error() string {
+	msg := "api: Config." + e.Field + ": " + e.Reason
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
 	}
-	return s
+	return msg
+}
+
+// Unwrap returns the cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configError(field, format string, args ...any) *ConfigError {
+	return &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }

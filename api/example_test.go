@@ -8,20 +8,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 
 	"golang.org/x/oauth2"
 
 	"github.com/scboauth/scboauth/api"
 	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 // startSandbox serves the emulator on loopback with predictable tokens (token-1, token-2...),
 // as the examples need for their output, and, beside it, the partner API handlers of apis.
 // Against SCB, use api.SandboxURL instead.
 func startSandbox(apis map[string]http.HandlerFunc) (*sandbox.Server, *httptest.Server) {
-	var n atomic.Int64
-	srv, err := sandbox.New(sandbox.WithTokenGenerator(func() string { return fmt.Sprintf("token-%d", n.Add(1)) }))
+	srv, err := sandbox.New(sandbox.WithTokenGenerator(sandboxtest.Tokens("token")))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -33,20 +32,10 @@ func startSandbox(apis map[string]http.HandlerFunc) (*sandbox.Server, *httptest.
 	return srv, httptest.NewServer(mux)
 }
 
-// demoApp returns the emulator's demo application of a kind.
-func demoApp(kind sandbox.Kind) sandbox.Application {
-	for _, a := range sandbox.DemoApplications() {
-		if a.Kind == kind {
-			return a
-		}
-	}
-	panic("no demo application of kind " + kind)
-}
-
 func ExampleClient_Token() {
 	_, hs := startSandbox(nil)
 	defer hs.Close()
-	app := demoApp(sandbox.KindPlain)
+	app := sandboxtest.Demo(sandbox.KindPlain)
 
 	client, err := api.NewClient(api.Config{
 		BaseURL:           hs.URL, // api.SandboxURL for SCB's sandbox
@@ -72,7 +61,7 @@ func ExampleClient_Token() {
 func ExampleClient_TokenSource() {
 	_, hs := startSandbox(nil)
 	defer hs.Close()
-	app := demoApp(sandbox.KindPlain)
+	app := sandboxtest.Demo(sandbox.KindPlain)
 	client, err := api.NewClient(api.Config{BaseURL: hs.URL, ApplicationKey: app.Key, ApplicationSecret: app.Secret})
 	if err != nil {
 		log.Fatal(err)
@@ -94,22 +83,22 @@ func ExampleClient_TokenSource() {
 	// token-1 true
 }
 
-func ExampleClient_HTTPClient() {
+func ExampleTokenSource_APIClient() {
 	// A partner API next to the OAuth endpoints, for the example.
 	_, hs := startSandbox(map[string]http.HandlerFunc{"/v1/payment/ping": func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("authorization:", r.Header.Get("Authorization"))
-		fmt.Println("resourceOwnerId is the key:", r.Header.Get("resourceOwnerId") == demoApp(sandbox.KindPlain).Key)
+		fmt.Println("resourceOwnerId is the key:", r.Header.Get("resourceOwnerId") == sandboxtest.Demo(sandbox.KindPlain).Key)
 		fmt.Println("requestUId length:", len(r.Header.Get("requestUId")))
 		fmt.Println("accept-language:", r.Header.Get("accept-language"))
 	}})
 	defer hs.Close()
 
-	app := demoApp(sandbox.KindPlain)
+	app := sandboxtest.Demo(sandbox.KindPlain)
 	client, err := api.NewClient(api.Config{BaseURL: hs.URL, ApplicationKey: app.Key, ApplicationSecret: app.Secret, Language: api.Thai})
 	if err != nil {
 		log.Fatal(err)
 	}
-	resp, err := client.HTTPClient().Get(hs.URL + "/v1/payment/ping")
+	resp, err := client.TokenSource().APIClient().Get(hs.URL + "/v1/payment/ping")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -126,7 +115,7 @@ func ExampleClient_HTTPClient() {
 func ExampleClient_Exchange() {
 	srv, hs := startSandbox(nil)
 	defer hs.Close()
-	app := demoApp(sandbox.KindAuthorizationCode)
+	app := sandboxtest.Demo(sandbox.KindAuthorizationCode)
 	client, err := api.NewClient(api.Config{BaseURL: hs.URL, ApplicationKey: app.Key, ApplicationSecret: app.Secret})
 	if err != nil {
 		log.Fatal(err)
@@ -168,7 +157,7 @@ func ExampleClient_Exchange() {
 func ExampleError() {
 	_, hs := startSandbox(nil)
 	defer hs.Close()
-	app := demoApp(sandbox.KindPlain)
+	app := sandboxtest.Demo(sandbox.KindPlain)
 	client, err := api.NewClient(api.Config{BaseURL: hs.URL, ApplicationKey: app.Key, ApplicationSecret: "a wrong secret"})
 	if err != nil {
 		log.Fatal(err)
@@ -189,7 +178,7 @@ func ExampleTokenSource_OAuth2TokenSource() {
 		fmt.Println(r.Header.Get("Authorization"))
 	}})
 	defer hs.Close()
-	app := demoApp(sandbox.KindPlain)
+	app := sandboxtest.Demo(sandbox.KindPlain)
 	client, err := api.NewClient(api.Config{BaseURL: hs.URL, ApplicationKey: app.Key, ApplicationSecret: app.Secret})
 	if err != nil {
 		log.Fatal(err)

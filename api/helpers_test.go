@@ -15,13 +15,14 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 const (
@@ -29,33 +30,6 @@ const (
 	testSecret = "test-application-secret"
 	testBase   = "http://127.0.0.1/partners/sandbox" // loopback; requests never leave memory
 )
-
-// memTransport serves requests with a handler in memory: no network, so tests run inside a
-// synctest bubble with fake time. Like a real transport, it gives up when the request's
-// context ends (handlers in these tests honour it too).
-type memTransport struct{ h http.Handler }
-
-func (m memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		defer req.Body.Close()
-	} else {
-		req = req.Clone(req.Context())
-		req.Body = http.NoBody // as a server sees it
-	}
-	rec := httptest.NewRecorder()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m.h.ServeHTTP(rec, req)
-	}()
-	select {
-	case <-done:
-		return rec.Result(), nil
-	case <-req.Context().Done():
-		<-done
-		return nil, req.Context().Err()
-	}
-}
 
 // netOpError is what a refused connection looks like.
 var netOpError = net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
@@ -65,13 +39,16 @@ type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// newTestClient returns a Client for testKey/testSecret whose requests h serves in memory.
-func newTestClient(t testing.TB, h http.Handler, opts ...Option) *Client {
+// newTestClient returns a Client for testKey/testSecret whose requests h serves in memory
+// (sandboxtest.Transport: no network, so tests run inside a synctest bubble with fake time).
+func newTestClient(t testing.TB, h http.Handler) *Client {
 	t.Helper()
-	return newTestClientConfig(t, Config{HTTPClient: &http.Client{Transport: memTransport{h}}}, opts...)
+	return newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(h)})
 }
 
-func newTestClientConfig(t testing.TB, cfg Config, opts ...Option) *Client {
+// newTestClientConfig returns a Client for cfg, with testBase, testKey and testSecret where
+// cfg leaves them empty.
+func newTestClientConfig(t testing.TB, cfg Config) *Client {
 	t.Helper()
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = testBase
@@ -82,7 +59,7 @@ func newTestClientConfig(t testing.TB, cfg Config, opts ...Option) *Client {
 	if cfg.ApplicationSecret == "" {
 		cfg.ApplicationSecret = testSecret
 	}
-	c, err := NewClient(cfg, opts...)
+	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
@@ -116,7 +93,8 @@ func tokenAnswer(access string, lifetime time.Duration, refresh string) map[stri
 // fakeSCB is a small SCB for the token-source tests: numbered tokens, rotating refresh tokens
 // (a redeemed one is refused), and switches for an outage or a hang.
 type fakeSCB struct {
-	lifetime time.Duration // expiresIn; 30 minutes when zero
+	lifetime        time.Duration // expiresIn; 30 minutes when zero
+	refreshLifetime time.Duration // refreshExpiresIn; 60 minutes when zero
 
 	down  atomic.Bool                   // answer 503 9900
 	block atomic.Pointer[chan struct{}] // when set, answers wait until it is closed (or the request ends)
@@ -177,7 +155,11 @@ func (f *fakeSCB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		newRefresh = fmt.Sprintf("refresh-%d", n)
 		f.live[newRefresh] = true
 	}
-	writeJSON(w, http.StatusOK, tokenAnswer(fmt.Sprintf("access-%d", n), life, newRefresh))
+	ans := tokenAnswer(fmt.Sprintf("access-%d", n), life, newRefresh)
+	if f.refreshLifetime != 0 && newRefresh != "" {
+		ans["data"].(map[string]any)["refreshExpiresIn"] = int(f.refreshLifetime / time.Second)
+	}
+	writeJSON(w, http.StatusOK, ans)
 }
 
 // hold makes answers wait until release is called.

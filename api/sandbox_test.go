@@ -3,79 +3,25 @@ package api_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/scboauth/scboauth/api"
 	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 // Round trips against the emulator: the client and the emulator are written from the same
 // contract by different hands, so agreement here is evidence for both.
 
-func demo(t testing.TB, kind sandbox.Kind) sandbox.Application {
+// clientFor returns a Client of app at base, sending with hc (nil: the package's own).
+func clientFor(t testing.TB, base string, app sandbox.Application, hc *http.Client) *api.Client {
 	t.Helper()
-	for _, a := range sandbox.DemoApplications() {
-		if a.Kind == kind {
-			return a
-		}
-	}
-	t.Fatalf("no demo application of kind %s", kind)
-	return sandbox.Application{}
-}
-
-func newSandbox(t testing.TB, opts ...sandbox.Option) *sandbox.Server {
-	t.Helper()
-	srv, err := sandbox.New(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv
-}
-
-// inMemory serves requests with a handler without a network, so that the emulator and the
-// client share a synctest bubble and its fake clock. A fault header, if set, goes on every
-// request.
-type inMemory struct {
-	h     http.Handler
-	fault string
-	sent  atomic.Int64
-}
-
-func (m *inMemory) RoundTrip(req *http.Request) (*http.Response, error) {
-	m.sent.Add(1)
-	r := req.Clone(req.Context())
-	if r.Body == nil {
-		r.Body = http.NoBody
-	}
-	if m.fault != "" {
-		r.Header.Set(sandbox.FaultHeader, m.fault)
-	}
-	rec := httptest.NewRecorder()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m.h.ServeHTTP(rec, r)
-	}()
-	select {
-	case <-done:
-		return rec.Result(), nil
-	case <-req.Context().Done():
-		<-done
-		return nil, req.Context().Err()
-	}
-}
-
-func clientFor(t testing.TB, base string, app sandbox.Application, hc *http.Client, opts ...api.Option) *api.Client {
-	t.Helper()
-	c, err := api.NewClient(api.Config{BaseURL: base, ApplicationKey: app.Key, ApplicationSecret: app.Secret, HTTPClient: hc}, opts...)
+	c, err := api.NewClient(api.Config{BaseURL: base, ApplicationKey: app.Key, ApplicationSecret: app.Secret, HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,9 +31,8 @@ func clientFor(t testing.TB, base string, app sandbox.Application, hc *http.Clie
 // TestSandboxClientCredentials: over loopback HTTP, a token, a cached token, and the errors of
 // a wrong secret and of a plain application trying a user grant.
 func TestSandboxClientCredentials(t *testing.T) {
-	hs := httptest.NewServer(newSandbox(t))
-	defer hs.Close()
-	app := demo(t, sandbox.KindPlain)
+	_, hs := sandboxtest.NewServer(t)
+	app := sandboxtest.Demo(sandbox.KindPlain)
 	c := clientFor(t, hs.URL, app, nil)
 	ctx := context.Background()
 
@@ -134,28 +79,12 @@ func TestSandboxClientCredentials(t *testing.T) {
 // TestSandboxAuthorizationCode: authorize, consent, exchange, refresh with rotation, and the
 // errors of a used code, a spent refresh token and a web application without its challenge.
 func TestSandboxAuthorizationCode(t *testing.T) {
-	srv := newSandbox(t)
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	srv, hs := sandboxtest.NewServer(t)
 	ctx := context.Background()
 
 	t.Run("mobile application", func(t *testing.T) {
-		c := clientFor(t, hs.URL, demo(t, sandbox.KindAuthorizationCode), nil)
-		callback, err := c.AuthorizeURL(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(callback, "scbeasysim://login/") {
-			t.Errorf("got callback %q, want scbeasysim://login/...", callback)
-		}
-		code, err := srv.Consent(callback, sandbox.Consent{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := c.Exchange(ctx, code)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := clientFor(t, hs.URL, sandboxtest.Demo(sandbox.KindAuthorizationCode), nil)
+		tok, code := consentedToken(t, c, srv)
 		if tok.RefreshToken() == "" || tok.RefreshExpiry.Sub(tok.Expiry) != 30*time.Minute {
 			t.Errorf("got refresh token %q expiring %v after the access token, want one, 30m later", tok.RefreshToken(), tok.RefreshExpiry.Sub(tok.Expiry))
 		}
@@ -175,7 +104,7 @@ func TestSandboxAuthorizationCode(t *testing.T) {
 	})
 
 	t.Run("web application", func(t *testing.T) {
-		c := clientFor(t, hs.URL, demo(t, sandbox.KindWeb), nil)
+		c := clientFor(t, hs.URL, sandboxtest.Demo(sandbox.KindWeb), nil)
 		callback, err := c.AuthorizeURL(ctx, api.WithEndState(api.EndStateMobileWeb))
 		if err != nil {
 			t.Fatal(err)
@@ -203,26 +132,14 @@ func TestSandboxAuthorizationCode(t *testing.T) {
 // ErrReauthorizationRequired.
 func TestSandboxUserTokenSource(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var n atomic.Int64
-		srv := newSandbox(t, sandbox.WithTokenGenerator(func() string { return fmt.Sprintf("tok-%d", n.Add(1)) }))
-		mem := &inMemory{h: srv}
-		c := clientFor(t, "http://127.0.0.1", demo(t, sandbox.KindAuthorizationCode), &http.Client{Transport: mem})
+		srv := sandboxtest.New(t, sandbox.WithTokenGenerator(sandboxtest.Tokens("tok")))
+		mem := &sandboxtest.Transport{Handler: srv}
+		c := clientFor(t, "http://127.0.0.1", sandboxtest.Demo(sandbox.KindAuthorizationCode), &http.Client{Transport: mem})
 		ctx := context.Background()
-		callback, err := c.AuthorizeURL(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		code, err := srv.Consent(callback, sandbox.Consent{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := c.Exchange(ctx, code)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok, _ := consentedToken(t, c, srv)
 		ts := c.UserTokenSource(tok)
 		time.Sleep(31 * time.Minute)
-		sentBefore := mem.sent.Load()
+		sentBefore := mem.Sent()
 		var wg sync.WaitGroup
 		toks := make([]*api.Token, 100)
 		for i := range toks {
@@ -234,7 +151,7 @@ func TestSandboxUserTokenSource(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if got := mem.sent.Load() - sentBefore; got != 1 {
+		if got := mem.Sent() - sentBefore; got != 1 {
 			t.Errorf("got %d requests for 100 callers, want 1 refresh", got)
 		}
 		for _, tk := range toks {
@@ -244,12 +161,58 @@ func TestSandboxUserTokenSource(t *testing.T) {
 		}
 		// Nobody calls for 2 hours: the refresh token (60m) expires; no request is even sent.
 		time.Sleep(2 * time.Hour)
-		sentBefore = mem.sent.Load()
+		sentBefore = mem.Sent()
 		if _, err := ts.Token(ctx); !errors.Is(err, api.ErrReauthorizationRequired) {
 			t.Errorf("got %v, want ErrReauthorizationRequired", err)
 		}
-		if got := mem.sent.Load() - sentBefore; got != 0 {
+		if got := mem.Sent() - sentBefore; got != 0 {
 			t.Errorf("got %d requests with an expired refresh token, want 0", got)
+		}
+	})
+}
+
+// consentedToken runs the consent flow of a mobile application against srv: authorize (whose
+// callbackUrl must be the emulator's deep link), the user's consent, and the exchange of the
+// code, which it returns spent.
+func consentedToken(t testing.TB, c *api.Client, srv *sandbox.Server) (*api.Token, string) {
+	t.Helper()
+	ctx := context.Background()
+	callback, err := c.AuthorizeURL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(callback, "scbeasysim://login/") {
+		t.Errorf("got callback %q, want scbeasysim://login/...", callback)
+	}
+	code, err := srv.Consent(callback, sandbox.Consent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.Exchange(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, code
+}
+
+// TestSandboxShortRefreshLifetime (issue 9 item 3): against the emulator with a refresh token
+// of two minutes (its --refresh-ttl 2m) beside a 30-minute access token, a caller asking every
+// 10ms for 10 minutes causes about one refresh a minute, not one per call.
+func TestSandboxShortRefreshLifetime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := sandboxtest.New(t, sandbox.WithLifetimes(sandbox.Lifetimes{RefreshToken: 2 * time.Minute}), sandbox.WithClock(time.Now))
+		mem := &sandboxtest.Transport{Handler: srv}
+		c := clientFor(t, "http://127.0.0.1", sandboxtest.Demo(sandbox.KindAuthorizationCode), &http.Client{Transport: mem})
+		tok, _ := consentedToken(t, c, srv)
+		ts := c.UserTokenSource(tok)
+		before := mem.Sent()
+		for start := time.Now(); time.Since(start) < 10*time.Minute; time.Sleep(10 * time.Millisecond) {
+			if _, err := ts.Token(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := mem.Sent() - before; n < 5 || n > 15 {
+			t.Errorf("got %d refreshes in 10 minutes with a 2-minute refresh token, want about one a minute", n)
 		}
 	})
 }
@@ -273,8 +236,8 @@ func TestSandboxFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				mem := &inMemory{h: newSandbox(t), fault: tt.fault}
-				c := clientFor(t, "http://127.0.0.1", demo(t, sandbox.KindPlain), &http.Client{Transport: mem})
+				mem := &sandboxtest.Transport{Handler: sandboxtest.New(t), Header: http.Header{sandbox.FaultHeader: {tt.fault}}}
+				c := clientFor(t, "http://127.0.0.1", sandboxtest.Demo(sandbox.KindPlain), &http.Client{Transport: mem})
 				_, err := c.Token(context.Background())
 				var e *api.Error
 				if !errors.As(err, &e) || e.HTTPStatus != tt.wantStatus {
@@ -283,7 +246,7 @@ func TestSandboxFaults(t *testing.T) {
 				if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 					t.Errorf("got %v, want it to match %v", err, tt.wantIs)
 				}
-				if got := mem.sent.Load(); got != tt.wantAttempts {
+				if got := mem.Sent(); got != tt.wantAttempts {
 					t.Errorf("got %d attempts, want %d", got, tt.wantAttempts)
 				}
 			})
@@ -295,8 +258,8 @@ func TestSandboxFaults(t *testing.T) {
 // caller a token (one request for all of them) and the client waits out Retry-After.
 func TestSandboxRateLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mem := &inMemory{h: newSandbox(t, sandbox.WithFaults(sandbox.Faults{RateLimit: 1}))}
-		c := clientFor(t, "http://127.0.0.1", demo(t, sandbox.KindPlain), &http.Client{Transport: mem})
+		mem := &sandboxtest.Transport{Handler: sandboxtest.New(t, sandbox.WithFaults(sandbox.Faults{RateLimit: 1}))}
+		c := clientFor(t, "http://127.0.0.1", sandboxtest.Demo(sandbox.KindPlain), &http.Client{Transport: mem})
 		ctx := context.Background()
 		var wg sync.WaitGroup
 		for range 50 {
@@ -307,7 +270,7 @@ func TestSandboxRateLimit(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if got := mem.sent.Load(); got != 1 {
+		if got := mem.Sent(); got != 1 {
 			t.Errorf("got %d requests for 50 callers, want 1", got)
 		}
 		// Direct calls beyond the limit are answered 429 with Retry-After, which is waited out.
@@ -317,8 +280,8 @@ func TestSandboxRateLimit(t *testing.T) {
 				t.Fatalf("got %v, want the retry after the 429 to succeed", err)
 			}
 		}
-		if time.Since(start) == 0 || mem.sent.Load() < 5 {
-			t.Errorf("got %d requests in %v, want some 429s waited out", mem.sent.Load(), time.Since(start))
+		if time.Since(start) == 0 || mem.Sent() < 5 {
+			t.Errorf("got %d requests in %v, want some 429s waited out", mem.Sent(), time.Since(start))
 		}
 	})
 }

@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/scboauth/scboauth/internal/redact"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +37,9 @@ func echoSCB(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("resourceOwnerId", "owner "+echo)
 	switch r.Header.Get("X-Case") {
 	case "success":
+		w.Header().Set("resourceOwnerId", "owner-1") // one quoting a secret is refused (case "owner")
+		writeJSON(w, 200, tokenAnswer(canaryAccess, 30*time.Minute, canaryRefresh))
+	case "owner":
 		writeJSON(w, 200, tokenAnswer(canaryAccess, 30*time.Minute, canaryRefresh))
 	case "description":
 		writeSCBError(w, 401, 9500, "Invalid authorization credentials: "+echo)
@@ -69,7 +75,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := Config{
 		ApplicationSecret: canarySecret,
-		HTTPClient:        &http.Client{Transport: memTransport{http.HandlerFunc(echoSCB)}},
+		HTTPClient:        sandboxtest.Client(http.HandlerFunc(echoSCB)),
 		Logger:            logger,
 	}
 	c := newTestClientConfig(t, cfg)
@@ -79,7 +85,7 @@ func TestSecretsNeverShow(t *testing.T) {
 
 	var values []any
 	var errs []error
-	for _, name := range []string{"description", "html", "non-1000", "token type", "wrong shape", "truncated", "redirect", "oversized"} {
+	for _, name := range []string{"description", "html", "non-1000", "token type", "wrong shape", "truncated", "redirect", "oversized", "owner"} {
 		_, err := c.Token(withCase(name))
 		errs = append(errs, err)
 		_, err = c.Exchange(withCase(name), canaryCode, WithCodeChallenge(canaryChallenge), WithState("state"))
@@ -105,37 +111,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	ts := c.UserTokenSource(tok)
 	values = append(values, tok, *tok, c, ts, cfg, Error{Op: "x", Description: "y"})
 
-	type exported struct {
-		Token   Token
-		PToken  *Token
-		Client  *Client
-		Source  *TokenSource
-		Config  Config
-		Err     error
-		Tokens  []Token
-		ByName  map[string]*Token
-		Adapter any
-	}
-	type unexported struct {
-		token  Token
-		ptoken *Token
-		client *Client
-		source *TokenSource
-		err    error
-		tokens []Token
-		byName map[string]Token
-		entry  *entry
-		adapt  any
-	}
-	adapter := ts.OAuth2TokenSource(ctx)
-	for _, err := range errs[:4] {
-		values = append(values,
-			exported{*tok, tok, c, ts, cfg, err, []Token{*tok}, map[string]*Token{"a": tok}, adapter},
-			unexported{*tok, tok, c, ts, err, []Token{*tok}, map[string]Token{"a": *tok}, ts.cur.Load(), adapter},
-			&unexported{token: *tok, err: err},
-			[]any{tok, err, c},
-		)
-	}
+	values = append(values, nestings(tok, c, ts, cfg, errs[:4], ts.OAuth2TokenSource(ctx))...)
 
 	var out strings.Builder
 	for _, v := range values {
@@ -159,7 +135,7 @@ func TestSecretsNeverShow(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(logs.String(), `"msg":"api: attempt"`) || !strings.Contains(all, redacted) {
+	if !strings.Contains(logs.String(), `"msg":"api: attempt"`) || !strings.Contains(all, redact.Marker) {
 		t.Errorf("the test saw no client logs or no redaction: it checks nothing")
 	}
 	if len(all) < 10000 {
@@ -183,9 +159,9 @@ func (c caseTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // TestSecretsInFormats pins the redacted forms.
 func TestSecretsInFormats(t *testing.T) {
-	tok := &Token{TokenType: "Bearer", Expiry: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), access: newSecret("a"), refresh: newSecret("r"), lifetime: time.Minute}
+	tok := &Token{TokenType: "Bearer", Expiry: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), access: redact.New(canaryAccess), refresh: redact.New(canaryRefresh), lifetime: time.Minute}
 	want := "api.Token{TokenType: Bearer, AccessToken: [redacted], Expiry: 2026-01-02T03:04:05Z, RefreshToken: [redacted], RefreshExpiry: none}"
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+	for _, verb := range []string{"%v", "%+v", "%s"} {
 		if got := fmt.Sprintf(verb, tok); got != want {
 			t.Errorf("%s: got %q, want %q", verb, got, want)
 		}
@@ -193,19 +169,72 @@ func TestSecretsInFormats(t *testing.T) {
 	if got := fmt.Sprintf("%q", tok); got != fmt.Sprintf("%q", want) {
 		t.Errorf("%%q: got %s", got)
 	}
+	// Go syntax and JSON show the fields, the secrets behind pointers only as addresses.
+	if got := fmt.Sprintf("%#v", tok); !strings.Contains(got, `TokenType:"Bearer"`) || !strings.Contains(got, "access:redact.Secret{p:(*string)(0x") || strings.Contains(got, "CANARY") {
+		t.Errorf("%%#v: got %s", got)
+	}
 	b, _ := json.Marshal(tok)
-	if got := string(b); got != `{"tokenType":"Bearer","accessToken":"[redacted]","expiry":"2026-01-02T03:04:05Z","refreshToken":"[redacted]"}` {
+	if got := string(b); got != `{"TokenType":"Bearer","Expiry":"2026-01-02T03:04:05Z","RefreshExpiry":"0001-01-01T00:00:00Z","ResourceOwnerID":"","ClockSkew":0}` {
 		t.Errorf("got JSON %s", got)
 	}
-	cfg := Config{ApplicationKey: "k", ApplicationSecret: "s"}
-	if got := fmt.Sprintf("%+v", cfg); got != "api.Config{BaseURL: , ApplicationKey: k, ApplicationSecret: [redacted]}" {
-		t.Errorf("got %s", got)
+	cfg := Config{ApplicationKey: "k", ApplicationSecret: canarySecret}
+	want = "api.Config{BaseURL: , ApplicationKey: k, ApplicationSecret: [redacted]}"
+	for _, verb := range []string{"%v", "%+v", "%s", "%d"} {
+		if got := fmt.Sprintf(verb, cfg); got != want {
+			t.Errorf("%s: got %q, want %q", verb, got, want)
+		}
 	}
-	cfg.BaseURL = "https://user:pa55word@example.com"
-	if got := fmt.Sprintf("%v", cfg); strings.Contains(got, "pa55word") {
-		t.Errorf("got %s, want the URL's password hidden", got)
+	if got := fmt.Sprintf("%#v", cfg); got != strconv.Quote(want) {
+		t.Errorf("%%#v: got %s, want %q quoted", got, want)
+	}
+	if b, _ := json.Marshal(cfg); string(b) != `{"applicationKey":"k","applicationSecret":"[redacted]"}` {
+		t.Errorf("got JSON %s", b)
+	}
+	for _, base := range []string{"https://user:pa55word@example.com", "https://user:pa55word@exa mple.com/%zz"} {
+		cfg.BaseURL = base
+		if got := fmt.Sprintf("%v", cfg); strings.Contains(got, "pa55word") {
+			t.Errorf("got %s, want the URL's password hidden", got)
+		}
 	}
 	if got := fmt.Sprintf("%v", (*Token)(nil)); got != "<nil>" {
 		t.Errorf("got %q for a nil token, want <nil>", got)
 	}
+}
+
+// nestings returns the values nested in exported and unexported fields, slices, maps and
+// interfaces, as a program might hold them.
+func nestings(tok *Token, c *Client, ts *TokenSource, cfg Config, errs []error, adapter any) []any {
+	type exported struct {
+		Token   Token
+		PToken  *Token
+		Client  *Client
+		Source  *TokenSource
+		Config  Config
+		Err     error
+		Tokens  []Token
+		ByName  map[string]*Token
+		Adapter any
+	}
+	type unexported struct {
+		token  Token
+		ptoken *Token
+		client *Client
+		source *TokenSource
+		err    error
+		tokens []Token
+		byName map[string]Token
+		entry  *entry
+		adapt  any
+	}
+	var values []any
+	for _, err := range errs {
+		values = append(values,
+			exported{*tok, tok, c, ts, cfg, err, []Token{*tok}, map[string]*Token{"a": tok}, adapter},
+			unexported{*tok, tok, c, ts, err, []Token{*tok}, map[string]Token{"a": *tok}, ts.cur.Load(), adapter},
+			&unexported{token: *tok, err: err},
+			[]any{tok, err, c},
+		)
+	}
+
+	return values
 }

@@ -3,42 +3,51 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // Backoff of a TokenSource's renewals after a failure: the n-th step waits a uniform draw from
 // [d/2, d) with d = min(sourceBackoffMax, sourceBackoffBase*2^(n-1)), or the Retry-After SCB
-// asked for when that is longer (up to sourceRetryAfterMax).
+// asked for when that is longer (up to sourceRetryAfterMax). The same steps pace renewals
+// after 401s (Invalidate).
 const (
 	sourceBackoffBase   = time.Second
 	sourceBackoffMax    = 30 * time.Second
 	sourceRetryAfterMax = 5 * time.Minute
+	// minRenewalGap is the least time between the starts of two renewals, whatever SCB
+	// answers: the shortest backoff step.
+	minRenewalGap = sourceBackoffBase / 2
+	// maxRenewAhead is the most a renewal starts before a token expires.
+	maxRenewAhead = 5 * time.Minute
 )
 
 // TokenSource hands out a valid token, renewing it ahead of expiry. It is safe for concurrent
 // use, and built for many goroutines:
 //
 //   - A cache hit takes no lock and allocates nothing: an atomic load and a clock reading.
-//   - Once a token is within min(5 minutes, lifetime/3) of expiry (a little earlier, at random,
-//     so that many processes spread out), one background renewal starts and callers keep getting
-//     the current token without waiting. A token within 30 seconds of expiry is never handed out.
-//   - Renewals are single-flight: any number of callers waiting for a token cause one request to
-//     SCB. The renewal runs with its own deadline (WithRefreshDeadline), so a caller whose context
-//     ends stops waiting without cancelling it for the others.
+//   - Once a token is within min(5 minutes, a third of its life) of expiry (a little earlier,
+//     at random, so that many processes spread out), one background renewal starts and callers
+//     keep getting the current token without waiting. A token within 30 seconds of expiry (half
+//     its life, for one shorter than a minute) is never handed out. A refresh token is renewed
+//     by the same rule against its own expiry.
+//   - Renewals are single-flight: any number of callers waiting for a token share one request
+//     to SCB, without a lock or an allocation each. The renewal runs with its own deadline
+//     (Config.RefreshDeadline), so a caller whose context ends stops waiting without
+//     cancelling it for the others.
+//   - No answer of SCB can make renewals follow each other without pause: two renewals start
+//     at least half a second apart; a lifetime is bounded before any arithmetic; a token stale
+//     on arrival is a failure.
 //   - After a failed renewal, the next is not attempted before a backoff step with jitter (1s,
 //     doubling up to 30s, or SCB's Retry-After when longer): while the token is still valid
 //     callers see no error; without a valid token they get the last failure (an *Error whose
-//     RetryAfter tells when the next attempt is due) at once, not one request to SCB per caller.
-//     Each step makes one request; only the first renewal that callers wait for after a
-//     success also gets the Client's quick retries (RetryPolicy).
+//     RetryAfter tells when the next attempt is due) at once. Each step makes one request; only
+//     the first renewal that callers wait for after a success also gets the Client's quick
+//     retries (Config.Retry).
 //   - A user's token source (Client.UserTokenSource) redeems the refresh token once at a time and
 //     swaps access and refresh token together; a refused refresh token makes every later call
 //     fail with ErrReauthorizationRequired, without calling SCB again.
@@ -46,17 +55,16 @@ type TokenSource struct {
 	c     *Client
 	fetch func(ctx context.Context, cur *Token) (*Token, error)
 
-	cur atomic.Pointer[entry] // the cached token; nil before the first one
-	bg  atomic.Bool           // a background renewal is running
-	sf  singleflight.Group
+	cur  atomic.Pointer[entry]   // the cached token; nil before the first one
+	fl   atomic.Pointer[flight]  // the renewal in progress; nil when none
+	fail atomic.Pointer[failure] // the last renewal's failure; nil after a success
 
-	epoch       time.Time    // origin of nextAttempt, with a monotonic reading
-	nextAttempt atomic.Int64 // no renewal before epoch + nextAttempt (nanoseconds)
+	epoch     time.Time    // origin of nextStart and nextReject, with a monotonic reading
+	nextStart atomic.Int64 // no renewal starts before epoch + nextStart (nanoseconds)
 
-	mu       sync.Mutex // guards the fields below; never taken on a cache hit
-	failures int        // consecutive failed renewals
-	lastErr  *Error     // the last failure
-	fatal    *Error     // set once renewal can never succeed (refresh token refused)
+	mu         sync.Mutex // guards the 401 pacing below; only Invalidate takes it
+	rejections int        // consecutive rejected tokens that were fetched after a rejection
+	nextReject int64      // Invalidate does nothing before epoch + nextReject
 }
 
 // entry is a cached token with the times that govern it.
@@ -64,27 +72,58 @@ type entry struct {
 	tok       *Token
 	refreshAt time.Time // from here, renew in the background
 	staleAt   time.Time // from here, never hand the token out
+
+	invalidated    bool // rejected with a 401: always stale
+	afterRejection bool // fetched to replace an invalidated token
+}
+
+// flight is one renewal: callers wait for done, then read tok and err.
+type flight struct {
+	done chan struct{}
+	tok  *Token
+	err  error
+}
+
+// failure is the state after a failed renewal.
+type failure struct {
+	err   *Error
+	count int  // consecutive failures
+	fatal bool // renewal can never succeed (the refresh token was refused)
 }
 
 func newTokenSource(c *Client, fetch func(context.Context, *Token) (*Token, error)) *TokenSource {
 	return &TokenSource{c: c, fetch: fetch, epoch: time.Now()}
 }
 
-func newEntry(t *Token) *entry {
-	ahead := refreshAhead(t.lifetime)
-	if ahead >= 5 {
-		ahead += rand.N(ahead / 5) // up to 20% earlier, so that processes spread out
-	}
-	e := &entry{tok: t, refreshAt: t.Expiry.Add(-ahead), staleAt: t.Expiry.Add(-safetyMargin(t.lifetime))}
-	if !t.RefreshExpiry.IsZero() { // renew while the refresh token still works
-		if ra := t.RefreshExpiry.Add(-ahead); ra.Before(e.refreshAt) {
-			e.refreshAt = ra
-		}
-	}
-	if e.refreshAt.After(e.staleAt) {
-		e.refreshAt = e.staleAt
+// newEntry schedules t, which arrived at now.
+func newEntry(t *Token, now time.Time) *entry {
+	e := &entry{tok: t, staleAt: t.staleAt()}
+	e.refreshAt = minTime(renewAt(now, t.Expiry), e.staleAt)
+	if !t.RefreshExpiry.IsZero() && t.RefreshExpiry.After(now) { // renew while it still works
+		e.refreshAt = minTime(e.refreshAt, renewAt(now, t.RefreshExpiry))
 	}
 	return e
+}
+
+// renewAt returns when to start renewing something that expires at expiry, seen at now:
+// min(5 minutes, a third of the time left) before expiry, up to a fifth of that earlier at
+// random, and no later than its safety margin. The time left is measured from now, not from
+// the lifetime SCB gave, so the result is always at least half-way from now to expiry: no
+// lifetime, however short, makes a renewal due the moment the last one ends.
+func renewAt(now, expiry time.Time) time.Time {
+	left := expiry.Sub(now)
+	ahead := min(maxRenewAhead, left/3)
+	if ahead >= 5 {
+		ahead += rand.N(ahead / 5)
+	}
+	return expiry.Add(-max(ahead, safetyMargin(left)))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // Token returns a valid token: the cached one, or a new one when there is none or it is within
@@ -104,92 +143,130 @@ func (ts *TokenSource) Token(ctx context.Context) (*Token, error) {
 	return ts.wait(ctx)
 }
 
-// wait gets a token when the cache has none to give.
+// wait gets a token when the cache has none to give: it joins the renewal in progress, or
+// starts one.
 func (ts *TokenSource) wait(ctx context.Context) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Op: opSource, Err: err}
 	}
-	if err := ts.backingOff(); err != nil {
+	if err := ts.refusal(); err != nil {
 		return nil, err
 	}
-	ch := ts.sf.DoChan("token", ts.flight)
+	f := ts.join()
 	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
+	case <-f.done:
+		if f.err != nil {
+			return nil, f.err
 		}
-		return r.Val.(*Token), nil
+		return f.tok, nil
 	case <-ctx.Done():
 		return nil, &Error{Op: opSource, Err: ctx.Err()}
 	}
 }
 
-// backingOff returns the error to give instead of renewing: the refusal that ended renewals
-// for good, or the last failure while its backoff step runs (RetryAfter set to the time left).
-func (ts *TokenSource) backingOff() error {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if ts.fatal != nil {
-		return ts.fatal
+// refusal returns the error to give instead of renewing: the refusal that ended renewals for
+// good, or the last failure while its backoff step runs (RetryAfter set to the time left).
+func (ts *TokenSource) refusal() *Error {
+	f := ts.fail.Load()
+	if f == nil {
+		return nil
 	}
-	if d := time.Duration(ts.nextAttempt.Load() - ts.sinceEpoch()); d > 0 && ts.lastErr != nil {
-		e := *ts.lastErr
+	if f.fatal {
+		return f.err
+	}
+	if d := time.Duration(ts.nextStart.Load() - ts.sinceEpoch()); d > 0 {
+		e := *f.err
 		e.RetryAfter = d.Round(time.Millisecond)
 		return &e
 	}
 	return nil
 }
 
-// flight is the one renewal that all waiting callers share (through singleflight). It runs in
-// its own goroutine with its own deadline.
-func (ts *TokenSource) flight() (any, error) {
+// join returns the renewal in progress, starting one when there is none.
+func (ts *TokenSource) join() *flight {
+	var mine *flight
+	for {
+		if f := ts.fl.Load(); f != nil {
+			return f
+		}
+		if mine == nil {
+			mine = &flight{done: make(chan struct{})}
+		}
+		if ts.fl.CompareAndSwap(nil, mine) {
+			go ts.run(mine)
+			return mine
+		}
+	}
+}
+
+// run performs the renewal f in its own goroutine and releases its waiters.
+func (ts *TokenSource) run(f *flight) {
+	tok, err := ts.renew()
+	if err != nil {
+		f.err = err
+	}
+	f.tok = tok
+	ts.fl.Store(nil)
+	close(f.done)
+}
+
+// renew is the one renewal all waiting callers share. It checks again, inside the flight,
+// that a renewal is due and allowed, so that two callers never start two in one step.
+func (ts *TokenSource) renew() (*Token, *Error) {
 	e := ts.cur.Load()
 	if e != nil && time.Now().Before(e.refreshAt) {
 		return e.tok, nil // renewed by the flight that just ended
 	}
-	if err := ts.backingOff(); err != nil {
-		return nil, err // a flight that just failed set the next step: never two per step
+	if err := ts.refusal(); err != nil {
+		return nil, err
 	}
-	ts.mu.Lock()
-	failing := ts.failures > 0
-	ts.mu.Unlock()
+	if d := time.Duration(ts.nextStart.Load() - ts.sinceEpoch()); d > 0 {
+		time.Sleep(d) // the least gap after the last start; callers wait with their own deadlines
+	}
+	ts.nextStart.Store(ts.sinceEpoch() + int64(minRenewalGap))
 	var cur *Token
 	if e != nil {
 		cur = e.tok
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ts.c.refreshDeadline)
-	if failing || (e != nil && time.Now().Before(e.staleAt)) {
+	defer cancel()
+	if ts.fail.Load() != nil || (e != nil && time.Now().Before(e.staleAt)) {
 		// During an outage, or ahead of expiry while the token is still good, the backoff
 		// steps are the retries: one request per step. The Client's quick retries are for
 		// the first renewal that callers wait for.
 		ctx = context.WithValue(ctx, singleAttemptKey{}, true)
 	}
 	tok, err := ts.fetch(ctx, cur)
-	cancel()
-
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
 	if err != nil {
-		var fe *Error
-		if !errors.As(err, &fe) {
-			fe = &Error{Op: opSource, Err: err}
-		}
-		ts.failures++
-		ts.lastErr = fe
-		wait := sourceBackoff(ts.failures, fe.RetryAfter)
-		ts.nextAttempt.Store(ts.sinceEpoch() + int64(wait))
-		if errors.Is(fe, ErrReauthorizationRequired) {
-			ts.fatal = fe
-			ts.nextAttempt.Store(math.MaxInt64)
-		}
-		ts.c.log.LogAttrs(ctx, slog.LevelWarn, "api: token renewal failed", slog.Int("failures", ts.failures),
-			slog.Duration("nextAttemptIn", wait), slog.String("error", fe.Error()))
-		return nil, fe
+		return nil, ts.failed(err)
 	}
-	ts.failures, ts.lastErr = 0, nil
-	ts.nextAttempt.Store(0)
-	ts.cur.Store(newEntry(tok))
+	ts.fail.Store(nil)
+	next := newEntry(tok, time.Now())
+	next.afterRejection = e != nil && e.invalidated
+	ts.cur.Store(next)
 	return tok, nil
+}
+
+// failed records a failed renewal and sets the backoff step before the next.
+func (ts *TokenSource) failed(err error) *Error {
+	var fe *Error
+	if !errors.As(err, &fe) {
+		fe = &Error{Op: opSource, Err: err}
+	}
+	f := &failure{err: fe, count: 1, fatal: errors.Is(fe, ErrReauthorizationRequired)}
+	if last := ts.fail.Load(); last != nil {
+		f.count = last.count + 1
+	}
+	wait := sourceBackoff(f.count, fe.RetryAfter)
+	if f.fatal {
+		ts.nextStart.Store(math.MaxInt64)
+	} else {
+		ts.nextStart.Store(ts.sinceEpoch() + int64(wait))
+	}
+	ts.fail.Store(f)
+	ts.c.log.LogAttrs(context.Background(), slog.LevelWarn, "api: token renewal failed", slog.Int("failures", f.count),
+		slog.Duration("nextAttemptIn", wait), slog.String("error", fe.Error()))
+	return fe
 }
 
 // sourceBackoff returns the wait after the n-th consecutive failure: a uniform draw from
@@ -203,21 +280,17 @@ func sourceBackoff(n int, retryAfter time.Duration) time.Duration {
 	return max(wait, min(retryAfter, sourceRetryAfterMax))
 }
 
-// singleAttemptKey marks the context of a renewal ahead of expiry: Client.send makes one
-// attempt only.
+// singleAttemptKey marks the context of a renewal during an outage or ahead of expiry:
+// Client.send makes one attempt only.
 type singleAttemptKey struct{}
 
-// renewAhead starts one background renewal unless one is running or the backoff after
-// a failure has not passed. It takes no lock; the renewal runs in its own goroutine, which ends
-// with it.
+// renewAhead starts one background renewal unless one is running or the next may not start
+// yet. It takes no lock; the renewal runs in its own goroutine, which ends with it.
 func (ts *TokenSource) renewAhead() {
-	if ts.bg.Load() || ts.sinceEpoch() < ts.nextAttempt.Load() || !ts.bg.CompareAndSwap(false, true) {
+	if ts.fl.Load() != nil || ts.sinceEpoch() < ts.nextStart.Load() {
 		return
 	}
-	go func() {
-		defer ts.bg.Store(false)
-		_, _, _ = ts.sf.Do("token", ts.flight)
-	}()
+	ts.join()
 }
 
 func (ts *TokenSource) sinceEpoch() int64 { return int64(time.Since(ts.epoch)) }
@@ -226,20 +299,30 @@ func (ts *TokenSource) sinceEpoch() int64 { return int64(time.Since(ts.epoch)) }
 // call renews it; call it when SCB rejected tok (HTTP 401). It does nothing when tok is not the
 // cached token: after 100 concurrent rejections of one token, the first invalidates it and the
 // next Token calls share one renewal; the others find a new token already cached.
+//
+// Renewals after rejections are paced like failed ones: when the token fetched to replace a
+// rejected one is rejected too (an API that answers 401 to every token, say), Invalidate does
+// nothing until a backoff step has passed (1s, doubling up to 30s), so that 401s cost at most
+// one token request per step, not one per call.
 func (ts *TokenSource) Invalidate(tok *Token) {
-	if tok == nil {
+	e := ts.cur.Load()
+	if tok == nil || e == nil || e.tok != tok || e.invalidated {
 		return
 	}
-	for {
-		e := ts.cur.Load()
-		if e == nil || e.tok != tok || (e.refreshAt.IsZero() && e.staleAt.IsZero()) {
-			return
-		}
-		// The invalidated entry keeps the token (and so its refresh token) but is always stale.
-		if ts.cur.CompareAndSwap(e, &entry{tok: tok}) {
-			return
-		}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	now := ts.sinceEpoch()
+	if now < ts.nextReject {
+		return
 	}
+	if e.afterRejection {
+		ts.rejections++
+	} else {
+		ts.rejections = 1
+	}
+	ts.nextReject = now + int64(sourceBackoff(ts.rejections, 0))
+	// The invalidated entry keeps the token (and so its refresh token) but is always stale.
+	ts.cur.CompareAndSwap(e, &entry{tok: tok, invalidated: true})
 }
 
 // String describes ts without secrets.
@@ -253,12 +336,3 @@ func (ts *TokenSource) String() string {
 	}
 	return s + "}"
 }
-
-// GoString returns the same description for %#v.
-func (ts *TokenSource) GoString() string { return ts.String() }
-
-// Format prints the description for every verb.
-func (ts *TokenSource) Format(f fmt.State, verb rune) { formatRedacted(f, verb, ts.String()) }
-
-// LogValue logs ts's client and the expiry of its cached token.
-func (ts *TokenSource) LogValue() slog.Value { return slog.StringValue(ts.String()) }

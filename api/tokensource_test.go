@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/scboauth/scboauth/internal/redact"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -289,7 +291,7 @@ func TestTokenSourceDeadlines(t *testing.T) {
 		f := &fakeSCB{}
 		release := f.hold()
 		defer release()
-		ts := newTestClient(t, f, WithRefreshDeadline(30*time.Second)).TokenSource()
+		ts := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(f), RefreshDeadline: 30 * time.Second}).TokenSource()
 		start := time.Now()
 
 		type result struct {
@@ -363,7 +365,7 @@ func TestTokenExpiry(t *testing.T) {
 					writeJSON(w, http.StatusOK, ans)
 				})
 				var logs bytes.Buffer
-				c := newTestClientConfig(t, Config{HTTPClient: &http.Client{Transport: memTransport{h}},
+				c := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(h),
 					Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 				sent := time.Now()
 				tok, err := c.Token(context.Background())
@@ -557,12 +559,18 @@ func TestInvalidate(t *testing.T) {
 
 		ts := c.TokenSource()
 		cur, _ := ts.Token(context.Background())
-		old := &Token{access: newSecret("access-1")}
+		old := &Token{access: redact.New("access-1")}
 		ts.Invalidate(old)
 		ts.Invalidate(nil)
 		if tok, _ := ts.Token(context.Background()); tok != cur || f.tokenCalls.Load() != 2 {
 			t.Errorf("invalidating a token that is not cached changed the cache")
 		}
+		// cur replaced a rejected token: invalidated again within the backoff step, it stays.
+		ts.Invalidate(cur)
+		if tok, _ := ts.Token(context.Background()); tok != cur || f.tokenCalls.Load() != 2 {
+			t.Errorf("got %v after invalidating a replacement within its step, want it kept", tok)
+		}
+		time.Sleep(sourceBackoffBase)
 		ts.Invalidate(cur)
 		ts.Invalidate(cur)
 		if tok, _ := ts.Token(context.Background()); tok == cur || f.tokenCalls.Load() != 3 {

@@ -6,14 +6,18 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 )
 
-// DefaultAPITimeout is the Timeout of the *http.Client that HTTPClient returns.
+// DefaultAPITimeout is the Timeout of the *http.Client that APIClient returns.
 const DefaultAPITimeout = 30 * time.Second
+
+// opTransport is Error.Op for a request the Transport refused to send.
+const opTransport = "transport"
 
 // Transport is an http.RoundTripper for SCB's other APIs (payments, slips...). On each request
 // it sets, unless the request already has them:
@@ -24,10 +28,16 @@ const DefaultAPITimeout = 30 * time.Second
 //   - requestUId: a fresh UUID per attempt;
 //   - accept-language: the client's Config.Language, if set.
 //
+// The token goes only where it may: to the host of the request the caller made, and, when a
+// redirect is followed, only to that host or the base URL's (Go's http.Client drops the
+// authorization header on a redirect to another host, and so does not the Transport: it refuses
+// the request with an error matching ErrRedirect). Over plain http it goes only to a loopback
+// address, never through a proxy.
+//
 // When SCB answers 401, Transport invalidates that token (TokenSource.Invalidate) and retries
-// the request once with a new one, provided the body can be sent again (no body, or
-// Request.GetBody set, as http.NewRequest does for in-memory bodies). It never modifies the
-// caller's request.
+// the request once with a newer one, provided there is one and the body can be sent again (no
+// body, or Request.GetBody set, as http.NewRequest does for in-memory bodies). It never
+// modifies the caller's request.
 type Transport struct {
 	// Source provides the tokens. Required.
 	Source *TokenSource
@@ -41,6 +51,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Source == nil {
 		closeBody(req)
 		return nil, errors.New("api: Transport.Source is nil")
+	}
+	if err := t.refuse(req); err != nil {
+		closeBody(req)
+		return nil, err
 	}
 	ctx := req.Context()
 	tok, err := t.Source.Token(ctx)
@@ -60,6 +74,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.Source.c.log.LogAttrs(ctx, slog.LevelWarn, "api: no new token after a 401", slog.String("error", err.Error()))
 		return resp, nil
 	}
+	if fresh == tok {
+		return resp, nil // no newer token (renewals after 401s are paced): the rejection stands
+	}
 	body := req.Body
 	if req.GetBody != nil {
 		if body, err = req.GetBody(); err != nil {
@@ -68,6 +85,41 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	drain(resp.Body)
 	return t.base().RoundTrip(t.prepare(req, body, fresh))
+}
+
+// refuse returns the error for a request the token must not go with: plain http to anything
+// but a loopback address, or a redirect to a host other than the original request's or the
+// base URL's.
+func (t *Transport) refuse(req *http.Request) error {
+	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && isLoopback(req.URL.Hostname())) {
+		return &Error{Op: opTransport, Err: redirectError("the token goes over https only (plain http only to a loopback address)")}
+	}
+	if req.Response == nil {
+		return nil // the caller's own request
+	}
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	host := canonicalHost(req.URL.Scheme, req.URL.Host)
+	if host == canonicalHost(first.URL.Scheme, first.URL.Host) || host == t.Source.c.baseHost {
+		return nil
+	}
+	return &Error{Op: opTransport, Err: redirectError("redirect to host " + t.Source.c.shown(req.URL.Host) +
+		" refused: the token goes only to the original request's host and the base URL's")}
+}
+
+// canonicalHost returns host in lower case with the scheme's default port, so that
+// "Example.com" and "example.com:443" compare equal over https.
+func canonicalHost(scheme, host string) string {
+	host = strings.ToLower(host)
+	if strings.LastIndex(host, ":") <= strings.LastIndex(host, "]") { // no port
+		if scheme == "http" {
+			return host + ":80"
+		}
+		return host + ":443"
+	}
+	return host
 }
 
 func (t *Transport) base() http.RoundTripper {
@@ -87,11 +139,7 @@ func (t *Transport) prepare(req *http.Request, body io.ReadCloser, tok *Token) *
 	c := t.Source.c
 	r.Header.Set("Authorization", tok.authorization())
 	if r.Header.Get("resourceOwnerId") == "" {
-		owner := tok.ResourceOwnerID
-		if owner == "" {
-			owner = c.owner
-		}
-		r.Header.Set("resourceOwnerId", owner)
+		r.Header.Set("resourceOwnerId", cmpOr(tok.ResourceOwnerID, c.owner))
 	}
 	if req.Header.Get("requestUId") == "" {
 		r.Header.Set("requestUId", uuid.NewString())
@@ -114,11 +162,18 @@ func drain(b io.ReadCloser) {
 	_ = b.Close()
 }
 
-// HTTPClient returns an *http.Client for SCB's other APIs whose requests carry ts's tokens and
-// SCB's headers (see Transport), with Timeout DefaultAPITimeout.
-func (ts *TokenSource) HTTPClient() *http.Client {
+// APIClient returns an *http.Client for SCB's other APIs whose requests carry ts's tokens and
+// SCB's headers (see Transport), with Timeout DefaultAPITimeout. (Config.HTTPClient is the
+// other direction: the client the Client sends with.)
+func (ts *TokenSource) APIClient() *http.Client {
 	return &http.Client{Transport: &Transport{Source: ts}, Timeout: DefaultAPITimeout}
 }
+
+// HTTPClient returns ts.APIClient().
+//
+// Deprecated: use APIClient; Config.HTTPClient is the client the Client sends with, a
+// different thing.
+func (ts *TokenSource) HTTPClient() *http.Client { return ts.APIClient() }
 
 // OAuth2TokenSource adapts ts to golang.org/x/oauth2, so that oauth2.NewClient and libraries
 // built on oauth2.TokenSource can use it. Each Token call waits with ctx. The returned token's
@@ -138,7 +193,7 @@ func (s oauth2Source) Token() (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	expiry := tok.Expiry.Add(-safetyMargin(tok.lifetime))
+	expiry := tok.staleAt()
 	if e := s.ts.cur.Load(); e != nil && e.tok == tok {
 		expiry = e.refreshAt
 	}

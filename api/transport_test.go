@@ -16,6 +16,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 	"golang.org/x/oauth2"
 )
 
@@ -30,7 +31,7 @@ func TestTransportHeaders(t *testing.T) {
 		mux.HandleFunc("/partners/sandbox/v1/ping", func(w http.ResponseWriter, r *http.Request) {
 			got = append(got, r.Header.Clone())
 		})
-		c := newTestClientConfig(t, Config{HTTPClient: &http.Client{Transport: memTransport{mux}}, Language: "EN", ResourceOwnerID: "owner-1"})
+		c := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(mux), Language: "EN", ResourceOwnerID: "owner-1"})
 		hc := c.HTTPClient()
 
 		req, _ := http.NewRequest(http.MethodGet, testBase+"/v1/ping", nil)
@@ -114,16 +115,24 @@ func TestTransportRetryOn401(t *testing.T) {
 			t.Errorf("got the same requestUId %q twice, want a fresh one", uids[0])
 		}
 
+		// access-2 replaced a rejected token: rejected too within the backoff step, it is not
+		// renewed (no newer token, no second send); after the step, it is, once.
 		rejectAll.Store(true)
-		bodies = nil
-		resp, err = hc.Post(testBase+"/v1/pay", "application/json", strings.NewReader(`{"amount":2}`))
-		if err != nil {
-			t.Fatal(err)
+		for _, tt := range []struct {
+			wait      time.Duration
+			wantSends int
+		}{{0, 1}, {sourceBackoffBase, 2}} {
+			time.Sleep(tt.wait)
+			bodies = nil
+			resp, err = hc.Post(testBase+"/v1/pay", "application/json", strings.NewReader(`{"amount":2}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body := mustRead(t, resp.Body); resp.StatusCode != 401 || body != "rejected" || len(bodies) != tt.wantSends {
+				t.Errorf("after %v: got %d %q after %d sends, want SCB's 401 after %d", tt.wait, resp.StatusCode, body, len(bodies), tt.wantSends)
+			}
+			resp.Body.Close()
 		}
-		if body := mustRead(t, resp.Body); resp.StatusCode != 401 || body != "rejected" || len(bodies) != 2 {
-			t.Errorf("got %d %q after %d sends, want SCB's 401 after 2", resp.StatusCode, body, len(bodies))
-		}
-		resp.Body.Close()
 
 		bodies = nil
 		req, _ := http.NewRequest(http.MethodPost, testBase+"/v1/pay", io.NopCloser(strings.NewReader("once")))
@@ -170,7 +179,7 @@ func TestOAuth2Adapter(t *testing.T) {
 			auths = append(auths, r.Header.Get("Authorization"))
 		})
 		c := newTestClient(t, mux)
-		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: memTransport{mux}})
+		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, sandboxtest.Client(mux))
 		ts := c.TokenSource()
 		hc := oauth2.NewClient(ctx, ts.OAuth2TokenSource(ctx))
 		for range 3 {

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -99,28 +102,51 @@ func (a Application) redactedSecret() string {
 	return redacted
 }
 
-// validate reports the first problem of a; its messages never contain the secret.
-func (a Application) validate() error {
-	switch {
-	case a.Name == "":
-		return errors.New("an application needs a name")
-	case a.Key == "":
-		return fmt.Errorf("application %q needs a key", a.Name)
-	case a.Secret == "":
-		return fmt.Errorf("application %q needs a secret", a.Name)
-	case !a.Kind.Valid():
-		return fmt.Errorf("application %q: kind %q is not one of %s, %s, %s", a.Name, a.Kind, KindPlain, KindAuthorizationCode, KindWeb)
+// maxField bounds each field of an Application, in bytes.
+const maxField = 256
+
+// problem describes the first thing wrong with a, as what it "has" ("no secret", "a kind that
+// is not ..."), without any of its values: a mistake may have put the secret in any field.
+func (a Application) problem() string {
+	for _, f := range []struct{ name, value string }{{"name", a.Name}, {"key", a.Key}, {"secret", a.Secret}} {
+		switch {
+		case f.value == "":
+			return "no " + f.name
+		case len(f.value) > maxField:
+			return fmt.Sprintf("a %s longer than %d bytes", f.name, maxField)
+		case !printable(f.value):
+			return fmt.Sprintf("a %s with a control or format character", f.name)
+		}
 	}
-	return nil
+	if !a.Kind.Valid() {
+		return fmt.Sprintf("a kind that is not %s, %s or %s", KindPlain, KindAuthorizationCode, KindWeb)
+	}
+	return ""
 }
 
-// validateApplications checks each application and that names and keys are unique.
+// printable reports whether s is valid UTF-8 without control or format characters (such as the
+// bidirectional overrides), line separators or other runes that hide or reorder text.
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) && r != ' ' || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
+}
+
+// validateApplications checks each application and that names and keys are unique. Its
+// messages name an application by its name (quoted, so that no character of it can hide text)
+// or its position, and never show a key or a secret.
 func validateApplications(apps []Application) error {
 	names := make(map[string]bool, len(apps))
 	keys := make(map[string]string, len(apps))
-	for _, a := range apps {
-		if err := a.validate(); err != nil {
-			return err
+	for i, a := range apps {
+		if p := a.problem(); p != "" {
+			if a.Name == "" {
+				return fmt.Errorf("application %d has %s", i+1, p)
+			}
+			return fmt.Errorf("application %q has %s", a.Name, p)
 		}
 		if names[a.Name] {
 			return fmt.Errorf("two applications are named %q", a.Name)
@@ -151,21 +177,23 @@ func DemoApplications() []Application {
 }
 
 // ParseApplication parses an application written name:key:secret:kind, the form of the
-// sandbox command's --app flag. The secret may contain colons; name, key and kind may not.
+// sandbox command's --app flag. The secret may contain colons; name, key and kind may not. Its
+// errors say what is wrong but show no field, since the fields may be in the wrong order.
 func ParseApplication(s string) (Application, error) {
+	const form = "sandbox: an application is written name:key:secret:kind"
 	first := strings.IndexByte(s, ':')
 	last := strings.LastIndexByte(s, ':')
 	if first < 0 {
-		return Application{}, errors.New("sandbox: an application is written name:key:secret:kind")
+		return Application{}, errors.New(form)
 	}
 	second := strings.IndexByte(s[first+1:], ':')
 	if second < 0 || first+1+second >= last {
-		return Application{}, errors.New("sandbox: an application is written name:key:secret:kind")
+		return Application{}, errors.New(form)
 	}
 	second += first + 1
 	a := Application{Name: s[:first], Key: s[first+1 : second], Secret: s[second+1 : last], Kind: Kind(s[last+1:])}
-	if err := a.validate(); err != nil {
-		return Application{}, fmt.Errorf("sandbox: %w", err)
+	if p := a.problem(); p != "" {
+		return Application{}, fmt.Errorf("%s, and this one has %s", form, p)
 	}
 	return a, nil
 }
@@ -193,12 +221,17 @@ var yamlLine = regexp.MustCompile(`line \d+`)
 //	    secret: 4c6f2a0e9b8d7c6e
 //	    kind: web          # plain, authorization-code or web
 //
-// Unknown fields, missing values, unknown kinds and duplicate names or keys are errors. Error
-// messages name the file and the problem, never a secret.
+// Unknown fields, missing values, unknown kinds and duplicate names or keys are errors, and so
+// are fields longer than 256 bytes or with a control or format character. Error messages name
+// the file (quoted) and the problem, never a key or a secret.
 func LoadApplications(path string) ([]Application, error) {
 	data, err := os.ReadFile(path)
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		err = pathErr.Err // its message would show the path unquoted
+	}
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: read applications: %w", err)
+		return nil, fmt.Errorf("sandbox: read applications file %q: %w", path, err)
 	}
 	var file applicationsFile
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
@@ -208,12 +241,12 @@ func LoadApplications(path string) ([]Application, error) {
 			// encoding/json's messages may quote a value (a secret): give the offset only.
 			var syn *json.SyntaxError
 			if errors.As(err, &syn) {
-				return nil, fmt.Errorf("sandbox: applications file %s: invalid JSON at byte %d", path, syn.Offset)
+				return nil, fmt.Errorf("sandbox: applications file %q: invalid JSON at byte %d", path, syn.Offset)
 			}
 			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, fmt.Errorf("sandbox: applications file %s: invalid JSON: it ends too early", path)
+				return nil, fmt.Errorf("sandbox: applications file %q: invalid JSON: it ends too early", path)
 			}
-			return nil, fmt.Errorf("sandbox: applications file %s: not the expected layout (an object with an \"applications\" list of name, key, secret, kind)", path)
+			return nil, fmt.Errorf("sandbox: applications file %q: not the expected layout (an object with an \"applications\" list of name, key, secret, kind)", path)
 		}
 	} else {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -224,18 +257,18 @@ func LoadApplications(path string) ([]Application, error) {
 			if m := yamlLine.FindString(err.Error()); m != "" {
 				where = " at " + m
 			}
-			return nil, fmt.Errorf("sandbox: applications file %s: invalid YAML or not the expected layout%s", path, where)
+			return nil, fmt.Errorf("sandbox: applications file %q: invalid YAML or not the expected layout%s", path, where)
 		}
 	}
 	if len(file.Applications) == 0 {
-		return nil, fmt.Errorf("sandbox: applications file %s lists no applications", path)
+		return nil, fmt.Errorf("sandbox: applications file %q lists no applications", path)
 	}
 	apps := make([]Application, len(file.Applications))
 	for i, fa := range file.Applications {
 		apps[i] = Application(fa)
 	}
 	if err := validateApplications(apps); err != nil {
-		return nil, fmt.Errorf("sandbox: applications file %s: %w", path, err)
+		return nil, fmt.Errorf("sandbox: applications file %q: %w", path, err)
 	}
 	return apps, nil
 }

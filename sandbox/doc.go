@@ -1,7 +1,12 @@
 // Package sandbox is a local emulator of the OAuth API of SCB's Developer Platform, built on
 // the strict server interface generated from openapi.yaml. It answers SCB's three operations as
-// SCB documents them, in process for Go tests (httptest.NewServer(srv)) or served by the
-// "scboauth sandbox" command, and it produces SCB's faults on demand.
+// SCB documents them, in process for Go tests (httptest.NewServer(srv), or package sandboxtest)
+// or served with Server.Serve, as the "scboauth sandbox" command does, and it produces SCB's
+// faults on demand.
+//
+// New builds a Server from options (WithApplications, WithClock, WithTokenGenerator,
+// WithLifetimes, WithFaults, WithLogger, WithMaxBodyBytes); every option is checked against its
+// bounds (MaxLifetime, MaxWait, MaxRateLimit, MaxBodyBytes). A Server is an http.Handler.
 //
 // # Operations
 //
@@ -28,15 +33,16 @@
 //
 // # Errors
 //
-// Every answer is SCB's envelope, {"status":{"code":...,"description":...},"data":null}, with
-// the status and business code of SCB's generic table: missing standard header 400 9100 naming
-// it (missing apikey or apisecret: 401 9100); missing body field 400 1101; a value of the wrong
-// type or not allowed, an invalid requestUId, invalid JSON or a body over the size limit 400
-// 1102; empty string 400 1103; unknown body field 400 1105; wrong key or secret 401 9500;
-// a grant the application's kind does not allow 403 9503; unknown path 404 1104; wrong method
-// 405 9900; wrong content type 415 9900. Checks run in that order: path, method, headers,
-// content type, body (syntax, then fields in document order, then missing, then empty),
-// credentials, grant.
+// Every answer of the emulator is SCB's envelope, {"status":{"code":...,"description":...},
+// "data":null} (see Serving for what net/http answers before it), with the status and business
+// code of SCB's generic table: missing standard header 400 9100 naming it (missing apikey or
+// apisecret: 401 9100); missing body field 400 1101; a value of the wrong type or not allowed,
+// an invalid requestUId, invalid JSON or a body over the size limit 400 1102; empty string 400
+// 1103; unknown body field 400 1105; wrong key or secret 401 9500; a grant the application's
+// kind does not allow 403 9503; unknown path 404 1104; wrong method 405 9900; wrong content
+// type 415 9900; a panic in code the emulator calls (WithTokenGenerator, WithClock) 500 9700.
+// Checks run in that order: path, method, headers, content type, body (syntax, then fields in
+// document order, then missing, then empty), credentials, rate limit, grant.
 //
 // accept-language EN and TH are accepted in any case; descriptions stay English, since SCB's
 // Thai wording is not public.
@@ -45,8 +51,11 @@
 //
 // Faults (WithFaults) add latency to every answer, answer a share of SCB-path requests 503 9900
 // with Retry-After, and rate-limit each application (429 9900 with Retry-After; SCB's sandbox
-// allows 5 requests per second). A request to one of SCB's paths can ask for a fault with the
-// X-Sandbox-Fault header:
+// allows 5 requests per second). The rate limit counts a request against the application that
+// authenticated it, never against a key the request merely names; requests whose credentials
+// fail share one budget of the same rate [decision], so that a flood of them neither spends an
+// application's budget nor goes unlimited. A request to one of SCB's paths can ask for a fault
+// with the X-Sandbox-Fault header:
 //
 //	500       500 9700 "Generic server side error"
 //	502       502 9900 "Invalid response from upstream server"
@@ -57,4 +66,34 @@
 //	html      a 502 HTML gateway page (text/html)
 //
 // Any other value is answered 400 1102.
+//
+// # Serving
+//
+// Server.Serve serves the emulator on a listener within Limits (DefaultLimits): how long a
+// client may take to send its headers (10 s) and its whole request (30 s; a body still arriving
+// then is answered 504 9900), how long an idle keep-alive connection stays open (60 s), how
+// long writing an answer may take, how large the headers may be (64 KiB), and how many
+// connections are served at once (256; more wait in the listen backlog). When its context
+// ends it shuts down: held requests and requests whose body is still arriving are answered 504
+// 9900, and answers in flight get Limits.ShutdownTimeout (10 s). A Server served any other way
+// (httptest, your own http.Server) gets none of these limits but the body limit.
+//
+// Some malformed requests never reach the emulator: Go's net/http answers them itself, in
+// plain text, before any handler runs, and the emulator cannot give them SCB's envelope. They
+// are a request line that does not parse or an HTTP version other than 1.x (400, 505), an
+// invalid header name or value or a missing Host (400), headers over Limits.HeaderBytes (431),
+// a Transfer-Encoding other than chunked (501), and an Expect other than 100-continue (417).
+// "OPTIONS *" does reach it (404 1104). SCB's own gateway answers such requests with its own
+// pages, which its documentation does not describe.
+//
+// # Bounds on what clients leave behind
+//
+// The emulator keeps pending consents, authorization codes and refresh tokens until they are
+// used or expire. A consent's state is at most MaxStateBytes (a longer one is answered 400
+// 1102), a code challenge is kept as its SHA-256, and each of the three stores holds at most
+// 131,072 entries and 32 MiB: when one is full, expired entries are swept and, if it is still
+// full, arbitrary live ones are forgotten. Expired entries are swept every 10 seconds (on the
+// next store, and by Serve's clock when nothing is stored), and a store that held a flood
+// gives its memory back. The request log escapes what a client sent (method, path, requestUId,
+// fault) so that no control or format character, such as U+202E, reaches a terminal.
 package sandbox

@@ -1,15 +1,22 @@
-package sandbox
+package sandbox_test
 
 import (
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
-// The validator the other tests rely on must reject what the spec does not allow.
-func TestValidatorRejectsViolations(t *testing.T) {
+// The conformance check the other tests rely on must reject what the spec does not allow, on
+// SCB's paths (the contract package's validator) and on the consent endpoint (its adapter here).
+func TestConformanceRejectsViolations(t *testing.T) {
 	jsonCT := http.Header{"Content-Type": {"application/json"}}
 	withOwner := http.Header{"Content-Type": {"application/json"}, "Resourceownerid": {"o"}}
 	tests := []struct {
@@ -22,22 +29,21 @@ func TestValidatorRejectsViolations(t *testing.T) {
 	}{
 		{"undocumented status", "POST", pathToken, 418, jsonCT, `{"status":{"code":9900,"description":"x"},"data":null}`},
 		{"token without accessToken", "POST", pathToken, 200, withOwner, `{"status":{"code":1000,"description":"Success"},"data":{"tokenType":"Bearer","expiresIn":1,"expiresAt":1}}`},
-		{"token without the resourceOwnerId header", "POST", pathToken, 200, jsonCT, `{"status":{"code":1000,"description":"Success"},"data":{"accessToken":"a","tokenType":"Bearer","expiresIn":1,"expiresAt":1}}`},
-		{"expiresAt in milliseconds", "POST", pathToken, 200, withOwner, `{"status":{"code":1000,"description":"Success"},"data":{"accessToken":"a","tokenType":"Bearer","expiresIn":1,"expiresAt":1700000000000}}`},
-		{"400 with a 401 code", "POST", pathToken, 400, jsonCT, `{"status":{"code":9500,"description":"x"},"data":null}`},
 		{"plain text error", "POST", pathRefresh, 400, http.Header{"Content-Type": {"text/plain"}}, "bad request"},
 		{"unknown path with 400", "GET", "/nope", 400, jsonCT, `{"status":{"code":1102,"description":"x"},"data":null}`},
-		{"unknown path with a wrong code", "GET", "/nope", 404, jsonCT, `{"status":{"code":9900,"description":"x"},"data":null}`},
+		{"a trailing slash answered as the path", "POST", pathToken + "/", 400, jsonCT, `{"status":{"code":1102,"description":"Invalid parameters entered"},"data":null}`},
 		{"wrong method with 404", "DELETE", pathToken, 404, jsonCT, `{"status":{"code":1104,"description":"x"},"data":null}`},
 		{"consent with an undocumented status", "POST", pathConsent, 418, jsonCT, `{"status":{"code":1,"description":"x"},"data":null}`},
+		{"consent error in plain text", "POST", pathConsent, 400, http.Header{"Content-Type": {"text/plain"}}, "bad request"},
+		{"consent 404 with a 400 code", "POST", pathConsent, 404, jsonCT, `{"status":{"code":1102,"description":"Invalid parameters entered"},"data":null}`},
 		{"consent success without a code", "POST", pathConsent, 200, jsonCT, `{"status":{"code":1000,"description":"Success"},"data":{}}`},
+		{"consent success with another field", "POST", pathConsent, 200, jsonCT, `{"status":{"code":1000,"description":"Success"},"data":{"authCode":"c","x":1}}`},
 	}
-	v := spec(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := httptest.NewRequest(tt.method, tt.path, nil)
-			if err := v.validate(req, tt.status, tt.header, []byte(tt.body)); err == nil {
-				t.Errorf("validate accepted %d %s, want an error", tt.status, tt.body)
+			if fs := conformance(t, req, tt.status, tt.header, []byte(tt.body)); len(fs) == 0 {
+				t.Errorf("accepted %d %s, want a finding", tt.status, tt.body)
 			}
 		})
 	}
@@ -117,8 +123,8 @@ func TestMalformedRequests(t *testing.T) {
 			}
 		})
 	}
-	if h.vt.count.Load() < int64(len(tests)) {
-		t.Errorf("validated %d answers, want at least %d", h.vt.count.Load(), len(tests))
+	if h.checker.count.Load() < int64(len(tests)) {
+		t.Errorf("validated %d answers, want at least %d", h.checker.count.Load(), len(tests))
 	}
 }
 
@@ -146,7 +152,7 @@ func TestLenientHeaders(t *testing.T) {
 		})
 	}
 	// In process, header names are not canonicalised by net/http: the emulator does it.
-	srv, _ := New()
+	srv, _ := sandbox.New()
 	hdr := map[string]string{"content-type": "application/json", "resourceownerid": "o", "requestuid": "0123456789abcdefABCDEF0123456789"}
 	if r := serve(t, srv, http.MethodPost, pathToken, hdr, credentials(demoPlain)); r.status != http.StatusOK {
 		t.Errorf("in process, lower-case names: got %d %s, want 200", r.status, r.body)
@@ -155,8 +161,8 @@ func TestLenientHeaders(t *testing.T) {
 
 // A header map built in process may hold a name with no value at all.
 func TestHeaderWithoutValues(t *testing.T) {
-	srv, _ := New()
-	for _, name := range []string{FaultHeader, "Requestuid", "Accept-Language", "Content-Type"} {
+	srv, _ := sandbox.New()
+	for _, name := range []string{sandbox.FaultHeader, "Requestuid", "Accept-Language", "Content-Type"} {
 		t.Run(name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(credentials(demoPlain)))
 			for k, v := range stdHeaders() {
@@ -165,15 +171,16 @@ func TestHeaderWithoutValues(t *testing.T) {
 			req.Header[name] = []string{}
 			rec := httptest.NewRecorder()
 			srv.ServeHTTP(rec, req)
-			if err := spec(t).validate(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil || rec.Code == http.StatusInternalServerError {
-				t.Errorf("got %d %s: %v", rec.Code, rec.Body, err)
+			checkAnswer(t, req, rec.Code, rec.Header(), rec.Body.Bytes())
+			if rec.Code == http.StatusInternalServerError {
+				t.Errorf("got %d %s", rec.Code, rec.Body)
 			}
 		})
 	}
 }
 
 func TestDuplicateHeader(t *testing.T) {
-	srv, _ := New()
+	srv, _ := sandbox.New()
 	req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(credentials(demoPlain)))
 	for k, v := range stdHeaders() {
 		req.Header.Set(k, v)
@@ -212,7 +219,7 @@ func TestLargeBodyIsNotReadWhole(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := New(WithMaxBodyBytes(1 << 10))
+			srv, err := sandbox.New(sandbox.WithMaxBodyBytes(1 << 10))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -230,4 +237,45 @@ func TestLargeBodyIsNotReadWhole(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A panic in the caller's code (here the token generator) is answered 500 9700 in SCB's
+// envelope and logged, and the emulator goes on serving: net/http would close the connection
+// without an answer.
+func TestPanicIsAnsweredInTheEnvelope(t *testing.T) {
+	var n atomic.Int64
+	broken := func() string {
+		if n.Add(1) == 1 {
+			panic("the generator broke")
+		}
+		return fmt.Sprintf("tok-%d", n.Load())
+	}
+	var buf sandboxtest.Buffer
+	h := newHarness(t, sandbox.WithTokenGenerator(broken), sandbox.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain))
+	wantError(t, r, http.StatusInternalServerError, 9700, "Generic server side error")
+	if r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain)); r.status != http.StatusOK {
+		t.Errorf("the next request: got %d %s, want 200", r.status, r.body)
+	}
+	if log := buf.String(); !strings.Contains(log, `"level":"ERROR","msg":"panic"`) || !strings.Contains(log, `"status":500`) {
+		t.Errorf("log: got %s, want the panic and the 500", log)
+	}
+	// http.ErrAbortHandler keeps its meaning: the connection is aborted.
+	abort := sandboxtest.New(t, sandbox.WithTokenGenerator(func() string { panic(http.ErrAbortHandler) }))
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler {
+			t.Errorf("ErrAbortHandler: recovered %v", p)
+		}
+	}()
+	abort.ServeHTTP(httptest.NewRecorder(), newTokenRequest())
+	t.Error("ErrAbortHandler did not reach net/http")
+}
+
+// newTokenRequest is a client-credentials request of demo-plain, in process.
+func newTokenRequest() *http.Request {
+	req := httptest.NewRequest(http.MethodPost, pathToken, strings.NewReader(credentials(demoPlain)))
+	for k, v := range stdHeaders() {
+		req.Header.Set(k, v)
+	}
+	return req
 }

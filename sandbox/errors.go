@@ -76,7 +76,7 @@ func (e *apiError) write(w http.ResponseWriter) error {
 	if e.retryAfter != "" {
 		h["Retry-After"] = []string{e.retryAfter}
 	}
-	if x, ok := w.(*exchange); ok {
+	if x, ok := w.(*respWriter); ok {
 		x.code = e.code
 	}
 	w.WriteHeader(e.status)
@@ -93,8 +93,36 @@ func (e *apiError) VisitRefreshTokenResponse(w http.ResponseWriter) error { retu
 // VisitAuthorizeResponse implements generated.AuthorizeResponseObject.
 func (e *apiError) VisitAuthorizeResponse(w http.ResponseWriter) error { return e.write(w) }
 
+// errorAnswer is an error answer that serves every operation: an *apiError or a forApp.
+type errorAnswer interface {
+	generated.CreateTokenResponseObject
+	generated.RefreshTokenResponseObject
+	generated.AuthorizeResponseObject
+}
+
+// forApp is an error answered to an application that authenticated: the request log names it.
+type forApp struct {
+	e   *apiError
+	app string
+}
+
+func (f forApp) write(w http.ResponseWriter) error {
+	if x, ok := w.(*respWriter); ok {
+		x.app = f.app
+	}
+	return f.e.write(w)
+}
+
+// VisitCreateTokenResponse implements generated.CreateTokenResponseObject.
+func (f forApp) VisitCreateTokenResponse(w http.ResponseWriter) error { return f.write(w) }
+
+// VisitRefreshTokenResponse implements generated.RefreshTokenResponseObject.
+func (f forApp) VisitRefreshTokenResponse(w http.ResponseWriter) error { return f.write(w) }
+
+// VisitAuthorizeResponse implements generated.AuthorizeResponseObject.
+func (f forApp) VisitAuthorizeResponse(w http.ResponseWriter) error { return f.write(w) }
+
 var (
-	_ generated.CreateTokenResponseObject  = (*apiError)(nil)
-	_ generated.RefreshTokenResponseObject = (*apiError)(nil)
-	_ generated.AuthorizeResponseObject    = (*apiError)(nil)
+	_ errorAnswer = (*apiError)(nil)
+	_ errorAnswer = forApp{}
 )

@@ -1,10 +1,11 @@
-package sandbox
+package sandbox_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 // scbCalls are well-formed requests to SCB's three paths.
@@ -48,7 +52,7 @@ func TestFaultHeader(t *testing.T) {
 	for _, call := range scbCalls {
 		for _, tt := range tests {
 			t.Run(call.name+" "+tt.fault, func(t *testing.T) {
-				r := h.do(call.method, call.path, call.header(FaultHeader, tt.fault), call.body)
+				r := h.do(call.method, call.path, call.header(sandbox.FaultHeader, tt.fault), call.body)
 				wantError(t, r, tt.status, tt.code, tt.desc)
 				if got := r.header.Get("Retry-After"); got != tt.retryAfter {
 					t.Errorf("Retry-After: got %q, want %q", got, tt.retryAfter)
@@ -57,11 +61,11 @@ func TestFaultHeader(t *testing.T) {
 		}
 	}
 	t.Run("ignored by the consent endpoint", func(t *testing.T) {
-		r := h.do(http.MethodPost, pathConsent, map[string]string{"Content-Type": "application/json", FaultHeader: "500"}, jsonBody("callbackUrl", "x"))
+		r := h.do(http.MethodPost, pathConsent, map[string]string{"Content-Type": "application/json", sandbox.FaultHeader: "500"}, jsonBody("callbackUrl", "x"))
 		wantError(t, r, http.StatusNotFound, 1104, "Requested entity record does not exist")
 	})
 	t.Run("after routing", func(t *testing.T) {
-		r := h.do(http.MethodPost, "/nope", map[string]string{FaultHeader: "500"}, "")
+		r := h.do(http.MethodPost, "/nope", map[string]string{sandbox.FaultHeader: "500"}, "")
 		wantError(t, r, http.StatusNotFound, 1104, "Requested entity record does not exist")
 	})
 }
@@ -71,7 +75,7 @@ func TestFaultTruncate(t *testing.T) {
 	for _, call := range scbCalls {
 		t.Run(call.name, func(t *testing.T) {
 			req, _ := http.NewRequest(call.method, h.url+call.path, strings.NewReader(call.body))
-			for k, v := range call.header(FaultHeader, "truncate") {
+			for k, v := range call.header(sandbox.FaultHeader, "truncate") {
 				req.Header.Set(k, v)
 			}
 			resp, err := h.client.Do(req)
@@ -103,7 +107,7 @@ func TestFaultHTML(t *testing.T) {
 	h := newHarness(t)
 	for _, call := range scbCalls {
 		t.Run(call.name, func(t *testing.T) {
-			r := h.do(call.method, call.path, call.header(FaultHeader, "HTML"), call.body)
+			r := h.do(call.method, call.path, call.header(sandbox.FaultHeader, "HTML"), call.body)
 			if r.status != http.StatusBadGateway || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 				t.Errorf("got %d %q, want 502 text/html", r.status, r.header.Get("Content-Type"))
 			}
@@ -129,11 +133,11 @@ func (h recordHandler) WithGroup(string) slog.Handler      { return h }
 
 func TestFaultTimeoutEndsWhenTheClientGivesUp(t *testing.T) {
 	logs := make(chan map[string]any, 10)
-	h := newHarness(t, WithLogger(slog.New(recordHandler{logs})))
+	h := newHarness(t, sandbox.WithLogger(slog.New(recordHandler{logs})))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+pathToken, strings.NewReader(credentials(demoPlain)))
-	for k, v := range stdHeaders(FaultHeader, "timeout") {
+	for k, v := range stdHeaders(sandbox.FaultHeader, "timeout") {
 		req.Header.Set(k, v)
 	}
 	start := time.Now()
@@ -166,12 +170,12 @@ func TestFaultTimeoutHold(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				srv, err := New(WithFaults(Faults{TimeoutHold: tt.hold}))
+				srv, err := sandbox.New(sandbox.WithFaults(sandbox.Faults{TimeoutHold: tt.hold}))
 				if err != nil {
 					t.Fatal(err)
 				}
 				start := time.Now()
-				r := serve(t, srv, http.MethodPost, pathToken, stdHeaders(FaultHeader, "timeout"), credentials(demoPlain))
+				r := serve(t, srv, http.MethodPost, pathToken, stdHeaders(sandbox.FaultHeader, "timeout"), credentials(demoPlain))
 				if took := time.Since(start); took != tt.want {
 					t.Errorf("held %v, want %v", took, tt.want)
 				}
@@ -183,7 +187,7 @@ func TestFaultTimeoutHold(t *testing.T) {
 
 func TestLatency(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv, err := New(WithFaults(Faults{Latency: 1500 * time.Millisecond}))
+		srv, err := sandbox.New(sandbox.WithFaults(sandbox.Faults{Latency: 1500 * time.Millisecond}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +225,7 @@ func TestFailureRate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strconv.FormatFloat(tt.rate, 'g', -1, 64), func(t *testing.T) {
-			srv, err := New(WithFaults(Faults{FailureRate: tt.rate}))
+			srv, err := sandbox.New(sandbox.WithFaults(sandbox.Faults{FailureRate: tt.rate}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,8 +263,8 @@ func TestFailureRate(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	h := newHarness(t, WithFaults(Faults{RateLimit: 5}))
-	token := func(a Application) reply {
+	h := newHarness(t, sandbox.WithFaults(sandbox.Faults{RateLimit: 5}))
+	token := func(a sandbox.Application) reply {
 		return h.do(http.MethodPost, pathToken, stdHeaders(), credentials(a))
 	}
 	for i := 0; i < 5; i++ {
@@ -296,7 +300,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestRateLimitRetryAfter(t *testing.T) {
-	h := newHarness(t, WithFaults(Faults{RateLimit: 0.25})) // one request per 4 s
+	h := newHarness(t, sandbox.WithFaults(sandbox.Faults{RateLimit: 0.25})) // one request per 4 s
 	if r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain)); r.status != http.StatusOK {
 		t.Fatalf("first: got %d", r.status)
 	}
@@ -317,18 +321,11 @@ func TestRateLimitOffByDefault(t *testing.T) {
 }
 
 func TestRequestLog(t *testing.T) {
-	var buf syncBuffer
-	clock := newFakeClock()
-	srv, err := New(WithClock(clock.Now), WithTokenGenerator(seqTokens("SECRETTOKEN")),
-		WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	h := &harness{t: t, srv: srv, clock: clock, url: ts.URL, client: ts.Client()}
+	var buf sandboxtest.Buffer
+	h := newHarness(t, sandbox.WithTokenGenerator(sandboxtest.Tokens("SECRETTOKEN")),
+		sandbox.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
 
-	code := h.authCode(demoWeb, Consent{State: "st", CodeChallenge: "CHALLENGE-SECRET"})
+	code := h.authCode(demoWeb, sandbox.Consent{State: "st", CodeChallenge: "CHALLENGE-SECRET"})
 	r := h.do(http.MethodPost, pathToken, stdHeaders("requestUId", "0123456789abcdefABCDEF0123456789"),
 		credentials(demoWeb, "authCode", code, "state", "st", "codeChallenge", "CHALLENGE-SECRET"))
 	rt := *r.token(t).RefreshToken
@@ -368,10 +365,110 @@ func TestRequestLog(t *testing.T) {
 	}
 }
 
-func secretsOf(apps []Application) []string {
+func secretsOf(apps []sandbox.Application) []string {
 	var s []string
 	for _, a := range apps {
 		s = append(s, a.Secret)
 	}
 	return s
+}
+
+// No log line shows a character that hides or reorders text, whatever a request carries in its
+// method, path, requestUId or fault (item 9 of issue 9: U+202E survived into log lines), and the
+// values stay recognisable, escaped.
+func TestRequestLogEscapesHiddenCharacters(t *testing.T) {
+	hidden := []string{"\u202e", "\u2066", "\u200b", "\x1b[2J", "\r\n", "\x00", "\xff", "\u2028"}
+	for _, format := range []string{"json", "text"} {
+		var buf sandboxtest.Buffer
+		handler := slog.Handler(slog.NewJSONHandler(&buf, nil))
+		if format == "text" {
+			handler = slog.NewTextHandler(&buf, nil)
+		}
+		srv := sandboxtest.New(t, sandbox.WithLogger(slog.New(handler)), sandbox.WithFaults(sandbox.Faults{TimeoutHold: time.Millisecond}))
+		for _, h := range hidden {
+			for i := 0; i < 3; i++ {
+				req := httptest.NewRequest("POST", pathToken, strings.NewReader(credentials(demoPlain)))
+				switch i { // net/http would refuse these before a handler; in process they reach it
+				case 1:
+					req.Method = "P" + h + "OST"
+				case 2:
+					req.URL.Path = pathToken + h
+				}
+				for k, v := range stdHeaders() {
+					req.Header.Set(k, v)
+				}
+				req.Header.Set("requestUId", "2b8f3a4e"+h+"6c1d")
+				req.Header.Set(sandbox.FaultHeader, "50"+h+"3")
+				srv.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		}
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			if r, ok := sandboxtest.UnsafeRune(line); ok {
+				t.Errorf("%s log line %q has %U", format, line, r)
+			}
+		}
+		if want := `2b8f3a4e\\u202e6c1d`; format == "json" && !strings.Contains(buf.String(), want) {
+			t.Errorf("the requestUId is not shown escaped (%s) in:\n%s", want, buf.String())
+		}
+	}
+}
+
+// The rate limit counts a request against the application that authenticated it, not against
+// whatever applicationKey a request names (item 15 of issue 9): requests with a victim's key and
+// a wrong secret do not spend the victim's budget.
+func TestRateLimitIsKeyedOnTheAuthenticatedApplication(t *testing.T) {
+	h := newHarness(t, sandbox.WithFaults(sandbox.Faults{RateLimit: 5}))
+	forged := sandbox.Application{Key: demoPlain.Key, Secret: "not-the-secret"}
+	for i := 0; i < 20; i++ {
+		h.do(http.MethodPost, pathToken, stdHeaders(), credentials(forged))
+		h.do(http.MethodGet, pathAuthorize, authorizeHeaders(sandbox.Application{Key: demoAuthCode.Key, Secret: "x"}), "")
+	}
+	for i := 0; i < 5; i++ {
+		if r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoPlain)); r.status != http.StatusOK {
+			t.Fatalf("request %d of the real application: got %d %s, want 200", i+1, r.status, r.body)
+		}
+		if r := h.do(http.MethodGet, pathAuthorize, authorizeHeaders(demoAuthCode), ""); r.status != http.StatusOK {
+			t.Fatalf("authorize %d of the real application: got %d %s, want 200", i+1, r.status, r.body)
+		}
+	}
+}
+
+// Requests whose credentials fail share one budget of the same rate: a flood of them is answered
+// 429 9900, and the registered applications keep theirs.
+func TestRateLimitUnauthenticated(t *testing.T) {
+	var buf sandboxtest.Buffer
+	h := newHarness(t, sandbox.WithFaults(sandbox.Faults{RateLimit: 5}), sandbox.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	statuses := map[int]int{}
+	for i := 0; i < 20; i++ {
+		key := fmt.Sprintf("l7unknown%d", i)
+		statuses[h.do(http.MethodPost, pathToken, stdHeaders(), jsonBody("applicationKey", key, "applicationSecret", "s")).status]++
+		statuses[h.do(http.MethodPost, pathRefresh, stdHeaders(), credentials(sandbox.Application{Key: demoAuthCode.Key, Secret: "x"}, "refreshToken", "r")).status]++
+		statuses[h.do(http.MethodGet, pathAuthorize, authorizeHeaders(sandbox.Application{Key: key, Secret: "x"}), "").status]++
+	}
+	if statuses[http.StatusUnauthorized] != 5 || statuses[http.StatusTooManyRequests] != 55 {
+		t.Errorf("60 unauthenticated requests: got %v, want 5 answered 401 and 55 answered 429", statuses)
+	}
+	r := h.do(http.MethodPost, pathToken, stdHeaders(), jsonBody("applicationKey", "l7nope", "applicationSecret", "s"))
+	wantError(t, r, http.StatusTooManyRequests, 9900, "Too many requests")
+	if r.header.Get("Retry-After") != "1" {
+		t.Errorf("Retry-After: got %q, want 1", r.header.Get("Retry-After"))
+	}
+	for _, a := range demo {
+		if r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(a)); r.status != http.StatusOK {
+			t.Errorf("%s during the flood: got %d, want 200", a.Name, r.status)
+		}
+	}
+	h.clock.Advance(time.Second)
+	if r := h.do(http.MethodPost, pathToken, stdHeaders(), jsonBody("applicationKey", "l7nope", "applicationSecret", "s")); r.status != http.StatusUnauthorized {
+		t.Errorf("a second later: got %d, want 401", r.status)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatal(err)
+		}
+		if _, named := m["app"]; named != (m["status"] == 200.0) {
+			t.Errorf("log line %s: want an application named exactly for the authenticated requests", line)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package sandbox
+package sandbox_test
 
 import (
 	"bytes"
@@ -12,20 +12,22 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scboauth/scboauth/sandbox"
 )
 
 // fuzzServers are the emulators the fuzz test sends every input to: the defaults, and one
 // with faults on (a rate limit, a failure rate, a short hold for the timeout fault).
-var fuzzServers = sync.OnceValue(func() []*Server {
-	plain, err := New(WithFaults(Faults{TimeoutHold: time.Millisecond}))
+var fuzzServers = sync.OnceValue(func() []*sandbox.Server {
+	plain, err := sandbox.New(sandbox.WithFaults(sandbox.Faults{TimeoutHold: time.Millisecond}))
 	if err != nil {
 		panic(err)
 	}
-	faulty, err := New(WithFaults(Faults{TimeoutHold: time.Millisecond, FailureRate: 0.2, RateLimit: 50}), WithMaxBodyBytes(256))
+	faulty, err := sandbox.New(sandbox.WithFaults(sandbox.Faults{TimeoutHold: time.Millisecond, FailureRate: 0.2, RateLimit: 50}), sandbox.WithMaxBodyBytes(256))
 	if err != nil {
 		panic(err)
 	}
-	return []*Server{plain, faulty}
+	return []*sandbox.Server{plain, faulty}
 })
 
 // parseFuzzHeaders reads "Name: value" lines; a line without a colon is a name with an empty
@@ -53,7 +55,7 @@ const fuzzStdHeaders = "Content-Type: application/json\nresourceOwnerId: owner\n
 // that the request did not ask for. Its seed corpus runs with go test; make fuzz runs it
 // longer.
 func FuzzHandler(f *testing.F) {
-	authHeaders := func(a Application) string {
+	authHeaders := func(a sandbox.Application) string {
 		return "apikey: " + a.Key + "\napisecret: " + a.Secret + "\nresourceOwnerId: o\nrequestUId: 0123456789abcdef0123456789abcdef\nresponse-channel: mobile\nendState: mobile_app\n"
 	}
 	seeds := []struct {
@@ -129,12 +131,7 @@ func FuzzHandler(f *testing.F) {
 func checkFuzzAnswer(t *testing.T, server int, req *http.Request, rec *httptest.ResponseRecorder) {
 	t.Helper()
 	status, body := rec.Code, rec.Body.Bytes()
-	fault := ""
-	if rt := lookupRoute(req.URL.Path); rt != nil && rt.scb && req.Method == rt.method {
-		if v := canonicalHeaders(req).Header[FaultHeader]; len(v) > 0 {
-			fault = strings.ToLower(strings.TrimSpace(v[0]))
-		}
-	}
+	fault := requestedFault(req)
 	switch fault {
 	case "truncate":
 		if status != http.StatusOK || json.Valid(body) || len(body) == 0 {
@@ -150,102 +147,7 @@ func checkFuzzAnswer(t *testing.T, server int, req *http.Request, rec *httptest.
 	if status == http.StatusInternalServerError && fault != "500" {
 		t.Fatalf("server %d: %s %q answered 500 without being asked: %s", server, req.Method, req.URL, body)
 	}
-	if err := spec(t).validate(req, status, rec.Header(), body); err != nil {
-		t.Fatalf("server %d: %s %q %v answered %d %s: not spec-conforming: %v", server, req.Method, req.URL, req.Header, status, body, err)
+	if fs := conformance(t, req, status, rec.Header(), body); len(fs) > 0 {
+		t.Fatalf("server %d: %s %q %v answered %d %s: not spec-conforming: %v", server, req.Method, req.URL, req.Header, status, body, fs)
 	}
-}
-
-// FuzzParseObject checks the body walker against encoding/json: the same verdict (1101, 1102,
-// 1103, 1105 or none) and the same values.
-func FuzzParseObject(f *testing.F) {
-	for _, s := range []string{
-		`{"applicationKey":"k","applicationSecret":"s"}`,
-		`{"applicationKey":"k","applicationSecret":"s","authCode":"c","state":"s","codeChallenge":"x"}`,
-		` { "applicationKey" : "k\"\\" , "applicationSecret":"\u00e9" } `,
-		`{"applicationKey":"k","applicationKey":"","applicationSecret":"s"}`,
-		`{"applicationKey":"k","applicationSecret":"s","x":{"a":[1,"}"]}}`,
-		`{"x":1,"applicationKey":2}`,
-		`{"applicationKey":2,"x":1}`,
-		`{"applicationKe\u0079":"k","applicationSecret":"s"}`,
-		`{"ApplicationKey":"k"}`,
-		`{"applicationKey":null}`,
-		`{"applicationKey":"\xff"}`,
-		`{}`, `[]`, `""`, `null`, ``, ` `, `{`, `{"a"}`, `{"a":1,}`, `{}{}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		fields := append([]bodyField(nil), tokenFields...)
-		got := parseObject(body, fields)
-		want, values := referenceParse(body, tokenFields)
-		if got != want {
-			t.Fatalf("parseObject(%q): got %v, want %v", body, describe(got), describe(want))
-		}
-		if got != nil {
-			return
-		}
-		for _, fl := range fields {
-			v, ok := values[fl.name]
-			if fl.present != ok || fl.value() != v {
-				t.Errorf("parseObject(%q): %s: got %v %q, want %v %q", body, fl.name, fl.present, fl.value(), ok, v)
-			}
-		}
-	})
-}
-
-func describe(e *apiError) string {
-	if e == nil {
-		return "accepted"
-	}
-	return e.desc
-}
-
-// referenceParse is parseObject written with encoding/json alone.
-func referenceParse(body []byte, fields []bodyField) (*apiError, map[string]string) {
-	if len(bytes.TrimLeft(body, " \t\r\n")) == 0 {
-		return errMissingParams, nil
-	}
-	if !json.Valid(body) {
-		return errInvalidParams, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return errInvalidParams, nil
-	}
-	known := map[string]bool{}
-	for _, f := range fields {
-		known[f.name] = true
-	}
-	values := map[string]string{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return errInvalidParams, nil
-		}
-		name := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return errInvalidParams, nil
-		}
-		if !known[name] {
-			return errUnknownField, nil
-		}
-		var s string
-		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
-			return errInvalidParams, nil
-		}
-		values[name] = s
-	}
-	for _, f := range fields {
-		if _, ok := values[f.name]; f.required && !ok {
-			return errMissingParams, nil
-		}
-	}
-	for _, f := range fields {
-		if v, ok := values[f.name]; ok && v == "" {
-			return errEmptyString, nil
-		}
-	}
-	return nil, values
 }

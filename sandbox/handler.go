@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -67,9 +68,9 @@ func lookupRoute(path string) *route {
 	return nil
 }
 
-// exchange is the http.ResponseWriter the emulator's handlers write to: it records what the
-// request log needs and holds the per-request buffers. Exchanges are pooled.
-type exchange struct {
+// respWriter is the http.ResponseWriter the emulator's handlers write to: it records what the
+// request log needs and holds the per-request buffers. They are pooled.
+type respWriter struct {
 	w      http.ResponseWriter
 	status int
 	code   int // business code, set by the writers
@@ -86,16 +87,16 @@ type exchange struct {
 	fields  [5]bodyField
 }
 
-func (x *exchange) Header() http.Header { return x.w.Header() }
+func (x *respWriter) Header() http.Header { return x.w.Header() }
 
-func (x *exchange) WriteHeader(status int) {
+func (x *respWriter) WriteHeader(status int) {
 	if !x.wrote {
 		x.status, x.wrote = status, true
 	}
 	x.w.WriteHeader(status)
 }
 
-func (x *exchange) Write(b []byte) (int, error) {
+func (x *respWriter) Write(b []byte) (int, error) {
 	if !x.wrote {
 		x.status, x.wrote = http.StatusOK, true
 	}
@@ -103,7 +104,7 @@ func (x *exchange) Write(b []byte) (int, error) {
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer.
-func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
+func (x *respWriter) Unwrap() http.ResponseWriter { return x.w }
 
 // validatedBody is a request body read and validated already: its bytes, and the decoded
 // value. The generated strict server decodes the body with runtime.BindJSONBody, which binds
@@ -126,14 +127,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.logger != nil {
 		start = time.Now()
 	}
-	x := s.exchanges.Get().(*exchange)
+	x := s.writers.Get().(*respWriter)
 	x.w = w
 	r = canonicalHeaders(r)
-	defer func() { s.finish(x, r, start) }()
+	defer func() {
+		if p := recover(); p != nil {
+			s.recovered(x, p)
+		}
+		s.finish(x, r, start)
+	}()
 
 	if s.faults.Latency > 0 {
-		s.prefetch(x, r)
-		wait(r.Context(), s.faults.Latency)
+		s.hold(x, r, s.faults.Latency)
 	}
 	rt := lookupRoute(r.URL.Path)
 	if rt == nil {
@@ -168,13 +173,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(x, r)
 }
 
+// recovered answers a request whose handling panicked (in code the emulator calls: a token
+// generator, a clock) 500 9700 in SCB's envelope unless an answer was started, and logs the
+// panic's type without its value, which may hold a secret. http.ErrAbortHandler keeps its
+// meaning: it panics again, and net/http aborts the connection.
+func (s *Server) recovered(x *respWriter, p any) {
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	if s.logger != nil {
+		s.logger.LogAttrs(context.Background(), slog.LevelError, "panic", slog.String("type", fmt.Sprintf("%T", p)))
+	}
+	writeOnce(x, errServer)
+}
+
 // finish logs the request and returns x to the pool.
-func (s *Server) finish(x *exchange, r *http.Request, start time.Time) {
+func (s *Server) finish(x *respWriter, r *http.Request, start time.Time) {
 	if s.logger != nil {
 		attrs := []slog.Attr{
-			slog.String("method", clip(r.Method, 16)),
-			slog.String("path", clip(r.URL.Path, 128)),
-			slog.String("requestUId", clip(r.Header.Get("Requestuid"), 64)),
+			slog.String("method", logText(r.Method, 16)),
+			slog.String("path", logText(r.URL.Path, 128)),
+			slog.String("requestUId", logText(r.Header.Get("Requestuid"), 64)),
 			slog.Int("status", x.status),
 			slog.Int("code", x.code),
 			slog.Duration("latency", time.Since(start)),
@@ -183,7 +202,7 @@ func (s *Server) finish(x *exchange, r *http.Request, start time.Time) {
 			attrs = append(attrs, slog.String("app", x.app))
 		}
 		if x.fault != "" {
-			attrs = append(attrs, slog.String("fault", clip(x.fault, 32)))
+			attrs = append(attrs, slog.String("fault", logText(x.fault, 32)))
 		}
 		s.logger.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 	}
@@ -194,13 +213,28 @@ func (s *Server) finish(x *exchange, r *http.Request, start time.Time) {
 		x.out = nil
 	}
 	clear(x.body.value)
-	*x = exchange{buf: x.buf[:0], out: x.out[:0], body: validatedBody{value: x.body.value}}
-	s.exchanges.Put(x)
+	*x = respWriter{buf: x.buf[:0], out: x.out[:0], body: validatedBody{value: x.body.value}}
+	s.writers.Put(x)
 }
 
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
+// logText returns a value a client sent as the request log shows it: cut after n bytes, and
+// escaped as in a Go string literal unless it is printable ASCII, so that no control or format
+// character (a terminal escape, a bidirectional override such as U+202E, a line break) reaches
+// a terminal or a log viewer.
+func logText(s string, n int) string {
+	clipped := len(s) > n
+	if clipped {
+		s = s[:n]
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' {
+			q := strconv.Quote(s)
+			s = q[1 : len(q)-1]
+			break
+		}
+	}
+	if clipped {
+		return s + "..."
 	}
 	return s
 }
@@ -247,7 +281,7 @@ func isCanonicalKey(k string) bool {
 }
 
 // fault answers with the fault the X-Sandbox-Fault header asked for.
-func (s *Server) fault(x *exchange, r *http.Request, rt *route, v string) {
+func (s *Server) fault(x *respWriter, r *http.Request, rt *route, v string) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "500":
 		_ = errServer.write(x)
@@ -258,8 +292,7 @@ func (s *Server) fault(x *exchange, r *http.Request, rt *route, v string) {
 	case "504":
 		_ = errGatewayTimeout.write(x)
 	case "timeout":
-		s.prefetch(x, r)
-		wait(r.Context(), s.faults.TimeoutHold)
+		s.hold(x, r, s.faults.TimeoutHold)
 		_ = errGatewayTimeout.write(x)
 	case "truncate":
 		// A success cut in half, as when a connection drops mid-body: Content-Length announces
@@ -317,11 +350,11 @@ func paramError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // validate is the generated router's middleware: after the router bound the headers, it
-// checks their values, the content type and the body, and applies the rate limit, so that
-// every malformed request gets SCB's envelope before the strict server decodes anything.
+// checks their values, the content type and the body, so that every malformed request gets
+// SCB's envelope before the strict server decodes anything.
 func (s *Server) validate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		x, ok := w.(*exchange)
+		x, ok := w.(*respWriter)
 		if !ok || x.route == nil {
 			writeOnce(w, errServer) // unreachable: ServeHTTP routes every request here
 			return
@@ -330,7 +363,6 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			_ = e.write(x)
 			return
 		}
-		var key string
 		switch x.route.op {
 		case opToken, opRefresh:
 			if e := s.readJSON(x, r); e != nil {
@@ -349,9 +381,6 @@ func (s *Server) validate(next http.Handler) http.Handler {
 				_ = e.write(x)
 				return
 			}
-			if s.faults.RateLimit > 0 {
-				key = fields[0].value()
-			}
 			m := x.body.value
 			if m == nil {
 				m = make(map[string]any, len(tokenFields))
@@ -364,15 +393,6 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			}
 		case opAuthorize:
 			if e := checkQuery(r.URL.RawQuery); e != nil {
-				_ = e.write(x)
-				return
-			}
-			key = r.Header.Get("Apikey")
-		}
-		if s.faults.RateLimit > 0 {
-			a := s.apps[key]
-			if e := s.allow(a); e != nil {
-				x.app = a.Name
 				_ = e.write(x)
 				return
 			}
@@ -409,7 +429,7 @@ var (
 )
 
 // readJSON checks the content type and reads the body into x.buf.
-func (s *Server) readJSON(x *exchange, r *http.Request) *apiError {
+func (s *Server) readJSON(x *respWriter, r *http.Request) *apiError {
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return errMediaType
 	}
@@ -419,16 +439,29 @@ func (s *Server) readJSON(x *exchange, r *http.Request) *apiError {
 	if !x.fetched {
 		s.prefetch(x, r)
 	}
-	if x.bodyErr != nil {
-		return errInvalidParams
+	switch {
+	case x.bodyErr == nil:
+		return nil
+	case x.bodyErr != errBodyTooLarge && r.Context().Err() != nil:
+		// The request ended while its body was arriving: Serve's ReadTimeout or shutdown.
+		return errGatewayTimeout
 	}
-	return nil
+	return errInvalidParams
+}
+
+// hold reads the body, then waits d or until the request ends. It lifts the connection's read
+// deadline (Serve's ReadTimeout) first: net/http watches a connection for a client that leaves
+// by reading from it, and a read that timed out would end the request.
+func (s *Server) hold(x *respWriter, r *http.Request, d time.Duration) {
+	s.prefetch(x, r)
+	_ = http.NewResponseController(x.w).SetReadDeadline(time.Time{})
+	wait(r.Context(), d)
 }
 
 // prefetch reads the body into x.buf, unless it is announced longer than the limit. Reading it
 // before a wait lets net/http notice a client that gives up (it watches the connection only
 // once the body is consumed), which ends the wait.
-func (s *Server) prefetch(x *exchange, r *http.Request) {
+func (s *Server) prefetch(x *respWriter, r *http.Request) {
 	if x.fetched {
 		return
 	}

@@ -1,203 +1,134 @@
-package sandbox
+package sandbox_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-
+	"github.com/scboauth/scboauth/contract"
 	"github.com/scboauth/scboauth/generated"
-	"github.com/scboauth/scboauth/generated/embedded"
+	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
-// fakeClock is a clock that tests advance by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// The paths the emulator serves.
+const (
+	pathToken     = sandbox.PathToken
+	pathRefresh   = sandbox.PathRefresh
+	pathAuthorize = sandbox.PathAuthorize
+	pathConsent   = sandbox.PathConsent
+)
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Unix(1_700_000_000, 0)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// seqTokens returns a generator of predictable, unique tokens: prefix-1, prefix-2...
-func seqTokens(prefix string) func() string {
-	var n atomic.Int64
-	return func() string { return fmt.Sprintf("%s-%d", prefix, n.Add(1)) }
-}
-
-// Demo credentials used throughout the tests.
+// The demo applications, one per kind.
 var (
-	demo         = DemoApplications()
-	demoPlain    = demo[0]
-	demoAuthCode = demo[1]
-	demoWeb      = demo[2]
+	demo         = sandbox.DemoApplications()
+	demoPlain    = sandboxtest.Demo(sandbox.KindPlain)
+	demoAuthCode = sandboxtest.Demo(sandbox.KindAuthorizationCode)
+	demoWeb      = sandboxtest.Demo(sandbox.KindWeb)
 )
 
-// specValidator validates answers against openapi.yaml with kin-openapi; statuses the spec
-// does not document are failures.
-type specValidator struct {
-	doc *openapi3.T
-}
+// start is the fake clock's time at the start of every test.
+var start = time.Unix(1_700_000_000, 0)
 
-var loadSpec = sync.OnceValues(func() (*specValidator, error) {
-	doc, err := embedded.GetSpec()
-	if err != nil {
-		return nil, err
-	}
-	return &specValidator{doc: doc}, nil
-})
+var loadSpec = sync.OnceValues(contract.LoadSpec)
 
-func spec(t testing.TB) *specValidator {
+// scbMethods are SCB's paths and the one method each serves.
+var scbMethods = map[string]string{pathToken: http.MethodPost, pathRefresh: http.MethodPost, pathAuthorize: http.MethodGet}
+
+// conformance returns what the contract check finds wrong with an answer to req, warnings
+// included. The consent endpoint is the emulator's own, outside openapi.yaml: its success must
+// carry an authCode, and its errors are held to the spec's error answer of the same status
+// (createToken's; the unknown path's for 404). Paths other than SCB's exact three are checked as
+// an unknown path: SCB routes exactly, where kin-openapi's router forgives a trailing slash.
+func conformance(t testing.TB, req *http.Request, status int, header http.Header, body []byte) []contract.Finding {
 	t.Helper()
-	v, err := loadSpec()
+	spec, err := loadSpec()
 	if err != nil {
 		t.Fatalf("load openapi.yaml: %v", err)
 	}
-	return v
+	method, path := req.Method, req.URL.Path
+	switch {
+	case path == pathConsent && status == http.StatusOK:
+		return consentSuccess(body)
+	case path == pathConsent && status != http.StatusNotFound:
+		method, path = http.MethodPost, pathToken
+	case scbMethods[path] == "":
+		path = "/"
+	}
+	return spec.ValidateResponse(method, path, status, header, body)
 }
 
-var validationOptions = &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true}
-
-// validate checks one answer to req against the spec: the operation's response for its status,
-// components.responses.NotFound for an unknown path, the path's 405 for a wrong method, and
-// for the consent endpoint (outside the spec) the spec's error response of the same status or
-// the documented success shape.
-func (v *specValidator) validate(req *http.Request, status int, header http.Header, body []byte) error {
-	if req.URL.Path == pathConsent {
-		return v.validateConsent(status, header, body)
+// consentSuccess checks the consent endpoint's 200 answer: SCB's success status and an authCode
+// (and state), nothing else.
+func consentSuccess(body []byte) []contract.Finding {
+	var got struct {
+		Status generated.Status `json:"status"`
+		Data   struct {
+			AuthCode *string `json:"authCode"`
+			State    *string `json:"state"`
+		} `json:"data"`
 	}
-	// Route on the exact path, as SCB does (kin-openapi's routers forgive a trailing slash).
-	item := v.doc.Paths.Value(req.URL.Path)
-	if item == nil {
-		if status != http.StatusNotFound {
-			return fmt.Errorf("unknown path %q answered %d, want 404", req.URL.Path, status)
-		}
-		return v.validateComponent("NotFound", header, body)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&got)
+	if err != nil || got.Status != (generated.Status{Code: 1000, Description: "Success"}) || got.Data.AuthCode == nil || *got.Data.AuthCode == "" {
+		return []contract.Finding{{Severity: contract.SeverityError, Rule: contract.RuleSchema, Path: "$", Message: "not a consent success with an authCode"}}
 	}
-	method, op := req.Method, item.GetOperation(req.Method)
-	if op == nil {
-		if status != http.StatusMethodNotAllowed {
-			return fmt.Errorf("wrong method %s answered %d, want 405", req.Method, status)
-		}
-		for m, o := range item.Operations() { // each path has one operation
-			method, op = m, o
-		}
-	}
-	route := &routers.Route{Spec: v.doc, Path: req.URL.Path, PathItem: item, Method: method, Operation: op}
-	input := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: route, Options: validationOptions},
-		Status:                 status,
-		Header:                 header,
-		Body:                   io.NopCloser(bytes.NewReader(body)),
-		Options:                validationOptions,
-	}
-	if req.Method != method {
-		// A wrong method is validated as the path's operation (kin-openapi skips HEAD).
-		input.RequestValidationInput.Request = req.Clone(context.Background())
-		input.RequestValidationInput.Request.Method = method
-	}
-	return openapi3filter.ValidateResponse(context.Background(), input)
+	return nil
 }
 
-// validateComponent validates an answer against components.responses[name].
-func (v *specValidator) validateComponent(name string, header http.Header, body []byte) error {
-	ref := v.doc.Components.Responses[name]
-	if ref == nil || ref.Value == nil {
-		return fmt.Errorf("no components.responses.%s", name)
+// checkAnswer fails t unless the answer to req conforms to the spec, or is a fault that breaks
+// the contract on purpose.
+func checkAnswer(t testing.TB, req *http.Request, status int, header http.Header, body []byte) {
+	t.Helper()
+	if isDeliberateFault(req) {
+		return
 	}
-	if ct := header.Get("Content-Type"); ct != "application/json" {
-		return fmt.Errorf("content type %q, want application/json", ct)
+	for _, f := range conformance(t, req, status, header, body) {
+		t.Errorf("%s %s answered %d %s: not spec-conforming: %v", req.Method, req.URL.Path, status, body, f)
 	}
-	var value any
-	if err := json.Unmarshal(body, &value); err != nil {
-		return fmt.Errorf("body is not JSON: %v", err)
-	}
-	return ref.Value.Content.Get("application/json").Schema.Value.VisitJSON(value, openapi3.MultiErrors())
 }
 
-var componentByStatus = map[int]string{
-	400: "BadRequest", 401: "TokenUnauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-	415: "UnsupportedMediaType", 429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway",
-	503: "ServiceUnavailable", 504: "GatewayTimeout",
-}
-
-func (v *specValidator) validateConsent(status int, header http.Header, body []byte) error {
-	if status == http.StatusOK {
-		var got struct {
-			Status generated.Status `json:"status"`
-			Data   struct {
-				AuthCode *string `json:"authCode"`
-				State    *string `json:"state"`
-			} `json:"data"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&got); err != nil {
-			return fmt.Errorf("consent body: %v", err)
-		}
-		if got.Status != (generated.Status{Code: 1000, Description: "Success"}) || got.Data.AuthCode == nil || *got.Data.AuthCode == "" {
-			return fmt.Errorf("consent body %s is not a success with an authCode", body)
-		}
-		return nil
-	}
-	name, ok := componentByStatus[status]
-	if !ok {
-		return fmt.Errorf("consent answered undocumented status %d", status)
-	}
-	return v.validateComponent(name, header, body)
-}
-
-// isDeliberateFault reports whether req asked for a fault whose answer is not the contract on
+// isDeliberateFault reports whether req asked for a fault whose answer breaks the contract on
 // purpose (a truncated body, an HTML page).
 func isDeliberateFault(req *http.Request) bool {
-	if req.URL.Path == pathConsent || lookupRoute(req.URL.Path) == nil {
-		return false
-	}
-	for k, vs := range req.Header {
-		if strings.EqualFold(k, FaultHeader) && len(vs) > 0 {
-			switch strings.ToLower(strings.TrimSpace(vs[0])) {
-			case "truncate", "html":
-				return true
-			}
-		}
-	}
-	return false
+	f := requestedFault(req)
+	return f == "truncate" || f == "html"
 }
 
-// validatingTransport validates every answer against the spec and fails the test otherwise.
-type validatingTransport struct {
+// requestedFault returns the fault req asks for, trimmed and in lower case: the first value of
+// the X-Sandbox-Fault header in any spelling (spellings in sorted order, as the emulator merges
+// them), on one of SCB's paths with its method; "" if none.
+func requestedFault(req *http.Request) string {
+	if scbMethods[req.URL.Path] != req.Method {
+		return ""
+	}
+	for _, k := range slices.Sorted(maps.Keys(req.Header)) {
+		if vs := req.Header[k]; strings.EqualFold(k, sandbox.FaultHeader) && len(vs) > 0 {
+			return strings.ToLower(strings.TrimSpace(vs[0]))
+		}
+	}
+	return ""
+}
+
+// checkingTransport checks every answer against the spec and counts them.
+type checkingTransport struct {
 	t     testing.TB
 	base  http.RoundTripper
 	count atomic.Int64
 }
 
-func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := vt.base.RoundTrip(req)
+func (c *checkingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(req)
 	if err != nil || isDeliberateFault(req) {
 		return resp, err
 	}
@@ -207,36 +138,29 @@ func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, err
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if err := spec(vt.t).validate(req, resp.StatusCode, resp.Header, body); err != nil {
-		vt.t.Errorf("%s %s answered %d %s: not spec-conforming: %v", req.Method, req.URL.Path, resp.StatusCode, body, err)
-	}
-	vt.count.Add(1)
+	checkAnswer(c.t, req, resp.StatusCode, resp.Header, body)
+	c.count.Add(1)
 	return resp, nil
 }
 
-// harness is an emulator served over real HTTP with a fake clock, predictable tokens, and a
-// client whose every answer is validated against the spec.
+// harness is an emulator served over real HTTP with a fake clock, predictable tokens (tok-1,
+// tok-2...), and a client whose every answer is checked against the spec.
 type harness struct {
-	t      *testing.T
-	srv    *Server
-	clock  *fakeClock
-	url    string
-	client *http.Client
-	vt     *validatingTransport
+	t       *testing.T
+	srv     *sandbox.Server
+	clock   *sandboxtest.Clock
+	url     string
+	client  *http.Client
+	checker *checkingTransport
 }
 
-func newHarness(t *testing.T, opts ...Option) *harness {
+func newHarness(t *testing.T, opts ...sandbox.Option) *harness {
 	t.Helper()
-	clock := newFakeClock()
-	opts = append([]Option{WithClock(clock.Now), WithTokenGenerator(seqTokens("tok"))}, opts...)
-	srv, err := New(opts...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	vt := &validatingTransport{t: t, base: ts.Client().Transport}
-	return &harness{t: t, srv: srv, clock: clock, url: ts.URL, client: &http.Client{Transport: vt}, vt: vt}
+	clock := sandboxtest.NewClock(start)
+	opts = append([]sandbox.Option{sandbox.WithClock(clock.Now), sandbox.WithTokenGenerator(sandboxtest.Tokens("tok"))}, opts...)
+	srv, ts := sandboxtest.NewServer(t, opts...)
+	c := &checkingTransport{t: t, base: ts.Client().Transport}
+	return &harness{t: t, srv: srv, clock: clock, url: ts.URL, client: &http.Client{Transport: c}, checker: c}
 }
 
 // reply is an answer read whole.
@@ -317,7 +241,7 @@ func withExtra(h map[string]string, extra []string) map[string]string {
 }
 
 // authorizeHeaders are the authorize call's headers for app, plus extra (see stdHeaders).
-func authorizeHeaders(a Application, extra ...string) map[string]string {
+func authorizeHeaders(a sandbox.Application, extra ...string) map[string]string {
 	h := map[string]string{
 		"apikey":           a.Key,
 		"apisecret":        a.Secret,
@@ -338,12 +262,12 @@ func jsonBody(kv ...string) string {
 	return string(b)
 }
 
-func credentials(a Application, kv ...string) string {
+func credentials(a sandbox.Application, kv ...string) string {
 	return jsonBody(append([]string{"applicationKey", a.Key, "applicationSecret", a.Secret}, kv...)...)
 }
 
 // callback runs authorize for a and returns the callbackUrl.
-func (h *harness) callback(a Application) string {
+func (h *harness) callback(a sandbox.Application) string {
 	h.t.Helper()
 	r := h.do(http.MethodGet, pathAuthorize, authorizeHeaders(a), "")
 	if r.status != http.StatusOK {
@@ -356,8 +280,16 @@ func (h *harness) callback(a Application) string {
 	return cb.Data.CallbackUrl
 }
 
+// consentAnswer is the consent endpoint's success.
+type consentAnswer struct {
+	Data struct {
+		AuthCode string `json:"authCode"`
+		State    string `json:"state"`
+	} `json:"data"`
+}
+
 // authCode runs authorize and consent (over HTTP) for a and returns the code.
-func (h *harness) authCode(a Application, c Consent) string {
+func (h *harness) authCode(a sandbox.Application, c sandbox.Consent) string {
 	h.t.Helper()
 	kv := []string{"callbackUrl", h.callback(a)}
 	if c.State != "" {
@@ -370,11 +302,11 @@ func (h *harness) authCode(a Application, c Consent) string {
 	if r.status != http.StatusOK {
 		h.t.Fatalf("consent: got %d %s, want 200", r.status, r.body)
 	}
-	var cr consentResponse
-	if err := json.Unmarshal(r.body, &cr); err != nil {
+	var ca consentAnswer
+	if err := json.Unmarshal(r.body, &ca); err != nil {
 		h.t.Fatal(err)
 	}
-	return cr.Data.AuthCode
+	return ca.Data.AuthCode
 }
 
 // wantError checks that r is SCB's error envelope with status, code and description.
@@ -395,8 +327,8 @@ func wantError(t testing.TB, r reply, status, code int, desc string) {
 	}
 }
 
-// serve sends a request to srv in process (headers written as given) and validates the
-// answer against the spec unless it is a deliberate fault.
+// serve sends a request to srv in process (headers written as given) and checks the answer
+// against the spec unless it is a deliberate fault.
 func serve(t testing.TB, srv http.Handler, method, path string, header map[string]string, body string) reply {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
@@ -406,28 +338,6 @@ func serve(t testing.TB, srv http.Handler, method, path string, header map[strin
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, req)
 	r := reply{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-	if !isDeliberateFault(req) {
-		if err := spec(t).validate(req, r.status, r.header, r.body); err != nil {
-			t.Errorf("%s %s answered %d %s: not spec-conforming: %v", method, path, r.status, r.body, err)
-		}
-	}
+	checkAnswer(t, req, r.status, r.header, r.body)
 	return r
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -23,7 +23,15 @@ var (
 	// ErrCodeChallengeRequired is returned by Consent for a web application's callbackUrl
 	// without a code challenge. The consent endpoint answers it 400 1101.
 	ErrCodeChallengeRequired = errors.New("sandbox: a web application's consent needs a codeChallenge")
+	// ErrStateTooLong is returned by Consent for a state longer than MaxStateBytes. The consent
+	// endpoint answers it 400 1102.
+	ErrStateTooLong = errors.New("sandbox: a consent's state is longer than MaxStateBytes")
 )
+
+// MaxStateBytes bounds a consent's state, the one value of a client that the emulator keeps
+// (with the code, until it is traded or expires) [decision]: the consent endpoint is the
+// emulator's own, not SCB's.
+const MaxStateBytes = 1024
 
 // Consent is what the user's consent binds the authorization code to.
 type Consent struct {
@@ -33,13 +41,16 @@ type Consent struct {
 
 // Consent completes the user's consent for the callbackUrl an authorize call returned, as the SCB
 // app would, and returns the authorization code (valid Lifetimes.AuthCode, single use), bound to
-// the given state and codeChallenge (a web application must present the same codeChallenge).
-// The callbackUrl can be consented to once.
+// the given state (at most MaxStateBytes) and codeChallenge (a web application must present the
+// same codeChallenge). The callbackUrl can be consented to once.
 func (s *Server) Consent(callbackURL string, c Consent) (authCode string, err error) {
+	if len(c.State) > MaxStateBytes {
+		return "", ErrStateTooLong
+	}
 	id := strings.TrimPrefix(callbackURL, callbackPrefix)
 	now := s.now()
 	s.mu.Lock()
-	g, e := take(s.consents, id, now, func(g grant) *apiError {
+	g, e := take(&s.consents, id, now, func(g grant) *apiError {
 		if g.app.Kind == KindWeb && c.CodeChallenge == "" {
 			err = ErrCodeChallengeRequired
 			return errMissingParams
@@ -54,12 +65,12 @@ func (s *Server) Consent(callbackURL string, c Consent) (authCode string, err er
 		return "", ErrUnknownCallback
 	}
 	code := s.next() // outside the lock: the generator is the caller's code
-	cg := grant{app: g.app, expires: now.Add(s.lifetimes.AuthCode), state: c.State}
+	cg := grant{app: g.app, expires: now.Add(s.lifetimes.AuthCode), state: strings.Clone(c.State)}
 	if c.CodeChallenge != "" {
 		cg.hasChallenge, cg.challengeHash = true, sha256.Sum256([]byte(c.CodeChallenge))
 	}
 	s.mu.Lock()
-	s.store(s.codes, code, cg, now)
+	s.store(&s.codes, code, cg, now)
 	s.mu.Unlock()
 	return code, nil
 }
@@ -72,9 +83,9 @@ var _ generated.StrictServerInterface = operations{}
 // CreateToken issues a token: client-credentials without authCode, authorization-code with it.
 func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequestObject) (generated.CreateTokenResponseObject, error) {
 	s, b := o.s, req.Body
-	a, ok := s.authenticate(b.ApplicationKey, b.ApplicationSecret)
-	if !ok {
-		return errCredentials, nil
+	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
+	if answer != nil {
+		return answer, nil
 	}
 	now := s.now()
 	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name}
@@ -85,17 +96,17 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 		return t, nil
 	}
 	if a.Kind == KindPlain {
-		return errForbidden, nil
+		return forApp{errForbidden, a.Name}, nil
 	}
 	var challenge []byte
 	if a.Kind == KindWeb {
 		if b.CodeChallenge == nil {
-			return errChallengeRequired, nil
+			return forApp{errChallengeRequired, a.Name}, nil
 		}
 		challenge = []byte(*b.CodeChallenge)
 	}
 	s.mu.Lock()
-	_, e := take(s.codes, *b.AuthCode, now, func(g grant) *apiError {
+	_, e := take(&s.codes, *b.AuthCode, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidCode
 		}
@@ -113,7 +124,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 	}, errInvalidCode)
 	s.mu.Unlock()
 	if e != nil {
-		return e, nil
+		return forApp{e, a.Name}, nil
 	}
 	s.issueRefresh(t, a, now)
 	return t, nil
@@ -122,17 +133,17 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 // RefreshToken redeems a refresh token for a new pair; the old refresh token is spent.
 func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRequestObject) (generated.RefreshTokenResponseObject, error) {
 	s, b := o.s, req.Body
-	a, ok := s.authenticate(b.ApplicationKey, b.ApplicationSecret)
-	if !ok {
-		return errCredentials, nil
+	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
+	if answer != nil {
+		return answer, nil
 	}
 	if a.Kind == KindPlain {
-		return errForbidden, nil
+		return forApp{errForbidden, a.Name}, nil
 	}
 	now := s.now()
 	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name}
 	s.mu.Lock()
-	_, e := take(s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
+	_, e := take(&s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidRefresh
 		}
@@ -140,7 +151,7 @@ func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRe
 	}, errInvalidRefresh)
 	s.mu.Unlock()
 	if e != nil {
-		return e, nil
+		return forApp{e, a.Name}, nil
 	}
 	s.issueRefresh(t, a, now)
 	return t, nil
@@ -155,7 +166,7 @@ func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
 	t.refreshIn = seconds(s.lifetimes.RefreshToken)
 	t.refreshAt = now.Unix() + t.refreshIn
 	s.mu.Lock()
-	s.store(s.refreshes, t.refresh, grant{app: a, expires: now.Add(s.lifetimes.RefreshToken)}, now)
+	s.store(&s.refreshes, t.refresh, grant{app: a, expires: now.Add(s.lifetimes.RefreshToken)}, now)
 	s.mu.Unlock()
 }
 
@@ -163,19 +174,17 @@ func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
 // endpoint) completes.
 func (o operations) Authorize(_ context.Context, req generated.AuthorizeRequestObject) (generated.AuthorizeResponseObject, error) {
 	s, p := o.s, req.Params
-	a, ok := s.authenticate(p.Apikey, p.Apisecret)
-	switch {
-	case a == nil:
-		return errInvalidAPIKey, nil
-	case !ok:
-		return errCredentials, nil
-	case a.Kind == KindPlain:
-		return errForbidden, nil
+	a, answer := s.authenticate(p.Apikey, p.Apisecret, errInvalidAPIKey)
+	if answer != nil {
+		return answer, nil
+	}
+	if a.Kind == KindPlain {
+		return forApp{errForbidden, a.Name}, nil
 	}
 	id := s.next()
 	now := s.now()
 	s.mu.Lock()
-	s.store(s.consents, id, grant{app: a, expires: now.Add(s.lifetimes.Consent)}, now)
+	s.store(&s.consents, id, grant{app: a, expires: now.Add(s.lifetimes.Consent)}, now)
 	s.mu.Unlock()
 	return callbackResponse{url: callbackPrefix + id, app: a.Name}, nil
 }

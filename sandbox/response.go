@@ -54,7 +54,7 @@ func appendString(b []byte, s string) []byte {
 }
 
 func (t *tokenResponse) write(w http.ResponseWriter) error {
-	x, _ := w.(*exchange)
+	x, _ := w.(*respWriter)
 	var body []byte
 	if x != nil {
 		body = t.appendJSON(x.out[:0])
@@ -96,7 +96,7 @@ func callbackBody(url string) []byte {
 
 // VisitAuthorizeResponse implements generated.AuthorizeResponseObject.
 func (c callbackResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
-	if x, ok := w.(*exchange); ok {
+	if x, ok := w.(*respWriter); ok {
 		x.code, x.app = 1000, c.app
 	}
 	w.Header()["Content-Type"] = jsonContentType
@@ -123,7 +123,7 @@ type consentResponse struct {
 // serveConsent is POST /sandbox/v1/consent: {"callbackUrl": "...", "state": "...",
 // "codeChallenge": "..."} -> {"status":{"code":1000,...},"data":{"authCode":"...","state":"..."}}.
 func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
-	x, ok := w.(*exchange)
+	x, ok := w.(*respWriter)
 	if !ok {
 		writeOnce(w, errServer) // unreachable: ServeHTTP routes every request here
 		return
@@ -143,6 +143,9 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrCodeChallengeRequired):
 		_ = errMissingParams.write(x)
+		return
+	case errors.Is(err, ErrStateTooLong):
+		_ = errInvalidParams.write(x)
 		return
 	case err != nil:
 		_ = errNotFound.write(x)

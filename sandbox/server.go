@@ -26,14 +26,24 @@ const (
 	defaultConsentTTL  = 10 * time.Minute
 	defaultTimeoutHold = 30 * time.Second
 	defaultMaxBody     = 64 << 10
-	// maxGrants bounds each store (pending consents, codes, refresh tokens): when one is full,
-	// expired entries are swept and, if it is still full, an eighth of it is dropped.
-	maxGrants = 1 << 17
+)
+
+// The bounds of the options: New refuses values outside them.
+const (
+	// MaxLifetime bounds each of Lifetimes (which are at least a second): ten years, so that
+	// every expiresAt stays a ten-digit Unix time.
+	MaxLifetime = 10 * 365 * 24 * time.Hour
+	// MaxWait bounds Faults.Latency and Faults.TimeoutHold.
+	MaxWait = time.Hour
+	// MaxRateLimit bounds Faults.RateLimit, in requests per second.
+	MaxRateLimit = 1e6
+	// MaxBodyBytes bounds WithMaxBodyBytes: SCB's request bodies are a few hundred bytes.
+	MaxBodyBytes = 1 << 20
 )
 
 // Lifetimes are the lifetimes of what the emulator issues. Zero fields mean SCB's: 30m, 60m,
-// 1m (and 10m for a pending consent). Each must otherwise be at least one second; token
-// lifetimes are reported in whole seconds.
+// 1m (and 10m for a pending consent). Each must otherwise be between one second and
+// MaxLifetime; token lifetimes are reported in whole seconds.
 type Lifetimes struct {
 	AccessToken  time.Duration // expiresIn
 	RefreshToken time.Duration // refreshExpiresIn
@@ -45,10 +55,10 @@ type Lifetimes struct {
 // their resilience. Per-request faults are asked for with the X-Sandbox-Fault header (see the
 // package documentation).
 type Faults struct {
-	Latency     time.Duration // added to every answer
+	Latency     time.Duration // added to every answer, up to MaxWait
 	FailureRate float64       // 0..1: that share of SCB-path requests answered 503 9900
-	RateLimit   float64       // requests per second per application; 0 = off (SCB's sandbox: 5); excess answered 429 9900 with Retry-After
-	TimeoutHold time.Duration // how long the "timeout" fault holds a request whose client does not give up; zero means 30s
+	RateLimit   float64       // requests per second per authenticated application (and for all failed credentials together), up to MaxRateLimit; 0 = off (SCB's sandbox: 5); excess answered 429 9900 with Retry-After
+	TimeoutHold time.Duration // how long the "timeout" fault holds a request whose client does not give up, up to MaxWait; zero means 30s
 }
 
 // config is what the options set.
@@ -100,8 +110,8 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
-// WithMaxBodyBytes sets the largest request body read (default 64 KiB); a longer one is
-// answered 400 1102 without being read whole.
+// WithMaxBodyBytes sets the largest request body read, from 1 to MaxBodyBytes (default
+// 64 KiB); a longer one is answered 400 1102 without being read whole.
 func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) { c.maxBody = n }
 }
@@ -111,15 +121,6 @@ type app struct {
 	Application
 	secretHash [sha256.Size]byte
 	limiter    *rate.Limiter // nil when the rate limit is off
-}
-
-// grant is a pending consent, an authorization code or a refresh token.
-type grant struct {
-	app           *app
-	expires       time.Time
-	state         string
-	hasChallenge  bool
-	challengeHash [sha256.Size]byte
 }
 
 // Server is the emulator: an http.Handler that answers SCB's three OAuth operations as SCB
@@ -132,17 +133,18 @@ type Server struct {
 	next      func() string
 	lifetimes Lifetimes
 	faults    Faults
-	logger    *slog.Logger // nil: no log
+	logger    *slog.Logger  // nil: no log
+	anonymous *rate.Limiter // the rate limit of requests whose credentials fail; nil when off
 	maxBody   int64
 	mux       http.Handler // the generated router on a ServeMux
 
 	mu        sync.Mutex
-	consents  map[string]grant // pending consents by callback id
-	codes     map[string]grant // authorization codes
-	refreshes map[string]grant // refresh tokens
+	consents  store // pending consents by callback id
+	codes     store // authorization codes
+	refreshes store // refresh tokens
 	nextSweep time.Time
 
-	exchanges sync.Pool
+	writers sync.Pool
 }
 
 // New returns an emulator with the demo applications (see DemoApplications) unless
@@ -152,54 +154,30 @@ func New(opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	if err := validateApplications(c.apps); err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	if c.now == nil || c.next == nil {
-		return nil, errors.New("sandbox: the clock and the token generator must not be nil")
-	}
-	lt, err := resolveLifetimes(c.lifetimes)
-	if err != nil {
+	if err := c.validate(); err != nil {
 		return nil, err
-	}
-	f := c.faults
-	switch {
-	case f.Latency < 0:
-		return nil, errors.New("sandbox: latency must not be negative")
-	case !(f.FailureRate >= 0 && f.FailureRate <= 1):
-		return nil, errors.New("sandbox: failure rate must be between 0 and 1")
-	case !(f.RateLimit >= 0) || math.IsInf(f.RateLimit, 0):
-		return nil, errors.New("sandbox: rate limit must be a non-negative number of requests per second")
-	case f.TimeoutHold < 0:
-		return nil, errors.New("sandbox: timeout hold must not be negative")
-	case c.maxBody <= 0:
-		return nil, errors.New("sandbox: the body limit must be positive")
-	}
-	if f.TimeoutHold == 0 {
-		f.TimeoutHold = defaultTimeoutHold
 	}
 	s := &Server{
 		apps:      make(map[string]*app, len(c.apps)),
 		now:       c.now,
 		next:      c.next,
-		lifetimes: lt,
-		faults:    f,
+		lifetimes: c.lifetimes,
+		faults:    c.faults,
 		logger:    c.logger,
 		maxBody:   c.maxBody,
-		consents:  make(map[string]grant),
-		codes:     make(map[string]grant),
-		refreshes: make(map[string]grant),
 	}
+	s.anonymous = newLimiter(c.faults.RateLimit)
 	for _, a := range c.apps {
-		st := &app{Application: a, secretHash: sha256.Sum256([]byte(a.Secret))}
-		if f.RateLimit > 0 {
-			st.limiter = rate.NewLimiter(rate.Limit(f.RateLimit), max(1, int(math.Ceil(f.RateLimit))))
-		}
-		s.apps[a.Key] = st
+		s.apps[a.Key] = &app{Application: a, secretHash: sha256.Sum256([]byte(a.Secret)), limiter: newLimiter(c.faults.RateLimit)}
 		s.appList = append(s.appList, a)
 	}
-	s.exchanges.New = func() any { return new(exchange) }
+	s.writers.New = func() any { return new(respWriter) }
+	s.mux = s.routes()
+	return s, nil
+}
 
+// routes returns the generated router, with the consent endpoint and SCB's 404 for the rest.
+func (s *Server) routes() http.Handler {
 	strict := generated.NewStrictHandlerWithOptions(operations{s}, nil, generated.StrictHTTPServerOptions{
 		// The middleware validated the body already; this is a safety net.
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, _ error) {
@@ -213,12 +191,43 @@ func New(opts ...Option) (*Server, error) {
 	mux.HandleFunc("POST "+pathConsent, s.serveConsent)
 	// ServeHTTP routes before the mux; this catches what the mux would answer in plain text.
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { writeOnce(w, errNotFound) })
-	s.mux = generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
+	return generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
 		BaseRouter:       mux,
 		Middlewares:      []generated.MiddlewareFunc{s.validate},
 		ErrorHandlerFunc: paramError,
 	})
-	return s, nil
+}
+
+// validate checks the options against their bounds and fills in the defaults.
+func (c *config) validate() error {
+	if err := validateApplications(c.apps); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	if c.now == nil || c.next == nil {
+		return errors.New("sandbox: the clock and the token generator must not be nil")
+	}
+	lt, err := resolveLifetimes(c.lifetimes)
+	if err != nil {
+		return err
+	}
+	c.lifetimes = lt
+	f := &c.faults
+	switch {
+	case f.Latency < 0 || f.Latency > MaxWait:
+		return fmt.Errorf("sandbox: the latency must be between 0 and %v", MaxWait)
+	case !(f.FailureRate >= 0 && f.FailureRate <= 1):
+		return errors.New("sandbox: the failure rate must be between 0 and 1")
+	case !(f.RateLimit >= 0 && f.RateLimit <= MaxRateLimit):
+		return fmt.Errorf("sandbox: the rate limit must be between 0 and %g requests per second", float64(MaxRateLimit))
+	case f.TimeoutHold < 0 || f.TimeoutHold > MaxWait:
+		return fmt.Errorf("sandbox: the timeout hold must be between 0 (meaning %v) and %v", defaultTimeoutHold, MaxWait)
+	case c.maxBody <= 0 || c.maxBody > MaxBodyBytes:
+		return fmt.Errorf("sandbox: the body limit must be between 1 and %d bytes", MaxBodyBytes)
+	}
+	if f.TimeoutHold == 0 {
+		f.TimeoutHold = defaultTimeoutHold
+	}
+	return nil
 }
 
 // Format implements fmt.Formatter: a Server prints as a summary for every verb, since its
@@ -227,7 +236,7 @@ func (s *Server) Format(f fmt.State, _ rune) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, _ = fmt.Fprintf(f, "sandbox.Server{applications: %d, pending consents: %d, codes: %d, refresh tokens: %d}",
-		len(s.apps), len(s.consents), len(s.codes), len(s.refreshes))
+		len(s.apps), len(s.consents.m), len(s.codes.m), len(s.refreshes.m))
 }
 
 func resolveLifetimes(l Lifetimes) (Lifetimes, error) {
@@ -245,8 +254,8 @@ func resolveLifetimes(l Lifetimes) (Lifetimes, error) {
 		switch {
 		case *f.d == 0:
 			*f.d = f.def
-		case *f.d < time.Second:
-			return l, fmt.Errorf("sandbox: the %s lifetime must be at least one second", f.name)
+		case *f.d < time.Second || *f.d > MaxLifetime:
+			return l, fmt.Errorf("sandbox: the %s lifetime must be between 1s and %v", f.name, MaxLifetime)
 		}
 	}
 	return l, nil
@@ -254,31 +263,62 @@ func resolveLifetimes(l Lifetimes) (Lifetimes, error) {
 
 // writeOnce writes e unless an answer was already started.
 func writeOnce(w http.ResponseWriter, e *apiError) {
-	if x, ok := w.(*exchange); ok && x.wrote {
+	if x, ok := w.(*respWriter); ok && x.wrote {
 		return
 	}
 	_ = e.write(w)
 }
 
-// authenticate returns the application whose key and secret these are. The secret is compared
-// in constant time (through SHA-256, so that its length does not show either).
-func (s *Server) authenticate(key, secret string) (*app, bool) {
+// authenticate returns the application whose key and secret these are, or the error to answer:
+// 401 9500 (errUnknown for an unknown key), or 429 9900 over the rate limit. The secret is
+// compared in constant time (through SHA-256, so that its length does not show either).
+//
+// The rate limit counts a request against the application it authenticated, never against a
+// key a request merely names; requests whose credentials fail share one budget of the same rate
+// [decision], so that a flood of them cannot spend an application's budget, nor go unlimited.
+func (s *Server) authenticate(key, secret string, errUnknown *apiError) (*app, errorAnswer) {
 	h := sha256.Sum256([]byte(secret))
 	a := s.apps[key]
+	var match bool
 	if a == nil {
 		subtle.ConstantTimeCompare(h[:], h[:]) // same work as a known key
-		return nil, false
+	} else {
+		match = subtle.ConstantTimeCompare(h[:], a.secretHash[:]) == 1
 	}
-	return a, subtle.ConstantTimeCompare(h[:], a.secretHash[:]) == 1
+	switch {
+	case match:
+		if e := s.allow(a.limiter); e != nil {
+			return nil, forApp{e, a.Name}
+		}
+		return a, nil
+	case s.anonymous != nil:
+		if e := s.allow(s.anonymous); e != nil {
+			return nil, e
+		}
+	}
+	if a == nil {
+		return nil, errUnknown
+	}
+	return nil, errCredentials
 }
 
-// allow applies the rate limit of a (if any): it returns nil or the 429 to answer.
-func (s *Server) allow(a *app) *apiError {
-	if a == nil || a.limiter == nil {
+// newLimiter returns a limiter of perSecond requests per second, with a burst of as many (at
+// least one), or nil when perSecond is 0.
+func newLimiter(perSecond float64) *rate.Limiter {
+	if perSecond == 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(math.Ceil(perSecond))))
+}
+
+// allow applies the rate limiter l (nil when the rate limit is off): it returns nil or the 429
+// to answer.
+func (s *Server) allow(l *rate.Limiter) *apiError {
+	if l == nil {
 		return nil
 	}
 	now := s.now()
-	r := a.limiter.ReserveN(now, 1)
+	r := l.ReserveN(now, 1)
 	d := r.DelayFrom(now)
 	if r.OK() && d == 0 {
 		return nil
@@ -289,49 +329,6 @@ func (s *Server) allow(a *app) *apiError {
 		secs = 1
 	}
 	return errTooManyRequests.withRetryAfter(secs)
-}
-
-// store keeps g under id in m, sweeping expired entries now and then. s.mu is held.
-func (s *Server) store(m map[string]grant, id string, g grant, now time.Time) {
-	if now.After(s.nextSweep) || len(m) >= maxGrants {
-		for _, mm := range []map[string]grant{s.consents, s.codes, s.refreshes} {
-			for k, v := range mm {
-				if !now.Before(v.expires) {
-					delete(mm, k)
-				}
-			}
-		}
-		s.nextSweep = now.Add(10 * time.Second)
-		if len(m) >= maxGrants {
-			// Still full of live entries: drop an eighth, arbitrary ones (map order), so that
-			// the next inserts do not sweep again.
-			for k := range m {
-				if len(m) <= maxGrants-maxGrants/8 {
-					break
-				}
-				delete(m, k)
-			}
-		}
-	}
-	m[id] = g
-}
-
-// take removes and returns the unexpired grant under id in m, if check accepts it; an expired
-// grant is removed too. s.mu is held.
-func take(m map[string]grant, id string, now time.Time, check func(grant) *apiError, invalid *apiError) (grant, *apiError) {
-	g, ok := m[id]
-	if !ok {
-		return g, invalid
-	}
-	if !now.Before(g.expires) {
-		delete(m, id)
-		return g, invalid
-	}
-	if e := check(g); e != nil {
-		return g, e
-	}
-	delete(m, id)
-	return g, nil
 }
 
 // wait returns after d or when ctx is done, whichever comes first.

@@ -1,4 +1,4 @@
-package sandbox
+package sandbox_test
 
 import (
 	"fmt"
@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 func TestConcurrentFlows(t *testing.T) {
@@ -18,7 +21,7 @@ func TestConcurrentFlows(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 10; i++ {
-				code, err := h.srv.Consent(h.callback(demoAuthCode), Consent{})
+				code, err := h.srv.Consent(h.callback(demoAuthCode), sandbox.Consent{})
 				if err != nil {
 					errs <- err
 					return
@@ -41,68 +44,40 @@ func TestConcurrentFlows(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	h.srv.mu.Lock()
-	defer h.srv.mu.Unlock()
-	if n := len(h.srv.refreshes); n != 80 {
-		t.Errorf("live refresh tokens: got %d, want 80 (one per flow)", n)
+	consents, codes, refreshes := h.srv.StoreLen()
+	if refreshes != 80 {
+		t.Errorf("live refresh tokens: got %d, want 80 (one per flow)", refreshes)
 	}
-	if n := len(h.srv.codes) + len(h.srv.consents); n != 0 {
-		t.Errorf("codes and consents left: got %d, want 0", n)
+	if consents+codes != 0 {
+		t.Errorf("codes and consents left: got %d, want 0", consents+codes)
 	}
 }
 
 func TestStoreSweepsExpired(t *testing.T) {
-	clock := newFakeClock()
-	srv, err := New(WithClock(clock.Now), WithTokenGenerator(seqTokens("t")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 100; i++ {
-		cb := "scbeasysim://login/" + fmt.Sprint(i)
-		srv.mu.Lock()
-		srv.store(srv.consents, fmt.Sprint(i), grant{app: srv.apps[demoAuthCode.Key], expires: clock.Now().Add(time.Minute)}, clock.Now())
-		srv.mu.Unlock()
+	h := newHarness(t)
+	for i := 0; i < 20; i++ {
+		cb := h.callback(demoAuthCode)
 		if i%2 == 0 {
-			if _, err := srv.Consent(cb, Consent{}); err != nil {
+			if _, err := h.srv.Consent(cb, sandbox.Consent{}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	clock.Advance(time.Hour)
-	srv.mu.Lock()
-	srv.store(srv.consents, "new", grant{app: srv.apps[demoAuthCode.Key], expires: clock.Now().Add(time.Minute)}, clock.Now())
-	consents, codes := len(srv.consents), len(srv.codes)
-	srv.mu.Unlock()
-	if consents != 1 || codes != 0 {
+	if consents, codes, _ := h.srv.StoreLen(); consents != 10 || codes != 10 {
+		t.Fatalf("before expiry: got %d consents and %d codes, want 10 and 10", consents, codes)
+	}
+	h.clock.Advance(time.Hour)
+	h.callback(demoAuthCode) // a store sweeps what expired
+	if consents, codes, _ := h.srv.StoreLen(); consents != 1 || codes != 0 {
 		t.Errorf("after expiry: got %d consents and %d codes, want 1 and 0", consents, codes)
 	}
 }
 
-func TestStoreIsBounded(t *testing.T) {
-	clock := newFakeClock()
-	srv, err := New(WithClock(clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := srv.apps[demoAuthCode.Key]
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	for i := 0; i < maxGrants+100; i++ {
-		srv.store(srv.consents, fmt.Sprint(i), grant{app: a, expires: clock.Now().Add(time.Hour)}, clock.Now())
-	}
-	if n := len(srv.consents); n > maxGrants {
-		t.Errorf("pending consents: got %d, want at most %d", n, maxGrants)
-	}
-	if _, ok := srv.consents[fmt.Sprint(maxGrants+99)]; !ok {
-		t.Error("the newest consent was dropped")
-	}
-}
-
 func TestServerPrintsNoSecret(t *testing.T) {
-	h := newHarness(t, WithTokenGenerator(seqTokens("SECRET")))
-	code := h.authCode(demoAuthCode, Consent{})
+	h := newHarness(t, sandbox.WithTokenGenerator(sandboxtest.Tokens("SECRET")))
+	code := h.authCode(demoAuthCode, sandbox.Consent{})
 	h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoAuthCode, "authCode", code))
-	h.authCode(demoWeb, Consent{CodeChallenge: "CHALLENGE"})
+	h.authCode(demoWeb, sandbox.Consent{CodeChallenge: "CHALLENGE"})
 	h.callback(demoAuthCode)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		got := fmt.Sprintf(verb, h.srv)

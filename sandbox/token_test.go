@@ -1,12 +1,17 @@
-package sandbox
+package sandbox_test
 
 import (
+	"github.com/google/uuid"
+
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scboauth/scboauth/sandbox"
 )
 
 func TestClientCredentials(t *testing.T) {
@@ -39,7 +44,7 @@ func TestClientCredentials(t *testing.T) {
 }
 
 func TestDefaultTokensAreUUIDs(t *testing.T) {
-	srv, err := New()
+	srv, err := sandbox.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +53,7 @@ func TestDefaultTokensAreUUIDs(t *testing.T) {
 		t.Fatalf("status: got %d %s", rec.status, rec.body)
 	}
 	tok := rec.token(t)
-	if !validRequestUID(tok.AccessToken) || len(tok.AccessToken) != 36 {
+	if _, err := uuid.Parse(tok.AccessToken); err != nil || len(tok.AccessToken) != 36 {
 		t.Errorf("accessToken: got %q, want a UUID", tok.AccessToken)
 	}
 	now := time.Now().Unix()
@@ -60,18 +65,18 @@ func TestDefaultTokensAreUUIDs(t *testing.T) {
 func TestAuthorizationCodeFlow(t *testing.T) {
 	tests := []struct {
 		name    string
-		app     Application
-		consent Consent
+		app     sandbox.Application
+		consent sandbox.Consent
 		extra   []string // added to the token request
 	}{
-		{"authorization-code", demoAuthCode, Consent{}, nil},
-		{"authorization-code with state", demoAuthCode, Consent{State: "s1"}, []string{"state", "other"}},
-		{"web", demoWeb, Consent{State: "s1", CodeChallenge: "ch1"}, []string{"state", "s1", "codeChallenge", "ch1"}},
-		{"web without state", demoWeb, Consent{CodeChallenge: "ch1"}, []string{"codeChallenge", "ch1"}},
+		{"authorization-code", demoAuthCode, sandbox.Consent{}, nil},
+		{"authorization-code with state", demoAuthCode, sandbox.Consent{State: "s1"}, []string{"state", "other"}},
+		{"web", demoWeb, sandbox.Consent{State: "s1", CodeChallenge: "ch1"}, []string{"state", "s1", "codeChallenge", "ch1"}},
+		{"web without state", demoWeb, sandbox.Consent{CodeChallenge: "ch1"}, []string{"codeChallenge", "ch1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, WithLifetimes(Lifetimes{}))
+			h := newHarness(t, sandbox.WithLifetimes(sandbox.Lifetimes{}))
 			cb := h.callback(tt.app)
 			if !strings.HasPrefix(cb, "scbeasysim://login/") {
 				t.Fatalf("callbackUrl: got %q, want scbeasysim://login/...", cb)
@@ -138,7 +143,7 @@ func TestConsentEndpoint(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("consent: got %d %s, want 200", r.status, r.body)
 	}
-	var cr consentResponse
+	var cr consentAnswer
 	if code, _, _ := r.envelope(t); code != 1000 {
 		t.Errorf("code: got %d, want 1000", code)
 	}
@@ -178,33 +183,33 @@ func TestConsentEndpoint(t *testing.T) {
 }
 
 func TestConsentExpires(t *testing.T) {
-	h := newHarness(t, WithLifetimes(Lifetimes{Consent: time.Minute}))
+	h := newHarness(t, sandbox.WithLifetimes(sandbox.Lifetimes{Consent: time.Minute}))
 	cb := h.callback(demoAuthCode)
 	h.clock.Advance(time.Minute)
-	if _, err := h.srv.Consent(cb, Consent{}); err != ErrUnknownCallback {
+	if _, err := h.srv.Consent(cb, sandbox.Consent{}); err != sandbox.ErrUnknownCallback {
 		t.Errorf("Consent after its window: got %v, want ErrUnknownCallback", err)
 	}
 	cb = h.callback(demoAuthCode)
 	h.clock.Advance(time.Minute - time.Second)
-	if _, err := h.srv.Consent(cb, Consent{}); err != nil {
+	if _, err := h.srv.Consent(cb, sandbox.Consent{}); err != nil {
 		t.Errorf("Consent within its window: got %v, want nil", err)
 	}
 	cb = h.callback(demoWeb)
-	if _, err := h.srv.Consent(cb, Consent{State: "s"}); err != ErrCodeChallengeRequired {
+	if _, err := h.srv.Consent(cb, sandbox.Consent{State: "s"}); err != sandbox.ErrCodeChallengeRequired {
 		t.Errorf("web Consent without a challenge: got %v, want ErrCodeChallengeRequired", err)
 	}
-	if _, err := h.srv.Consent(cb, Consent{CodeChallenge: "c"}); err != nil {
+	if _, err := h.srv.Consent(cb, sandbox.Consent{CodeChallenge: "c"}); err != nil {
 		t.Errorf("web Consent retried with a challenge: got %v, want nil", err)
 	}
 }
 
 func TestAuthorizationCodeErrors(t *testing.T) {
-	codeFor := func(a Application, c Consent) func(h *harness) string {
+	codeFor := func(a sandbox.Application, c sandbox.Consent) func(h *harness) string {
 		return func(h *harness) string { return h.authCode(a, c) }
 	}
 	tests := []struct {
 		name   string
-		app    Application
+		app    sandbox.Application
 		code   func(h *harness) string
 		before func(h *harness, code string)
 		extra  []string
@@ -216,12 +221,12 @@ func TestAuthorizationCodeErrors(t *testing.T) {
 			status: 403, bcode: 9503, desc: "Invalid authorization method for current credentials"},
 		{name: "unknown code", app: demoAuthCode, code: func(*harness) string { return "nope" },
 			status: 401, bcode: 9300, desc: "Invalid authorization code"},
-		{name: "code of another application", app: demoAuthCode, code: codeFor(demoWeb, Consent{CodeChallenge: "c"}),
+		{name: "code of another application", app: demoAuthCode, code: codeFor(demoWeb, sandbox.Consent{CodeChallenge: "c"}),
 			status: 401, bcode: 9300, desc: "Invalid authorization code"},
-		{name: "expired code", app: demoAuthCode, code: codeFor(demoAuthCode, Consent{}),
+		{name: "expired code", app: demoAuthCode, code: codeFor(demoAuthCode, sandbox.Consent{}),
 			before: func(h *harness, _ string) { h.clock.Advance(time.Minute) },
 			status: 401, bcode: 9300, desc: "Invalid authorization code"},
-		{name: "used code", app: demoAuthCode, code: codeFor(demoAuthCode, Consent{}),
+		{name: "used code", app: demoAuthCode, code: codeFor(demoAuthCode, sandbox.Consent{}),
 			before: func(h *harness, code string) {
 				r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoAuthCode, "authCode", code))
 				if r.status != 200 {
@@ -229,17 +234,17 @@ func TestAuthorizationCodeErrors(t *testing.T) {
 				}
 			},
 			status: 401, bcode: 9300, desc: "Invalid authorization code"},
-		{name: "web without codeChallenge", app: demoWeb, code: codeFor(demoWeb, Consent{CodeChallenge: "c"}),
+		{name: "web without codeChallenge", app: demoWeb, code: codeFor(demoWeb, sandbox.Consent{CodeChallenge: "c"}),
 			status: 401, bcode: 9300, desc: "This application requires codeChallenge verification"},
-		{name: "web with a wrong codeChallenge", app: demoWeb, code: codeFor(demoWeb, Consent{CodeChallenge: "c"}),
+		{name: "web with a wrong codeChallenge", app: demoWeb, code: codeFor(demoWeb, sandbox.Consent{CodeChallenge: "c"}),
 			extra: []string{"codeChallenge", "d"}, status: 401, bcode: 9300, desc: "This application requires codeChallenge verification"},
 		{name: "web without codeChallenge, unknown code", app: demoWeb, code: func(*harness) string { return "nope" },
 			status: 401, bcode: 9300, desc: "This application requires codeChallenge verification"},
-		{name: "web with a wrong state", app: demoWeb, code: codeFor(demoWeb, Consent{State: "s", CodeChallenge: "c"}),
+		{name: "web with a wrong state", app: demoWeb, code: codeFor(demoWeb, sandbox.Consent{State: "s", CodeChallenge: "c"}),
 			extra: []string{"codeChallenge", "c", "state", "t"}, status: 401, bcode: 9300, desc: "Invalid authorization code"},
-		{name: "web without the state", app: demoWeb, code: codeFor(demoWeb, Consent{State: "s", CodeChallenge: "c"}),
+		{name: "web without the state", app: demoWeb, code: codeFor(demoWeb, sandbox.Consent{State: "s", CodeChallenge: "c"}),
 			extra: []string{"codeChallenge", "c"}, status: 401, bcode: 9300, desc: "Invalid authorization code"},
-		{name: "wrong secret", app: Application{Key: demoAuthCode.Key, Secret: "wrong"}, code: codeFor(demoAuthCode, Consent{}),
+		{name: "wrong secret", app: sandbox.Application{Key: demoAuthCode.Key, Secret: "wrong"}, code: codeFor(demoAuthCode, sandbox.Consent{}),
 			status: 401, bcode: 9500, desc: "Invalid authorization credentials"},
 	}
 	for _, tt := range tests {
@@ -257,13 +262,13 @@ func TestAuthorizationCodeErrors(t *testing.T) {
 
 func TestAuthCodeLivesSixtySeconds(t *testing.T) {
 	h := newHarness(t)
-	code := h.authCode(demoAuthCode, Consent{})
+	code := h.authCode(demoAuthCode, sandbox.Consent{})
 	h.clock.Advance(59 * time.Second)
 	r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoAuthCode, "authCode", code))
 	if r.status != http.StatusOK {
 		t.Errorf("at 59 s: got %d %s, want 200", r.status, r.body)
 	}
-	code = h.authCode(demoAuthCode, Consent{})
+	code = h.authCode(demoAuthCode, sandbox.Consent{})
 	h.clock.Advance(60 * time.Second)
 	r = h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoAuthCode, "authCode", code))
 	wantError(t, r, http.StatusUnauthorized, 9300, "Invalid authorization code")
@@ -271,7 +276,7 @@ func TestAuthCodeLivesSixtySeconds(t *testing.T) {
 
 func TestFailedChallengeKeepsTheCode(t *testing.T) {
 	h := newHarness(t)
-	code := h.authCode(demoWeb, Consent{CodeChallenge: "c"})
+	code := h.authCode(demoWeb, sandbox.Consent{CodeChallenge: "c"})
 	r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoWeb, "authCode", code, "codeChallenge", "wrong"))
 	wantError(t, r, http.StatusUnauthorized, 9300, "This application requires codeChallenge verification")
 	r = h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoWeb, "authCode", code, "codeChallenge", "c"))
@@ -283,7 +288,7 @@ func TestFailedChallengeKeepsTheCode(t *testing.T) {
 func TestRefreshErrors(t *testing.T) {
 	tests := []struct {
 		name   string
-		app    Application
+		app    sandbox.Application
 		token  func(h *harness, rt string) string
 		before func(h *harness)
 		status int
@@ -298,15 +303,15 @@ func TestRefreshErrors(t *testing.T) {
 			status: 401, code: 9300, desc: "Invalid/expired temporary token"},
 		{name: "plain application", app: demoPlain,
 			status: 403, code: 9503, desc: "Invalid authorization method for current credentials"},
-		{name: "wrong secret", app: Application{Key: demoAuthCode.Key, Secret: demoWeb.Secret},
+		{name: "wrong secret", app: sandbox.Application{Key: demoAuthCode.Key, Secret: demoWeb.Secret},
 			status: 401, code: 9500, desc: "Invalid authorization credentials"},
-		{name: "unknown key", app: Application{Key: "l7nope", Secret: demoAuthCode.Secret},
+		{name: "unknown key", app: sandbox.Application{Key: "l7nope", Secret: demoAuthCode.Secret},
 			status: 401, code: 9500, desc: "Invalid authorization credentials"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			code := h.authCode(demoAuthCode, Consent{})
+			code := h.authCode(demoAuthCode, sandbox.Consent{})
 			r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoAuthCode, "authCode", code))
 			rt := *r.token(t).RefreshToken
 			if tt.token != nil {
@@ -321,7 +326,7 @@ func TestRefreshErrors(t *testing.T) {
 	}
 	t.Run("just before expiry", func(t *testing.T) {
 		h := newHarness(t)
-		code := h.authCode(demoAuthCode, Consent{})
+		code := h.authCode(demoAuthCode, sandbox.Consent{})
 		r := h.do(http.MethodPost, pathToken, stdHeaders(), credentials(demoAuthCode, "authCode", code))
 		h.clock.Advance(time.Hour - time.Second)
 		r = h.do(http.MethodPost, pathRefresh, stdHeaders(), credentials(demoAuthCode, "refreshToken", *r.token(t).RefreshToken))
@@ -331,7 +336,7 @@ func TestRefreshErrors(t *testing.T) {
 	})
 }
 
-func TestCredentials(t *testing.T) {
+func TestWrongCredentials(t *testing.T) {
 	tests := []struct {
 		name   string
 		method string
@@ -352,9 +357,9 @@ func TestCredentials(t *testing.T) {
 			401, 9500, "Invalid authorization credentials"},
 		{"refresh, wrong secret", "POST", pathRefresh, stdHeaders(), jsonBody("applicationKey", demoAuthCode.Key, "applicationSecret", "nope", "refreshToken", "r"),
 			401, 9500, "Invalid authorization credentials"},
-		{"authorize, unknown key", "GET", pathAuthorize, authorizeHeaders(Application{Key: "l7nope", Secret: "x"}), "",
+		{"authorize, unknown key", "GET", pathAuthorize, authorizeHeaders(sandbox.Application{Key: "l7nope", Secret: "x"}), "",
 			401, 9500, "Invalid apikey provided"},
-		{"authorize, wrong secret", "GET", pathAuthorize, authorizeHeaders(Application{Key: demoAuthCode.Key, Secret: "x"}), "",
+		{"authorize, wrong secret", "GET", pathAuthorize, authorizeHeaders(sandbox.Application{Key: demoAuthCode.Key, Secret: "x"}), "",
 			401, 9500, "Invalid authorization credentials"},
 		{"authorize, missing apikey", "GET", pathAuthorize, authorizeHeaders(demoAuthCode, "-apikey", ""), "",
 			401, 9100, "Authorization credentials required"},
@@ -379,5 +384,30 @@ func TestAuthorizeAnswersCallback(t *testing.T) {
 	}
 	if !bytes.Contains(r.body, []byte(`"callbackUrl":"scbeasysim://login/tok-1"`)) {
 		t.Errorf("body: got %s, want the callbackUrl scbeasysim://login/tok-1", r.body)
+	}
+}
+
+// A consent's state is the one string a client has the emulator store: it is bounded (item 12 of
+// issue 9: 8,000 consents with a 65,000-character state took 871 MB).
+func TestConsentStateIsBounded(t *testing.T) {
+	h := newHarness(t)
+	longest := strings.Repeat("s", sandbox.MaxStateBytes)
+	if _, err := h.srv.Consent(h.callback(demoAuthCode), sandbox.Consent{State: longest}); err != nil {
+		t.Errorf("a state of MaxStateBytes: got %v, want a code", err)
+	}
+	cb := h.callback(demoAuthCode)
+	if _, err := h.srv.Consent(cb, sandbox.Consent{State: longest + "s"}); !errors.Is(err, sandbox.ErrStateTooLong) {
+		t.Errorf("a state one byte longer: got %v, want ErrStateTooLong", err)
+	}
+	if _, err := h.srv.Consent(cb, sandbox.Consent{State: "s"}); err != nil {
+		t.Errorf("the refused consent spent the callbackUrl: %v", err)
+	}
+	for _, state := range []string{longest + "s", strings.Repeat("é", sandbox.MaxStateBytes/2+1), strings.Repeat("s", 65_000)} {
+		r := h.do(http.MethodPost, pathConsent, map[string]string{"Content-Type": "application/json"},
+			jsonBody("callbackUrl", h.callback(demoAuthCode), "state", state))
+		wantError(t, r, http.StatusBadRequest, 1102, "Invalid parameters entered")
+	}
+	if consents, codes, _ := h.srv.StoreLen(); codes != 2 || consents != 3 {
+		t.Errorf("got %d codes and %d pending consents, want 2 and 3 (the refused consents keep their callbackUrl)", codes, consents)
 	}
 }

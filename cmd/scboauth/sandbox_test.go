@@ -5,42 +5,26 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
-
-// sandboxBuffer is a bytes.Buffer safe for concurrent use.
-type sandboxBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *sandboxBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *sandboxBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // runningSandbox is the sandbox command started in process on a free port.
 type runningSandbox struct {
 	base   string
 	banner string
-	stderr *sandboxBuffer
+	stderr *sandboxtest.Buffer
 	cancel context.CancelFunc
 	exit   chan int
 }
@@ -50,7 +34,7 @@ func startSandbox(t *testing.T, environ map[string]string, args ...string) *runn
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	rs := &runningSandbox{stderr: &sandboxBuffer{}, cancel: cancel, exit: make(chan int, 1)}
+	rs := &runningSandbox{stderr: &sandboxtest.Buffer{}, cancel: cancel, exit: make(chan int, 1)}
 	e := &env{stdin: strings.NewReader(""), stdout: pw, stderr: rs.stderr, getenv: func(k string) string { return environ[k] }}
 	go func() {
 		code := run(ctx, append([]string{"sandbox", "--addr", "127.0.0.1:0"}, args...), e)
@@ -210,6 +194,7 @@ func TestSandboxShutdownEndsHeldRequests(t *testing.T) {
 	case r := <-done:
 		t.Fatalf("the request ended before it was held: %d %v", r.status, r.err)
 	}
+	slow := slowBody(t, rs.base)
 	// The request is held for an hour unless the shutdown ends it: then it is answered 504
 	// and the command stops well before its shutdown timeout.
 	start := time.Now()
@@ -227,6 +212,49 @@ func TestSandboxShutdownEndsHeldRequests(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Error("the held request did not end")
 	}
+	select {
+	case status := <-slow:
+		if status != "HTTP/1.1 504 Gateway Timeout" {
+			t.Errorf("request with a slow body: got %q, want 504 (item 11 of issue 9: it got 400)", status)
+		}
+	case <-time.After(20 * time.Second):
+		t.Error("the request with a slow body did not end")
+	}
+}
+
+// slowBody sends a token request that announces 100 bytes of body and sends 10, once the
+// server reads its body (its 100 Continue), and returns the status line it gets.
+func slowBody(t *testing.T, base string) <-chan string {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_, err = io.WriteString(conn, "POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"resourceOwnerId: o\r\nrequestUId: 0123456789abcdef0123456789abcdef\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100") {
+		t.Fatalf("got %q %v, want 100 Continue", line, err)
+	}
+	if _, err := r.ReadString('\n'); err != nil { // the blank line after 100 Continue
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(conn, `{"applicat`); err != nil {
+		t.Fatal(err)
+	}
+	status := make(chan string, 1)
+	go func() {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			line = err.Error()
+		}
+		status <- strings.TrimSpace(line)
+	}()
+	return status
 }
 
 func TestSandboxEnvironment(t *testing.T) {
@@ -273,8 +301,8 @@ func TestSandboxUsageErrors(t *testing.T) {
 		environ map[string]string
 		want    string
 	}{
-		{"failure rate above 1", []string{"--failure-rate", "2"}, nil, "failure rate"},
-		{"bad --app", []string{"--app", "shop:l7:APP-SECRET:mobile"}, nil, `kind "mobile"`},
+		{"failure rate above 1", []string{"--failure-rate", "2"}, nil, "--failure-rate (SCB_SANDBOX_FAILURE_RATE) is 2; it must be between 0 and 1"},
+		{"bad --app", []string{"--app", "shop:l7:APP-SECRET:mobile"}, nil, "a kind that is not"},
 		{"bad SCB_SANDBOX_APP", nil, map[string]string{"SCB_SANDBOX_APP": "shop:l7:APP-SECRET"}, "SCB_SANDBOX_APP"},
 		{"bad SCB_SANDBOX_LATENCY", nil, map[string]string{"SCB_SANDBOX_LATENCY": "soon"}, "SCB_SANDBOX_LATENCY"},
 		{"bad SCB_SANDBOX_RATE_LIMIT", nil, map[string]string{"SCB_SANDBOX_RATE_LIMIT": "five"}, "SCB_SANDBOX_RATE_LIMIT"},
@@ -282,7 +310,7 @@ func TestSandboxUsageErrors(t *testing.T) {
 		{"missing apps file", []string{"--apps", "/nonexistent/apps.yaml"}, nil, "read applications"},
 		{"no applications", []string{"--no-demo"}, nil, "no applications"},
 		{"key of a demo application", []string{"--app", "x:l700000000000000000000000000000001:APP-SECRET:web"}, nil, "same key"},
-		{"sub-second lifetime", []string{"--code-ttl", "10ms"}, nil, "lifetime"},
+		{"sub-second lifetime", []string{"--code-ttl", "10ms"}, nil, "--code-ttl (SCB_SANDBOX_CODE_TTL) is 10ms; it must be between 1s and 87600h0m0s"},
 		{"unexpected argument", []string{"serve"}, nil, "unexpected argument"},
 		{"unknown flag", []string{"--port", "80"}, nil, "-port"},
 	}
@@ -299,6 +327,114 @@ func TestSandboxUsageErrors(t *testing.T) {
 			}
 			if strings.Contains(stderr.String()+stdout.String(), "APP-SECRET") {
 				t.Errorf("the output shows the secret: %s", stderr.String())
+			}
+		})
+	}
+}
+
+// Every numeric and duration flag is checked at start: zero where it is not allowed, negative,
+// the largest int64, and garbage each give a clear message naming the flag and exit 2, never a
+// panic on the first request (item 13 of issue 9: --max-body 9223372036854775807).
+func TestSandboxFlagRanges(t *testing.T) {
+	const maxInt64 = "9223372036854775807"
+	const maxDuration = "2562047h47m16.854775807s"
+	tests := []struct {
+		flag   string
+		values []string // each refused
+	}{
+		{"access-ttl", []string{"0", "-1s", "999ms", maxDuration, "soon"}},
+		{"refresh-ttl", []string{"0", "-1s", maxDuration, "soon"}},
+		{"code-ttl", []string{"0", "-1s", maxDuration, "soon"}},
+		{"consent-ttl", []string{"0", "-1s", maxDuration, "soon"}},
+		{"latency", []string{"-1s", maxDuration, "soon"}},
+		{"timeout-hold", []string{"0", "-1s", maxDuration, "soon"}},
+		{"shutdown-timeout", []string{"0", "-1s", maxDuration, "soon"}},
+		{"failure-rate", []string{"-0.1", "1.5", "NaN", "Inf", maxInt64, "half"}},
+		{"rate-limit", []string{"-1", "NaN", "Inf", maxInt64, "five"}},
+		{"max-body", []string{"0", "-1", maxInt64, "1" + maxInt64, "64k"}},
+		{"header-timeout", []string{"0", "-1s", maxDuration, "soon"}},
+		{"read-timeout", []string{"0", "-1s", maxDuration, "soon"}},
+		{"write-timeout", []string{"0", "-1s", maxDuration, "soon"}},
+		{"idle-timeout", []string{"0", "-1s", maxDuration, "soon"}},
+		{"max-header-bytes", []string{"0", "-1", maxInt64, "1MB"}},
+		{"max-conns", []string{"0", "-1", maxInt64, "many"}},
+	}
+	// A command that starts by mistake stops at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tt := range tests {
+		for _, v := range tt.values {
+			t.Run(tt.flag+"="+v, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+				code := run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--" + tt.flag, v}, e)
+				if code != exitUsage {
+					t.Errorf("exit code: got %d, want %d", code, exitUsage)
+				}
+				if !strings.Contains(stderr.String(), "-"+tt.flag) {
+					t.Errorf("stderr does not name --%s: %s", tt.flag, stderr.String())
+				}
+				if stdout.Len() > 0 {
+					t.Errorf("the command started: %s", stdout.String())
+				}
+			})
+			variable := "SCB_SANDBOX_" + strings.ToUpper(strings.ReplaceAll(tt.flag, "-", "_"))
+			t.Run(variable+"="+v, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string {
+					if k == variable {
+						return v
+					}
+					return ""
+				}}
+				if code := run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0"}, e); code != exitUsage {
+					t.Errorf("exit code: got %d, want %d", code, exitUsage)
+				}
+				if !strings.Contains(stderr.String(), variable) || stdout.Len() > 0 {
+					t.Errorf("stderr does not name %s, or the command started: %s%s", variable, stderr.String(), stdout.String())
+				}
+			})
+		}
+	}
+}
+
+// What the command prints on a usage error shows no secret and no character that hides or
+// reorders text (item 9 of issue 9), whatever the flags and variables hold.
+func TestSandboxErrorsShowNoHiddenCharacters(t *testing.T) {
+	const bidi = "\u202e"
+	tests := []struct {
+		args    []string
+		environ map[string]string
+	}{
+		{args: []string{"--addr", "127.0.0.1:0" + bidi}},
+		{args: []string{"--addr", bidi + "localhost:80\x1b[2J"}},
+		{args: []string{"--apps", "/nonexistent/" + bidi + "apps.yaml"}},
+		{args: []string{"--app", "shop:l7key:web:MY-SECRET"}},
+		{args: []string{"--app", "shop" + bidi + ":l7key:MY-SECRET:web"}},
+		{args: []string{"--app", "shop:l7key:MY-SECRET" + bidi + ":web"}},
+		{args: []string{"--log-format", "json" + bidi}},
+		{args: []string{"--latency", "1s" + bidi}},
+		{args: []string{"--max-body", bidi + "1"}},
+		{environ: map[string]string{"SCB_SANDBOX_APP": "shop:l7key:web:MY-SECRET"}},
+		{environ: map[string]string{"SCB_SANDBOX_LATENCY": bidi + "1s"}},
+		{environ: map[string]string{"SCB_SANDBOX_NO_DEMO": "yes" + bidi}},
+		{environ: map[string]string{"SCB_SANDBOX_APPS": bidi + ".yaml"}},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q %q", tt.args, tt.environ), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return tt.environ[k] }}
+			args := append([]string{"sandbox", "--addr", "127.0.0.1:0"}, tt.args...)
+			if code := run(ctx, args, e); code == exitOK {
+				t.Fatalf("exit code 0, want an error: %s", stderr.String())
+			}
+			if stderr.Len() == 0 || strings.Contains(stderr.String(), "MY-SECRET") {
+				t.Errorf("stderr: got %q, want an error without the secret", stderr.String())
+			}
+			if r, ok := sandboxtest.UnsafeRune(stderr.String()); ok {
+				t.Errorf("stderr %q has %U", stderr.String(), r)
 			}
 		})
 	}
@@ -324,6 +460,9 @@ func TestSandboxHelp(t *testing.T) {
 		"-consent-ttl", "SCB_SANDBOX_CONSENT_TTL", "-latency", "SCB_SANDBOX_LATENCY", "-failure-rate", "SCB_SANDBOX_FAILURE_RATE",
 		"-rate-limit", "SCB_SANDBOX_RATE_LIMIT", "-timeout-hold", "SCB_SANDBOX_TIMEOUT_HOLD", "-max-body", "SCB_SANDBOX_MAX_BODY",
 		"-log-format", "SCB_SANDBOX_LOG_FORMAT", "-shutdown-timeout", "SCB_SANDBOX_SHUTDOWN_TIMEOUT", "X-Sandbox-Fault",
+		"shows in process lists", "-header-timeout", "SCB_SANDBOX_HEADER_TIMEOUT", "-read-timeout", "SCB_SANDBOX_READ_TIMEOUT",
+		"-write-timeout", "SCB_SANDBOX_WRITE_TIMEOUT", "-idle-timeout", "SCB_SANDBOX_IDLE_TIMEOUT",
+		"-max-header-bytes", "SCB_SANDBOX_MAX_HEADER_BYTES", "-max-conns", "SCB_SANDBOX_MAX_CONNS",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("help does not mention %q", want)

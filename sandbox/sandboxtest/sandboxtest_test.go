@@ -1,12 +1,15 @@
 package sandboxtest_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/scboauth/scboauth/sandbox"
@@ -81,4 +84,73 @@ func TestNewServerAndClock(t *testing.T) {
 	if got := clock.Now(); !got.Equal(time.Unix(1_700_003_600, 0)) {
 		t.Errorf("after Advance: %v", got)
 	}
+}
+
+func TestBuffer(t *testing.T) {
+	var b sandboxtest.Buffer
+	done := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for j := 0; j < 100; j++ {
+				_, _ = b.Write([]byte("x"))
+				_ = b.String()
+			}
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+	if got := b.String(); got != strings.Repeat("x", 400) {
+		t.Errorf("got %d bytes, want 400", len(got))
+	}
+}
+
+func TestUnsafeRune(t *testing.T) {
+	for _, s := range []string{"plain", "ไทย ok", "line\nnext\ttab", "\uFFFD is a real rune", ""} {
+		if r, ok := sandboxtest.UnsafeRune(s); ok {
+			t.Errorf("UnsafeRune(%q) = %U, want none", s, r)
+		}
+	}
+	for _, s := range []string{"a\u202eb", "\u2066x", "zero\u200bwidth", "\x1b[31m", "nul\x00", "cr\r", "bad\xff", "sep\u2028", "\u061c"} {
+		if _, ok := sandboxtest.UnsafeRune(s); !ok {
+			t.Errorf("UnsafeRune(%q): none found", s)
+		}
+	}
+}
+
+func TestPipeListener(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ln := sandboxtest.NewPipeListener()
+		hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "hello "+r.URL.Path)
+		}), IdleTimeout: time.Minute}
+		go func() { _ = hs.Serve(ln) }()
+		conn, err := ln.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		go func() { _, _ = io.WriteString(conn, "GET /x HTTP/1.1\r\nHost: pipe\r\n\r\n") }()
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != "hello /x" {
+			t.Errorf("got %q", b)
+		}
+		// The fake clock drives the server's idle timeout.
+		start := time.Now()
+		if _, err := conn.Read(make([]byte, 1)); err != io.EOF || time.Since(start) != time.Minute {
+			t.Errorf("idle connection: got %v after %v, want EOF after a minute", err, time.Since(start))
+		}
+		_ = hs.Close()
+		if _, err := ln.Dial(); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Dial after Close: got %v, want net.ErrClosed", err)
+		}
+		if ln.Addr().String() != "pipe" || ln.Addr().Network() != "pipe" {
+			t.Errorf("Addr: got %v", ln.Addr())
+		}
+	})
 }
