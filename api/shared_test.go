@@ -1,0 +1,367 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
+)
+
+// The tests of a TokenSource with a Store: replicas are Clients of one application sharing one
+// in-memory store, each with its own cache, as the processes of a fleet. They run in synctest
+// bubbles; the multi-process tests on a real Redis are in api/redisstore.
+
+// flakyStore wraps a Store: it counts the calls that reach it, and fails them while down is
+// set, as a Redis that cannot be reached.
+type flakyStore struct {
+	Store
+	down                     atomic.Bool
+	calls, deletes, tryLocks atomic.Int64
+}
+
+func (f *flakyStore) check() error {
+	f.calls.Add(1)
+	if f.down.Load() {
+		return errors.New("flaky: dial tcp 127.0.0.1:6379: connection refused")
+	}
+	return nil
+}
+
+func (f *flakyStore) Get(ctx context.Context, key StoreKey) (StoreRecord, error) {
+	if err := f.check(); err != nil {
+		return StoreRecord{}, err
+	}
+	return f.Store.Get(ctx, key)
+}
+
+func (f *flakyStore) Put(ctx context.Context, key StoreKey, rec StoreRecord, prev uint64) (uint64, error) {
+	if err := f.check(); err != nil {
+		return 0, err
+	}
+	return f.Store.Put(ctx, key, rec, prev)
+}
+
+func (f *flakyStore) Delete(ctx context.Context, key StoreKey, version uint64) (bool, error) {
+	if err := f.check(); err != nil {
+		return false, err
+	}
+	f.deletes.Add(1)
+	return f.Store.Delete(ctx, key, version)
+}
+
+func (f *flakyStore) TryLock(ctx context.Context, key StoreKey, lease time.Duration) (StoreLock, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	f.tryLocks.Add(1)
+	return f.Store.TryLock(ctx, key, lease)
+}
+
+// replicas returns n Clients of the test application served by h, sharing store, each with
+// its own cache, the logger of its index in logs (when given) and resourceOwnerId replica-<i>.
+func replicas(t testing.TB, n int, h http.Handler, store Store, logs []*logRecords) []*Client {
+	t.Helper()
+	cs := make([]*Client, n)
+	for i := range cs {
+		cfg := Config{HTTPClient: sandboxtest.Client(h), Store: store, ResourceOwnerID: fmt.Sprintf("replica-%d", i)}
+		if i < len(logs) {
+			cfg.Logger = slog.New(logs[i])
+		}
+		cs[i] = newTestClientConfig(t, cfg)
+	}
+	return cs
+}
+
+// sumStats adds up the stats of sources.
+func sumStats(sources ...*TokenSource) SourceStats {
+	var s SourceStats
+	for _, ts := range sources {
+		x := ts.Stats()
+		s.InProcessHits += x.InProcessHits
+		s.SharedHits += x.SharedHits
+		s.UpstreamFetches += x.UpstreamFetches
+		s.LockWaits += x.LockWaits
+		s.Fallbacks += x.Fallbacks
+		s.Failures += x.Failures
+	}
+	return s
+}
+
+func appSources(cs []*Client) []*TokenSource {
+	var out []*TokenSource
+	for _, c := range cs {
+		out = append(out, c.TokenSource())
+	}
+	return out
+}
+
+// TestSharedColdStart: 10 replicas of 10 callers each start with nothing while the one request
+// to SCB is held: one request, one token for all 100 callers; 9 replicas wait for the lock and
+// adopt the token from the store.
+func TestSharedColdStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		release := f.hold()
+		sources := appSources(replicas(t, 10, f, newMemStore(), nil))
+		toks := make([]*Token, 100)
+		var wg sync.WaitGroup
+		for i := range toks {
+			wg.Go(func() {
+				var err error
+				if toks[i], err = sources[i%10].Token(context.Background()); err != nil {
+					t.Errorf("caller %d: %v", i, err)
+				}
+			})
+		}
+		synctest.Wait()
+		release()
+		wg.Wait()
+		if n := f.tokenCalls.Load(); n != 1 {
+			t.Errorf("got %d token requests, want 1", n)
+		}
+		for i, tok := range toks {
+			if tok.AccessToken() != "access-1" {
+				t.Fatalf("caller %d got %q, want access-1", i, tok.AccessToken())
+			}
+		}
+		want := SourceStats{SharedHits: 9, UpstreamFetches: 1, LockWaits: 9}
+		if got := sumStats(sources...); got != want {
+			t.Errorf("stats %+v, want %+v", got, want)
+		}
+	})
+}
+
+// TestSharedRenewals: 5 replicas calling every 10 seconds for 3 hours make one request per
+// renewal: each token fetched is the one every replica uses, renewals at least 24 minutes
+// apart (5 minutes and jitter ahead of a 30-minute lifetime).
+func TestSharedRenewals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		sources := appSources(replicas(t, 5, f, newMemStore(), nil))
+		seen := map[string]map[int]bool{} // access token -> replicas that got it
+		const window = 3 * time.Hour
+		for start := time.Now(); time.Since(start) < window; time.Sleep(10 * time.Second) {
+			for i, ts := range sources {
+				tok, err := ts.Token(context.Background())
+				if err != nil || !tok.Valid() {
+					t.Fatalf("replica %d at %v: %v, %v", i, time.Since(start), tok, err)
+				}
+				if seen[tok.AccessToken()] == nil {
+					seen[tok.AccessToken()] = map[int]bool{}
+				}
+				seen[tok.AccessToken()][i] = true
+			}
+			synctest.Wait()
+		}
+		requests := int(f.tokenCalls.Load())
+		if requests != len(seen) || requests > int(window/(24*time.Minute))+1 || requests < int(window/(30*time.Minute)) {
+			t.Errorf("%d requests for %d tokens over %v, want one per renewal (at most %d)", requests, len(seen), window, int(window/(24*time.Minute))+1)
+		}
+		for tok, who := range seen {
+			if len(who) != len(sources) {
+				t.Errorf("token %s reached %d replicas, want all %d", tok, len(who), len(sources))
+			}
+		}
+		t.Logf("%v, 5 replicas: %d requests, stats %+v", window, requests, sumStats(sources...))
+	})
+}
+
+// TestSharedUserPair: replica 0 trades the code and shares the pair under a user id; 4 replicas
+// that never saw it serve the user from the store. All calling through 3 hours (7 rotations),
+// each refresh token is redeemed once, none is refused, and no caller gets an error.
+func TestSharedUserPair(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		cs := replicas(t, 5, f, newMemStore(), nil)
+		tok, err := cs[0].Exchange(context.Background(), "code")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources := []*TokenSource{cs[0].UserTokenSource(tok, WithUserID("user-1"))}
+		for _, c := range cs[1:] {
+			sources = append(sources, c.UserTokenSource(nil, WithUserID("user-1")))
+		}
+		for start := time.Now(); time.Since(start) < 3*time.Hour; time.Sleep(10 * time.Second) {
+			var wg sync.WaitGroup
+			for i, ts := range sources {
+				wg.Go(func() {
+					if tok, err := ts.Token(context.Background()); err != nil || !tok.Valid() {
+						t.Errorf("replica %d at %v: %v, %v", i, time.Since(start), tok, err)
+					}
+				})
+			}
+			wg.Wait()
+			synctest.Wait()
+		}
+		redeemed := f.redeemedTokens()
+		if n := f.refreshCalls.Load(); int(n) != len(redeemed) || len(redeemed) < 6 {
+			t.Errorf("%d refresh requests, %d redeemed, want all redeemed and at least 6", n, len(redeemed))
+		}
+		if dup := slices.Compact(slices.Sorted(slices.Values(redeemed))); len(dup) != len(redeemed) {
+			t.Errorf("a refresh token was redeemed twice: %v", redeemed)
+		}
+		t.Logf("3h, 5 replicas: %d rotations, stats %+v", len(redeemed), sumStats(sources...))
+	})
+}
+
+// TestSharedInvalidate: a rejected application token is deleted from the store only while it
+// is still there (compare-and-delete), and replaced by one request for the fleet; a rejected
+// user token is renewed, never deleted (its record holds the refresh token).
+func TestSharedInvalidate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		store := &flakyStore{Store: newMemStore()}
+		cs := replicas(t, 2, f, store, nil)
+		a, b := cs[0].TokenSource(), cs[1].TokenSource()
+		ctx := context.Background()
+		old, _ := a.Token(ctx)
+		if tb, _ := b.Token(ctx); tb.AccessToken() != old.AccessToken() {
+			t.Fatalf("replica b got %v, want the shared token", tb)
+		}
+		a.Invalidate(old)
+		if tok, err := a.Token(ctx); err != nil || tok.AccessToken() != "access-2" {
+			t.Fatalf("after invalidating, a got %v, %v; want access-2", tok, err)
+		}
+		oldB, _ := b.Token(ctx) // still b's cached copy of access-1
+		b.Invalidate(oldB)
+		if tok, err := b.Token(ctx); err != nil || tok.AccessToken() != "access-2" {
+			t.Fatalf("after invalidating, b got %v, %v; want access-2 from the store", tok, err)
+		}
+		if n, d := f.tokenCalls.Load(), store.deletes.Load(); n != 2 || d != 1 {
+			t.Errorf("%d token requests and %d deletes, want 2 and 1 (b's rejected record was already replaced)", n, d)
+		}
+
+		tok, _ := cs[0].Exchange(ctx, "code")
+		ua, ub := cs[0].UserTokenSource(tok, WithUserID("u")), cs[1].UserTokenSource(nil, WithUserID("u"))
+		if got, _ := ub.Token(ctx); got.RefreshToken() != tok.RefreshToken() {
+			t.Fatalf("replica b got %v, want the pair of the exchange", got)
+		}
+		ua.Invalidate(tok)
+		renewed, err := ua.Token(ctx)
+		if err != nil || renewed.RefreshToken() == tok.RefreshToken() || store.deletes.Load() != 1 {
+			t.Fatalf("after invalidating a user token got %v, %v and %d deletes; want a new pair, no delete", renewed, err, store.deletes.Load())
+		}
+		held, _ := ub.Token(ctx)
+		ub.Invalidate(held)
+		if got, err := ub.Token(ctx); err != nil || got.RefreshToken() != renewed.RefreshToken() || f.refreshCalls.Load() != 1 {
+			t.Errorf("b got %v, %v after %d refreshes; want a's new pair, adopted", got, err, f.refreshCalls.Load())
+		}
+	})
+}
+
+// countMessages returns how many records of logs have message msg.
+func countMessages(logs *logRecords, msg string) int {
+	n := 0
+	for _, m := range logs.messages() {
+		if strings.HasSuffix(m, " "+msg) {
+			n++
+		}
+	}
+	return n
+}
+
+const (
+	msgStoreDown = "api: token store unavailable; fetching tokens directly until it answers"
+	msgStoreUp   = "api: token store available again"
+)
+
+// TestSharedStoreDown: the store fails while the token is valid: callers see no error and no
+// store call (hits never touch it); the renewal falls back to one direct request per replica,
+// with one warning per replica for the whole outage. When the store answers again, the
+// replicas write or adopt a token within a backoff step, and the next renewal is one request
+// for both.
+func TestSharedStoreDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		store := &flakyStore{Store: newMemStore()}
+		logs := []*logRecords{{}, {}}
+		sources := appSources(replicas(t, 2, f, store, logs))
+		ctx := context.Background()
+		call := func(phase string) {
+			for _, ts := range sources {
+				if tok, err := ts.Token(ctx); err != nil || !tok.Valid() {
+					t.Fatalf("%s: %v, %v", phase, tok, err)
+				}
+			}
+		}
+		call("before")
+		store.down.Store(true)
+		calls := store.calls.Load()
+		for range 20 * 60 { // 20 minutes: the token stays valid
+			call("outage, token valid")
+			time.Sleep(time.Second)
+		}
+		if n := store.calls.Load(); n != calls {
+			t.Errorf("%d store calls while serving a valid token, want 0", n-calls)
+		}
+		for range 15 * 60 { // past the renewal (at 24 to 25 minutes): each replica fetches for itself
+			call("outage, renewals")
+			time.Sleep(time.Second)
+		}
+		if n := f.tokenCalls.Load(); n != 1+2 {
+			t.Errorf("%d token requests, want 1 + one per replica", n)
+		}
+		store.down.Store(false)
+		time.Sleep(sourceBackoffMax + time.Second)
+		call("store back")
+		synctest.Wait()
+		a, _ := sources[0].Token(ctx)
+		b, _ := sources[1].Token(ctx)
+		if a.AccessToken() != b.AccessToken() {
+			t.Fatalf("after the outage, replicas hold %v and %v, want one token", a, b)
+		}
+		before := f.tokenCalls.Load()
+		for range 20 * 60 { // through the next renewal (at about 49 minutes), not the one after
+			call("after")
+			time.Sleep(time.Second)
+		}
+		if n := f.tokenCalls.Load() - before; n != 1 {
+			t.Errorf("%d token requests for the renewal after the outage, want 1", n)
+		}
+		for i, l := range logs {
+			if down, up := countMessages(l, msgStoreDown), countMessages(l, msgStoreUp); down != 1 || up != 1 {
+				t.Errorf("replica %d logged %d outage warnings and %d recoveries, want 1 and 1", i, down, up)
+			}
+		}
+		if s := sumStats(sources...); s.Fallbacks != 2 || s.Failures == 0 {
+			t.Errorf("stats %+v, want 2 fallbacks and failures counted", s)
+		}
+	})
+}
+
+// TestSharedStoreDownMiss: with the store down from the start, 100 callers of an empty source
+// share one direct request, and one warning is logged.
+func TestSharedStoreDownMiss(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		store := &flakyStore{Store: newMemStore()}
+		store.down.Store(true)
+		logs := &logRecords{}
+		ts := replicas(t, 1, f, store, []*logRecords{logs})[0].TokenSource()
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() {
+				if _, err := ts.Token(context.Background()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if n, warned := f.tokenCalls.Load(), countMessages(logs, msgStoreDown); n != 1 || warned != 1 {
+			t.Errorf("%d requests and %d warnings, want 1 and 1", n, warned)
+		}
+		if s := ts.Stats(); s.Fallbacks != 1 || s.UpstreamFetches != 1 {
+			t.Errorf("stats %+v, want 1 fallback, 1 fetch", s)
+		}
+	})
+}
