@@ -28,6 +28,9 @@ type sharing struct {
 	// syncFailures counts the attempts in a row to write a token fetched without the store
 	// that found it failing: the backoff step before the next.
 	syncFailures atomic.Int32
+	// refused is the Version of the record whose refresh token SCB refused: not newer than
+	// what the source holds, whatever it holds.
+	refused atomic.Uint64
 }
 
 // storeRead is what a Get found: the record's Version (0: none) and its token, nil when there
@@ -68,7 +71,7 @@ func (ts *TokenSource) shared(ctx context.Context, e *entry) (*entry, error) {
 	if next := ts.adopt(r, e); next != nil {
 		return next, nil
 	}
-	if f := ts.fail.Load(); f != nil && f.fatal && !r.newer(e) {
+	if f := ts.fail.Load(); f != nil && f.fatal && (!r.newer(e) || r.version == ts.sh.refused.Load()) {
 		return nil, f.err // refused, and no new pair in the store: SCB is not asked again
 	}
 	user := ts.sh.key.User()
@@ -158,6 +161,7 @@ func (ts *TokenSource) holding(ctx context.Context, e *entry, l StoreLock) (*ent
 				return next, nil
 			}
 		}
+		ts.sh.refused.Store(r.version)
 	}
 	if err != nil {
 		return nil, err

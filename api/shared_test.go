@@ -365,3 +365,240 @@ func TestSharedStoreDownMiss(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedUnreadableRecord: a record that is not a token of this package (garbage, a token
+// with a control character, one that claims to live ten years beyond its lifetime) is a miss:
+// logged, counted, and replaced by the token fetched, never handed out.
+func TestSharedUnreadableRecord(t *testing.T) {
+	now := time.Now()
+	farExpiry := fmt.Sprintf(`{"format":1,"tokenType":"Bearer","accessToken":"planted","expiry":%d,"lifetimeMs":1800000}`,
+		now.Add(10*365*24*time.Hour).UnixMilli())
+	for name, value := range map[string]string{
+		"garbage":       "\x00\xff not a token",
+		"control":       `{"format":1,"tokenType":"Bearer","accessToken":"a\r\nX: 1","expiry":1,"lifetimeMs":1}`,
+		"far expiry":    farExpiry,
+		"other format":  `{"format":2}`,
+		"empty object":  `{}`,
+		"json of array": `[]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := &fakeSCB{}
+				store := newMemStore()
+				logs := &logRecords{}
+				c := replicas(t, 1, f, store, []*logRecords{logs})[0]
+				key := storeKey(c.base, c.key, "")
+				if _, err := store.Put(context.Background(), key, NewStoreRecord([]byte(value), time.Now().Add(time.Hour), 0), 0); err != nil {
+					t.Fatal(err)
+				}
+				tok, err := c.TokenSource().Token(context.Background())
+				if err != nil || tok.AccessToken() != "access-1" {
+					t.Fatalf("got %v, %v; want access-1 fetched", tok, err)
+				}
+				if n := countMessages(logs, "api: token store record unreadable; treated as a miss"); n == 0 {
+					t.Errorf("logged %q, want the unreadable record", logs.messages())
+				}
+				rec, _ := store.Get(context.Background(), key)
+				if st, err := decodeStoredToken(rec.Value()); err != nil || st.Access.Reveal() != "access-1" {
+					t.Errorf("the record was not replaced by the token fetched: %v", err)
+				}
+				if s := c.TokenSource().Stats(); s.Failures == 0 || s.SharedHits != 0 {
+					t.Errorf("stats %+v, want the unreadable record counted as a failure, no shared hit", s)
+				}
+			})
+		})
+	}
+}
+
+// TestSharedHolderDies: a process took the lock and died: its lease runs out, and the waiting
+// replica takes the lock and fetches, having waited at most the lease plus a poll interval.
+func TestSharedHolderDies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		store := newMemStore()
+		const lease = 2 * time.Second
+		c := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(f), Store: store, StoreLease: lease})
+		if _, err := store.TryLock(context.Background(), storeKey(c.base, c.key, ""), lease); err != nil {
+			t.Fatal(err) // the holder that dies: it never extends nor unlocks
+		}
+		start := time.Now()
+		tok, err := c.TokenSource().Token(context.Background())
+		waited := time.Since(start)
+		if err != nil || f.tokenCalls.Load() != 1 {
+			t.Fatalf("got %v, %v after %d requests; want a token, 1 request", tok, err, f.tokenCalls.Load())
+		}
+		if waited < lease || waited > lease+storePollMax {
+			t.Errorf("waited %v, want from the lease (%v) to the lease plus a poll interval", waited, lease)
+		}
+		if s := c.TokenSource().Stats(); s.LockWaits != 1 {
+			t.Errorf("stats %+v, want 1 lock wait", s)
+		}
+	})
+}
+
+// TestSharedWaitBoundedByContext: while a live process holds the lock, a caller waits until
+// its own deadline, no longer; the renewal waits until the refresh deadline and fails, without
+// a request, and the next one finds the token the holder wrote.
+func TestSharedWaitBoundedByContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		store := newMemStore()
+		cs := replicas(t, 2, f, store, nil)
+		holder, ts := cs[1], cs[0].TokenSource()
+		key := storeKey(holder.base, holder.key, "")
+		l, err := store.TryLock(context.Background(), key, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		if _, err := ts.Token(ctx); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != time.Second {
+			t.Fatalf("got %v after %v, want the caller's deadline at 1s", err, time.Since(start))
+		}
+		_, err = ts.Token(context.Background())
+		if !strings.Contains(fmt.Sprint(err), "waiting for the token store's lock") || time.Since(start) > DefaultRefreshDeadline+time.Second {
+			t.Fatalf("got %v at %v, want the renewal's deadline (%v) while waiting for the lock", err, time.Since(start), DefaultRefreshDeadline)
+		}
+		if n := f.tokenCalls.Load(); n != 0 {
+			t.Fatalf("%d requests while another process held the lock, want 0", n)
+		}
+		// The holder writes its token and unlocks; after the backoff step, it is adopted.
+		tok, err := holder.Token(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := storeRecordOf(tok)
+		if _, err := store.Put(context.Background(), key, rec, 0); err != nil {
+			t.Fatal(err)
+		}
+		_ = l.Unlock(context.Background())
+		time.Sleep(sourceBackoffMax)
+		if got, err := ts.Token(context.Background()); err != nil || got.AccessToken() != tok.AccessToken() || f.tokenCalls.Load() != 1 {
+			t.Errorf("after the holder unlocked got %v, %v; want its token, adopted", got, err)
+		}
+	})
+}
+
+// TestSharedHitAllocatesNothing: with a store, a cache hit is what it is without one: no
+// allocation, and no call to the store.
+func TestSharedHitAllocatesNothing(t *testing.T) {
+	store := &flakyStore{Store: newMemStore()}
+	ts := replicas(t, 1, &fakeSCB{}, store, nil)[0].TokenSource()
+	ctx := context.Background()
+	tok, err := ts.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := store.calls.Load()
+	if n := testing.AllocsPerRun(1000, func() {
+		if got, _ := ts.Token(ctx); got != tok {
+			t.Fatal("not a cache hit")
+		}
+	}); n != 0 {
+		t.Errorf("got %v allocations per cache hit with a store, want 0", n)
+	}
+	if n := store.calls.Load() - calls; n != 0 {
+		t.Errorf("%d store calls for cache hits, want 0", n)
+	}
+	if s := ts.Stats(); s.InProcessHits < 1000 || s.UpstreamFetches != 1 {
+		t.Errorf("stats %+v, want the hits and one fetch counted", s)
+	}
+}
+
+// TestUserTokenSourceOptions: UserTokenSource takes WithUserID only, with a non-empty id; any
+// other option fails every Token call, without a request, with an error that names it. Without
+// a store, WithUserID changes nothing.
+func TestUserTokenSourceOptions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		withStore := replicas(t, 1, f, newMemStore(), nil)[0]
+		plain := newTestClient(t, f)
+		tok, err := plain.Exchange(context.Background(), "code")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			name string
+			opts []CallOption
+			want string
+		}{
+			{"empty id", []CallOption{WithUserID("")}, "api: token source: user token source: WithUserID: empty user id"},
+			{"misplaced option", []CallOption{WithUserID("u"), WithState("s")}, "api: token source: user token source: WithState does not apply (it takes WithUserID)"},
+		} {
+			for _, c := range []*Client{withStore, plain} {
+				_, err := c.UserTokenSource(tok, tt.opts...).Token(context.Background())
+				if err == nil || err.Error() != tt.want {
+					t.Errorf("%s: got %v, want %q", tt.name, err, tt.want)
+				}
+			}
+		}
+		if n := f.refreshCalls.Load(); n != 0 {
+			t.Errorf("%d refresh requests, want 0", n)
+		}
+		if got, err := plain.UserTokenSource(tok, WithUserID("u"), nil).Token(context.Background()); err != nil || got != tok {
+			t.Errorf("without a store got %v, %v; want the token given", got, err)
+		}
+	})
+}
+
+// TestSharedSeedOlder: a process that passes an older pair than the store's (from a database,
+// say) adopts the store's instead of overwriting it; a newer pair (a new Exchange) replaces it.
+func TestSharedSeedOlder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		cs := replicas(t, 2, f, newMemStore(), nil)
+		ctx := context.Background()
+		old, _ := cs[0].Exchange(ctx, "code")
+		time.Sleep(time.Minute)
+		newer, _ := cs[0].Exchange(ctx, "code")
+		cs[0].UserTokenSource(newer, WithUserID("u"))
+		if got, _ := cs[1].UserTokenSource(old, WithUserID("u")).Token(ctx); got.RefreshToken() != newer.RefreshToken() {
+			t.Errorf("seeded with an older pair, got %v; want the store's newer pair", got)
+		}
+		time.Sleep(time.Minute)
+		newest, _ := cs[1].Exchange(ctx, "code")
+		cs[1].UserTokenSource(newest, WithUserID("u"))
+		if got, _ := cs[0].UserTokenSource(nil, WithUserID("u")).Token(ctx); got.RefreshToken() != newest.RefreshToken() {
+			t.Errorf("after a new exchange got %v; want its pair", got)
+		}
+	})
+}
+
+// TestSharedReauthorization: the user withdraws consent. Each replica asks SCB once (one at a
+// time, under the lock) and is refused; none asks again while callers keep asking for ten
+// minutes; once the user consents again in one process, the others adopt the new pair within
+// a backoff step.
+func TestSharedReauthorization(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		cs := replicas(t, 3, f, newMemStore(), nil)
+		ctx := context.Background()
+		tok, _ := cs[0].Exchange(ctx, "code")
+		var sources []*TokenSource
+		for i, c := range cs {
+			sources = append(sources, c.UserTokenSource(map[bool]*Token{true: tok}[i == 0], WithUserID("u")))
+		}
+		f.revoke()
+		time.Sleep(31 * time.Minute) // the access token is stale
+		for range 10 * 60 {          // ten minutes of callers
+			for i, ts := range sources {
+				if _, err := ts.Token(ctx); !errors.Is(err, ErrReauthorizationRequired) {
+					t.Fatalf("replica %d: got %v, want ErrReauthorizationRequired", i, err)
+				}
+			}
+			time.Sleep(time.Second)
+		}
+		if n := f.refreshCalls.Load(); n != int64(len(sources)) {
+			t.Errorf("%d refresh requests, want %d: one refusal per replica, never asked again", n, len(sources))
+		}
+		again, _ := cs[2].Exchange(ctx, "code")
+		cs[2].UserTokenSource(again, WithUserID("u"))
+		time.Sleep(sourceBackoffMax)
+		for i, ts := range sources {
+			if got, err := ts.Token(ctx); err != nil || got.RefreshToken() != again.RefreshToken() {
+				t.Errorf("replica %d after the new consent: %v, %v; want the new pair", i, got, err)
+			}
+		}
+	})
+}
