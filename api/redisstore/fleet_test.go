@@ -28,9 +28,10 @@ const (
 )
 
 var workerRoles = map[string]redistest.Role{
-	"locker": locker,
-	"holder": holder,
-	"taker":  taker,
+	"locker":  locker,
+	"holder":  holder,
+	"taker":   taker,
+	"replica": replica,
 }
 
 // workerStore returns the store of a worker process, on the Redis named by envAddr.

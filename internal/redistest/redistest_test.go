@@ -23,6 +23,7 @@ func TestMain(m *testing.M) {
 		"block": func(ctx context.Context, w *Worker) error {
 			w.Report(true)
 			<-ctx.Done()
+			w.Report("stopped")
 			return nil
 		},
 		"needs": func(_ context.Context, w *Worker) error {
@@ -123,5 +124,21 @@ func TestWorkerKilled(t *testing.T) {
 	}
 	if err := p.Wait(t.Context()); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("Wait after Kill: err %v, want the signal", err)
+	}
+}
+
+func TestWorkerStopped(t *testing.T) {
+	p := Spawn(t, "block", 1)[0]
+	var started bool
+	if err := p.Next(t.Context(), &started); err != nil || !started {
+		t.Fatal(started, err)
+	}
+	p.Stop()
+	var last string
+	if err := p.Next(t.Context(), &last); err != nil || last != "stopped" {
+		t.Fatalf("after Stop: %q, %v; want the report of a role whose context ended", last, err)
+	}
+	if err := p.Wait(t.Context()); err != nil {
+		t.Fatalf("Wait after Stop: %v, want a clean exit", err)
 	}
 }

@@ -191,6 +191,10 @@ func (p *Proc) Wait(ctx context.Context) error {
 	}
 }
 
+// Stop asks the worker to end (SIGTERM): its Role's context ends, so that it can report what
+// it saw before it returns. Read those reports with Next, then Wait.
+func (p *Proc) Stop() { _ = p.cmd.Process.Signal(syscall.SIGTERM) }
+
 // Kill ends the worker at once (SIGKILL), as a crash would, and waits for it to exit. Its
 // reports not read with Next by then are dropped.
 func (p *Proc) Kill() {
