@@ -35,16 +35,19 @@ import (
 // On a miss, or when its token is due for renewal (a renewal ahead of expiry is coordinated
 // the same way; only the in-process jitter of refresh-ahead decides who goes first):
 //
-//  1. Get the record. If it holds a token fresh enough to use (and, ahead of expiry, not due
-//     for renewal itself), adopt it: a shared hit, no request to SCB.
-//  2. TryLock the key with a short lease (a few seconds), kept alive with Extend every third
-//     of it while the request to SCB runs. On ErrStoreLocked another replica is renewing:
-//     wait a poll interval (from 10ms, doubling up to 200ms, with jitter; bounded by the
-//     caller's context), Get again, and go back to 1. A holder that dies stops extending and
-//     loses its lease: the next TryLock succeeds, so callers wait at most the lease plus one
-//     request.
+//  1. Get the record. If it holds a token this replica has not read or written yet (its
+//     Version differs from the one it holds) and that token may still be handed out (it is
+//     not within its safety margin of expiry), adopt it: a shared hit, no request to SCB.
+//  2. TryLock the key with a short lease (Config.StoreLease), kept alive with Extend every
+//     third of it while the request to SCB runs. On ErrStoreLocked another replica is
+//     renewing: wait a poll interval (from 10ms, doubling up to 200ms, with jitter), Get
+//     again, adopt as in 1 or TryLock again. The renewal waits until Config.RefreshDeadline;
+//     each caller, until its own context ends. A holder that dies stops extending and loses
+//     its lease: the next TryLock succeeds, so callers wait at most the lease plus one request
+//     (and a poll interval).
 //  3. Holding the lock, Get again: the previous holder may have written while this replica
-//     waited. A fresh token there is adopted, and the lock released, without a request.
+//     waited. A token there it can adopt as in 1 is adopted, and the lock released, without a
+//     request.
 //  4. Otherwise fetch from SCB. For a user's pair, redeem the refresh token of the record just
 //     read, not the one held in memory: a record whose Version differs from the one this
 //     replica last read or wrote holds a newer pair, which it adopts instead of redeeming its
@@ -57,18 +60,26 @@ import (
 //     version 0: Put again with it).
 //  6. Unlock (ErrStoreLockLost there is harmless: the lease ended, the token is written).
 //
-// Invalidate (SCB refused a token with 401) deletes the application's record only if it still
-// holds that token: Delete with the token's Version (compare-and-delete), never whatever is
-// there now. A user's record is not deleted (it holds the refresh token the fleet needs): the
-// replica renews from step 2, taking the record as stale while it has the refused Version.
+// After Invalidate (SCB refused a token with 401), the renewal deletes the application's record
+// only if it still holds that token: Delete with the token's Version (compare-and-delete),
+// never whatever is there now. A user's record is not deleted (it holds the refresh token the
+// fleet needs): the replica renews from step 2, taking the record as stale while it has the
+// refused Version. A refresh token SCB refuses is redeemed at most once per process; the
+// process then fails with ErrReauthorizationRequired and reads the store once per backoff step
+// for a new pair (a new Exchange, in any process), never asking SCB with the refused one.
 //
 // When the store fails (any error other than ErrStoreLocked, ErrStoreConflict or
 // ErrStoreUnreadable), the TokenSource falls back to fetching directly, single-flight within
-// the process, logs one warning per outage (not one per call), counts a fallback, and uses the
-// store again at the next renewal once it answers. A record that cannot be read
-// (ErrStoreUnreadable: corrupt, written with another encryption key, another format) is a
-// miss: it is logged, counted as a failure, and replaced by the next Put with prev set to the
-// Version Get returned with it.
+// the process, logs one warning per outage (not one per call) and one line when the store
+// answers again, and counts a fallback. A token fetched that way is written to the store
+// (compare-and-swap over the Version it replaced, or adopting what another process wrote
+// meanwhile) at the first attempt after the store answers again, each attempt a backoff step
+// after the last and before the token is due: the fleet shares one token again. A record that
+// cannot be read (ErrStoreUnreadable: corrupt, written with another encryption key, another
+// format, a token out of bounds) is a miss: it is logged, counted as a failure, and replaced
+// by the next Put with prev set to the Version Get returned with it.
+//
+// Every store call is bounded by Config.StoreLease, on top of the store's own timeout.
 type Store interface {
 	// Get returns the record under key, or the zero StoreRecord (Version 0) when there is none
 	// or it has expired. A record that exists but cannot be read comes back with an error

@@ -3,6 +3,28 @@
 // once. It takes a go-redis client and never dials itself; only programs that import it link
 // go-redis.
 //
+// # Use
+//
+// Every process of the fleet builds the same store and puts it in api.Config.Store:
+//
+//	opts, err := redisstore.ParseURL(os.Getenv("REDIS_URL")) // or your own *redis.Options
+//	if err != nil {
+//		return err // "redisstore: Redis URL: ...", never showing the password
+//	}
+//	store, err := redisstore.New(redis.NewClient(opts), redisstore.Options{EncryptionKey: key})
+//	if err != nil {
+//		return err
+//	}
+//	client, err := api.NewClient(api.Config{ApplicationKey: ..., ApplicationSecret: ..., Store: store})
+//
+// A user's pair is shared with Client.UserTokenSource(tok, api.WithUserID(id)) in the process
+// that made the exchange, and Client.UserTokenSource(nil, api.WithUserID(id)) elsewhere.
+//
+// When Redis is down or slow (each call gives up after Options.Timeout), nothing stops: cached
+// tokens are served as before, a process that needs a token fetches it for itself (one request
+// for all its goroutines) and logs one warning for the outage, and the store is used again as
+// soon as it answers. See api.Store for the protocol.
+//
 // # Keys and values
 //
 // A record lives at Prefix+"tok:"+key and its lock at Prefix+"lock:"+key, where key is the

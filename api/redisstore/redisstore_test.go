@@ -471,3 +471,40 @@ func TestPrefixesSeparate(t *testing.T) {
 		t.Fatalf("other prefix locked out: %v", err)
 	}
 }
+
+// TestParseURL: a Redis URL that does not parse gives an error that says why, starts with the
+// package name, and never shows the password (go-redis's own errors quote the whole URL); one
+// that parses gives options New accepts.
+func TestParseURL(t *testing.T) {
+	for _, c := range []struct{ url, want string }{
+		{"", "invalid URL scheme"},
+		{"localhost:6379", "invalid URL scheme: localhost"},
+		{"redis//localhost", "invalid URL scheme"},
+		{"ftp://u:pa55word@host", "invalid URL scheme: ftp"},
+		{"redis://u:pa55word@ho st:6379", `does not parse: invalid character " " in host name`},
+		{"redis://u:pa55word@host:port", `does not parse: invalid port ":port" after host`},
+		{"redis://u:pa55word@host:6379/x", `invalid database number: "x"`},
+		{"redis://u:pa55word@host:6379/0?dial_timeout=zz", "invalid dial_timeout duration"},
+		{"redis://u:pa55word@host:6379/0?foo=1", "unexpected option: foo"},
+		{"redis://:pa55%zzword@host", "an invalid %-escape"},
+		{"redis://u:pa55word@host\r\n:6379", "invalid control character in URL"},
+		{"redis://u:pa55word@[::1", "does not parse"},
+	} {
+		t.Run(c.want, func(t *testing.T) {
+			opts, err := redisstore.ParseURL(c.url)
+			if err == nil || !strings.HasPrefix(err.Error(), "redisstore: Redis URL: ") || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("ParseURL = %v, %v; want an error containing %q", opts, err, c.want)
+			}
+			if strings.Contains(err.Error(), "pa55") || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Errorf("error %q shows the password or a control character", err)
+			}
+		})
+	}
+	opts, err := redisstore.ParseURL("redis://u:pa55word@127.0.0.1:6379/2")
+	if err != nil || !opts.ContextTimeoutEnabled || opts.DialerRetries != 1 || opts.DB != 2 || opts.Password != "pa55word" {
+		t.Fatalf("ParseURL of a good URL: %+v, %v", opts, err)
+	}
+	if _, err := redisstore.New(redis.NewClient(opts), redisstore.Options{}); err != nil {
+		t.Fatalf("New refused ParseURL's options: %v", err)
+	}
+}
