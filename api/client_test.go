@@ -73,12 +73,6 @@ func TestNewClientValidation(t *testing.T) {
 		{name: "missing certificate file", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", CertFile: "/nonexistent/c.pem", KeyFile: "/nonexistent/k.pem"}, wantField: "CertFile", wantErr: "api: Config.CertFile: client certificate:"},
 		{name: "four attempts", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Retry: RetryPolicy{MaxAttempts: 4}}, wantField: "Retry.MaxAttempts", wantErr: "4, want 1 to 3"},
 		{name: "negative retry delay", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Retry: RetryPolicy{BaseDelay: -1}}, wantField: "Retry.BaseDelay", wantErr: "negative"},
-		{name: "store with the default lease", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Store: newMemStore()}},
-		{name: "store with the shortest lease", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Store: newMemStore(), StoreLease: 100 * time.Millisecond}},
-		{name: "store lease too short", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Store: newMemStore(), StoreLease: time.Millisecond}, wantField: "StoreLease", wantErr: "1ms, want 0 (default 5s) or 100ms to 1m0s"},
-		{name: "store lease too long", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Store: newMemStore(), StoreLease: time.Hour}, wantField: "StoreLease", wantErr: "1h0m0s, want"},
-		{name: "negative store lease", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", StoreLease: -1}, wantField: "StoreLease", wantErr: "-1ns, want"},
-		{name: "nil store pointer", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", Store: (*memStore)(nil)}, wantField: "Store", wantErr: "a nil *api.memStore"},
 		{name: "certificate on a custom round tripper", cfg: Config{ApplicationKey: "k", ApplicationSecret: "s", HTTPClient: &http.Client{Transport: rtFunc(nil)}, Certificate: &cert}, wantField: "HTTPClient", wantErr: "cannot add a client certificate or roots to a api.rtFunc"},
 	}
 	for _, tt := range tests {

@@ -104,6 +104,9 @@ func (ts *TokenSource) acquire(ctx context.Context, e *entry) (StoreLock, *entry
 		sctx, cancel := ts.storeCall(ctx)
 		l, err := ts.c.store.TryLock(sctx, ts.sh.key, ts.c.storeLease)
 		cancel()
+		if err == nil && l == nil {
+			err = errors.New("TryLock returned neither a lock nor an error")
+		}
 		if err == nil {
 			ts.storeAnswered()
 			return l, nil, nil

@@ -602,3 +602,33 @@ func TestSharedReauthorization(t *testing.T) {
 		}
 	})
 }
+
+// TestConfigStore: the store fields are checked by NewClient: a lease out of range and a nil
+// Store pointer (whose first call would panic) are *ConfigErrors naming the field.
+func TestConfigStore(t *testing.T) {
+	for _, tt := range []struct {
+		name               string
+		store              Store
+		lease              time.Duration
+		wantField, wantErr string
+	}{
+		{"default lease", newMemStore(), 0, "", ""},
+		{"shortest lease", newMemStore(), 100 * time.Millisecond, "", ""},
+		{"longest lease", newMemStore(), time.Minute, "", ""},
+		{"lease too short", newMemStore(), time.Millisecond, "StoreLease", "api: Config.StoreLease: 1ms, want 0 (default 5s) or 100ms to 1m0s"},
+		{"lease too long", newMemStore(), time.Hour, "StoreLease", "api: Config.StoreLease: 1h0m0s, want 0 (default 5s) or 100ms to 1m0s"},
+		{"negative lease", nil, -1, "StoreLease", "api: Config.StoreLease: -1ns, want 0 (default 5s) or 100ms to 1m0s"},
+		{"nil store pointer", (*memStore)(nil), 0, "Store", "api: Config.Store: a nil *api.memStore"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewClient(Config{ApplicationKey: "k", ApplicationSecret: "s", Store: tt.store, StoreLease: tt.lease})
+			var ce *ConfigError
+			switch {
+			case tt.wantField == "" && (err != nil || c.storeLease != cmpOr(tt.lease, DefaultStoreLease)):
+				t.Fatalf("got %v, %v; want a client with lease %v", c, err, cmpOr(tt.lease, DefaultStoreLease))
+			case tt.wantField != "" && (!errors.As(err, &ce) || ce.Field != tt.wantField || err.Error() != tt.wantErr):
+				t.Fatalf("got %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
