@@ -282,9 +282,18 @@ func (em *emulator) requests(refresh bool) []upstream {
 // answered returns the hashes of the tokens answered to requests.
 func answered(reqs []upstream) []string {
 	var out []string
+	for _, u := range answeredRequests(reqs) {
+		out = append(out, u.hash)
+	}
+	return out
+}
+
+// answeredRequests returns the requests answered with a token.
+func answeredRequests(reqs []upstream) []upstream {
+	var out []upstream
 	for _, u := range reqs {
 		if u.hash != "" {
-			out = append(out, u.hash)
+			out = append(out, u)
 		}
 	}
 	return out
