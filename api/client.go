@@ -250,8 +250,9 @@ func (c *Client) TokenSource() *TokenSource {
 //
 // With Config.Store, WithUserID(id) shares the user's pair with the fleet under id (an id of
 // your choosing, kept in the store only as a hash): the process that made the Exchange passes
-// the token, which is written to the store before UserTokenSource returns (a store call,
-// bounded by Config.StoreLease; a store that fails gets it at the next renewal), and any other
+// the token, which is written to the store before UserTokenSource returns (a read and a
+// compare-and-swap, within twice Config.StoreLease; a store that fails gets it once it answers
+// again, within 30 seconds of its return or at the next renewal if sooner), and any other
 // process passes nil and reads the pair from the store on its first Token call. The refresh
 // token is then redeemed once for the whole fleet: the process that renews holds the store's
 // lock, and the others adopt the pair it wrote. A pair in the store that is newer than t (a
