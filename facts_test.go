@@ -116,13 +116,20 @@ func TestFactsOperations(t *testing.T) {
 
 func TestFactsHeaders(t *testing.T) {
 	doc := loadKin(t)
-	requestUID := doc.Components.Parameters["RequestUID"].Value.Schema.Value
+	requestUIDParam := doc.Components.Parameters["RequestUID"].Value
+	requestUID := requestUIDParam.Schema.Value
 	assert.Empty(t, requestUID.Format, "requestUId has no format: uuid (SCB also uses 32-character ids)")
-	for _, id := range []string{"2b8f3a4e-6c1d-4f0a-9b7e-5d2c1a0f3e4b", "0123456789abcdefABCDEF0123456789"} {
-		assert.NoError(t, requestUID.VisitJSON(id), "requestUId %s must be accepted", id)
+	// What SCB accepts: its recommended forms, and what real clients send.
+	for _, id := range []string{"2b8f3a4e-6c1d-4f0a-9b7e-5d2c1a0f3e4b", "0123456789abcdefABCDEF0123456789",
+		"1", "12345", "test", "not-a-uuid", "{{requestUId}}", "{{ $guid }}", "${REQUEST_UID}", strings.Repeat("x", 128)} {
+		assert.NoError(t, requestUID.VisitJSON(id), "requestUId %q must be accepted", id)
 	}
-	for _, id := range []string{"", "not-a-uuid", "0123456789abcdef0123456789abcdef0"} {
+	// [decision] the bounds: non-empty, at most 128 bytes, printable ASCII.
+	for _, id := range []string{"", strings.Repeat("x", 129), "a\tb", "a\nb", "caf\u00e9", "\u202e"} {
 		assert.Error(t, requestUID.VisitJSON(id), "requestUId %q must be refused", id)
+	}
+	for _, want := range []string{"[decision]", "UUID", "32 alphanumeric", "strict mode"} {
+		assert.Contains(t, requestUIDParam.Description, want, "requestUId says what SCB recommends and what we chose")
 	}
 
 	lang := doc.Components.Parameters["AcceptLanguage"].Value.Schema
@@ -137,6 +144,11 @@ func TestFactsHeaders(t *testing.T) {
 	h := ok.Headers["resourceOwnerId"]
 	require.NotNil(t, h, "the token call's 200 carries a resourceOwnerId header")
 	assert.True(t, h.Value.Required)
+	// [decision] what the emulator answers in it: the consenting user's identifier on the
+	// authorization-code grant, the request's value on the client-credentials grant.
+	for _, want := range []string{"[decision]", "identifies the user", "consenting user", "client-credentials grant"} {
+		assert.Contains(t, h.Value.Description, want)
+	}
 }
 
 func TestFactsBodies(t *testing.T) {
@@ -148,6 +160,16 @@ func TestFactsBodies(t *testing.T) {
 		if assert.NotNil(t, p, name) {
 			assert.Contains(t, p.Value.Description, "Conditional", "%s is conditional and says when it applies", name)
 		}
+	}
+	for _, name := range []string{"authCode", "state", "codeChallenge"} {
+		p := token.Properties[name].Value
+		assert.True(t, p.Nullable, "%s may be null: SCB treats it as absent", name)
+		assert.NoError(t, p.VisitJSON(nil), "%s: null must be accepted", name)
+		assert.Error(t, p.VisitJSON(""), "%s: an empty string must be refused", name)
+		assert.Contains(t, p.Description, "[decision] The scboauth emulator's strict", name)
+	}
+	for _, name := range token.Required {
+		assert.False(t, token.Properties[name].Value.Nullable, "%s is required: never null", name)
 	}
 	assert.Contains(t, token.Properties["state"].Value.Description, "web applications only")
 	assert.Contains(t, token.Properties["codeChallenge"].Value.Description, "web")
@@ -240,6 +262,7 @@ func TestFactsBusinessCodes(t *testing.T) {
 		"Invalid parameters entered",
 		"Empty string input not supported",
 		"Required standard headers (requestUId) not found",
+		"Required standard headers (requestUId, resourceOwnerId) not found",
 		"Invalid/expired temporary token",
 		"Invalid authorization credentials",
 		"Wrong http method requested on endpoint",

@@ -13,3 +13,4 @@ package scboauth
 
 //go:generate go tool oapi-codegen -config generated/cfg.yaml openapi.yaml
 //go:generate go tool oapi-codegen -config generated/embedded/cfg.yaml openapi.yaml
+//go:generate go tool oapi-codegen -config generated/admin/cfg.yaml sandbox/admin.yaml

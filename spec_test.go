@@ -331,3 +331,18 @@ func TestSpecKinMultiError(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminSpecValid holds the emulator's admin API document (sandbox/admin.yaml) to the same
+// two validators as openapi.yaml: kin-openapi strictly, and libopenapi with its examples.
+func TestAdminSpecValid(t *testing.T) {
+	data, err := os.ReadFile("sandbox/admin.yaml")
+	require.NoError(t, err)
+	doc, err := kinValidate(data)
+	require.NoError(t, err)
+	for path := range doc.Paths.Map() {
+		require.True(t, strings.HasPrefix(path, "/sandbox/v1/"), "admin path %s is outside /sandbox/v1/", path)
+	}
+	if problems := libValidate(data); len(problems) > 0 {
+		t.Errorf("libopenapi found %d problems in sandbox/admin.yaml:\n%s", len(problems), strings.Join(problems, "\n"))
+	}
+}

@@ -33,6 +33,10 @@ type Client struct {
 	refreshDeadline time.Duration
 	recent          recentSecrets // the latest tokens, redacted from what servers say
 
+	store       Store // nil: none
+	storeLease  time.Duration
+	storeHealth storeHealth // one warning per outage of the store, for all its token sources
+
 	tsOnce sync.Once
 	ts     *TokenSource
 }
@@ -67,6 +71,8 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		maxBody:         cfg.MaxResponseBytes,
 		log:             cfg.Logger,
 		refreshDeadline: cfg.RefreshDeadline,
+		store:           cfg.Store,
+		storeLease:      cfg.StoreLease,
 	}
 	if cfg.Language != "" {
 		l := generated.Language(cfg.Language)
@@ -221,11 +227,18 @@ func (c *Client) AuthorizeURL(ctx context.Context, opts ...CallOption) (string, 
 }
 
 // TokenSource returns the client's token source for the client-credentials grant: it caches the
-// token, renews it ahead of expiry and shares one renewal among all callers. Every call returns
-// the same TokenSource.
+// token, renews it ahead of expiry and shares one renewal among all callers (and, with
+// Config.Store, among all the processes of the fleet). Every call returns the same TokenSource.
 func (c *Client) TokenSource() *TokenSource {
 	c.tsOnce.Do(func() {
-		c.ts = newTokenSource(c, func(ctx context.Context, _ *Token) (*Token, error) { return c.Token(ctx) })
+		c.ts = newTokenSource(c, nil)
+		c.ts.fetch = func(ctx context.Context, _ *Token) (*Token, error) {
+			c.ts.stats.fetches.Add(1)
+			return c.Token(ctx)
+		}
+		if c.store != nil {
+			c.ts.sh = &sharing{key: storeKey(c.base, c.key, "")}
+		}
 	})
 	return c.ts
 }
@@ -234,19 +247,49 @@ func (c *Client) TokenSource() *TokenSource {
 // hands out t while it is fresh, then redeems its refresh token, one redemption at a time, and
 // swaps the access and refresh token together. When the refresh token is refused or expired,
 // Token fails with an error matching ErrReauthorizationRequired and never calls SCB again.
-func (c *Client) UserTokenSource(t *Token) *TokenSource {
-	ts := newTokenSource(c, func(ctx context.Context, cur *Token) (*Token, error) {
+//
+// With Config.Store, WithUserID(id) shares the user's pair with the fleet under id (an id of
+// your choosing, kept in the store only as a hash): the process that made the Exchange passes
+// the token, which is written to the store before UserTokenSource returns (a read and a
+// compare-and-swap, within twice Config.StoreLease; a store that fails gets it once it answers
+// again, within 30 seconds of its return or at the next renewal if sooner), and any other
+// process passes nil and reads the pair from the store on its first Token call. The refresh
+// token is then redeemed once for the whole fleet: the process that renews holds the store's
+// lock, and the others adopt the pair it wrote. A pair in the store that is newer than t (a
+// later expiry) is adopted instead of t. A refused refresh token makes Token fail with
+// ErrReauthorizationRequired until a new pair reaches the store (an Exchange after the user
+// consents again, in any process), which the source then adopts; it reads the store for it
+// once per backoff step and never asks SCB with the refused token. Keep one source per active
+// user: a new one costs a store read on its first call.
+//
+// It takes WithUserID only; another option, or an empty id, makes every Token call fail with
+// an error that says so.
+func (c *Client) UserTokenSource(t *Token, opts ...CallOption) *TokenSource {
+	ts := newTokenSource(c, nil)
+	ts.fetch = func(ctx context.Context, cur *Token) (*Token, error) {
 		if cur == nil || !cur.refresh.IsSet() {
 			return nil, &Error{Op: opRefresh, Err: errors.New("no refresh token"), kind: ErrReauthorizationRequired}
 		}
 		if !cur.RefreshExpiry.IsZero() && !time.Now().Before(cur.RefreshExpiry) {
 			return nil, &Error{Op: opRefresh, Err: fmt.Errorf("refresh token expired at %s", formatTime(cur.RefreshExpiry)), kind: ErrReauthorizationRequired}
 		}
+		ts.stats.fetches.Add(1)
 		return c.Refresh(ctx, cur.refresh.Reveal())
-	})
+	}
+	p, err := collect("user token source", opts, "WithUserID")
+	if err == nil && p.userSet && p.userID == "" {
+		err = errors.New("api: user token source: WithUserID: empty user id")
+	}
+	if err != nil {
+		ts.broken(err)
+		return ts
+	}
+	if c.store != nil && p.userSet {
+		ts.sh = &sharing{key: storeKey(c.base, c.key, p.userID)}
+	}
 	if t != nil {
 		c.recent.add(t.access, t.refresh)
-		ts.cur.Store(newEntry(t, time.Now()))
+		ts.cur.Store(ts.seed(t))
 	}
 	return ts
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
@@ -51,6 +52,14 @@ const (
 	// DefaultRefreshDeadline bounds a TokenSource's shared renewal when Config.RefreshDeadline
 	// is zero.
 	DefaultRefreshDeadline = 30 * time.Second
+	// DefaultStoreLease is the lease of the store's lock when Config.StoreLease is zero.
+	DefaultStoreLease = 5 * time.Second
+)
+
+// Bounds of Config.StoreLease.
+const (
+	minStoreLease = 100 * time.Millisecond
+	maxStoreLease = time.Minute
 )
 
 // Config describes an SCB application and how to reach SCB: everything that holds for all the
@@ -110,8 +119,22 @@ type Config struct {
 	// certificate.
 	RootCAs *x509.CertPool
 
+	// Store, when set, shares tokens between the processes of a fleet (api/redisstore keeps
+	// them in Redis): the client-credentials token of TokenSource, and the pair of a user
+	// whose UserTokenSource is given WithUserID. A cache hit never touches it; on a miss or a
+	// renewal, one process of the fleet asks SCB and the others read its token. When the
+	// store fails, each process fetches for itself and serves its own cache until the store
+	// answers again. See Store for the protocol.
+	Store Store
+	// StoreLease is the lease of the store's lock, which a process holds while it asks SCB
+	// for the fleet (kept alive every third of it): when the holder dies, the others wait at
+	// most this long, plus one request. It also bounds every call to the store. Zero means
+	// DefaultStoreLease; otherwise from 100ms to 1 minute.
+	StoreLease time.Duration
+
 	// Logger receives one debug line per HTTP attempt and warnings (retries, clock skew,
-	// failed renewals); never a secret. Nil discards.
+	// failed renewals, a store that fails or holds an unreadable record); never a secret.
+	// Nil discards.
 	Logger *slog.Logger
 }
 
@@ -133,6 +156,9 @@ func (c Config) String() string {
 	}
 	if c.CertFile != "" || c.KeyFile != "" {
 		fmt.Fprintf(&b, ", CertFile: %s, KeyFile: %s", c.CertFile, c.KeyFile)
+	}
+	if c.Store != nil {
+		fmt.Fprintf(&b, ", Store: %T", c.Store) // its type only: a Store of another module may print more
 	}
 	b.WriteString("}")
 	return b.String()
@@ -263,7 +289,12 @@ func (c *Config) validate() error {
 		return configError("RefreshDeadline", "negative")
 	case c.MaxResponseBytes < 0:
 		return configError("MaxResponseBytes", "negative")
+	case c.StoreLease != 0 && (c.StoreLease < minStoreLease || c.StoreLease > maxStoreLease):
+		return configError("StoreLease", "%s, want 0 (default %s) or %s to %s", c.StoreLease, DefaultStoreLease, minStoreLease, maxStoreLease)
+	case isNilStore(c.Store):
+		return configError("Store", "a nil %T", c.Store)
 	}
+	c.StoreLease = cmpOr(c.StoreLease, DefaultStoreLease)
 	c.Timeout = cmpOr(c.Timeout, DefaultTimeout)
 	c.RefreshDeadline = cmpOr(c.RefreshDeadline, DefaultRefreshDeadline)
 	c.MaxResponseBytes = cmpOr(c.MaxResponseBytes, DefaultMaxResponseBytes)
@@ -330,6 +361,20 @@ func (c *Config) validateStrings() error {
 		return configError("Language", "Language %q, want EN or TH", c.Language)
 	}
 	return nil
+}
+
+// isNilStore reports whether s is a nil pointer (or map, func...) in a non-nil interface, a
+// Store whose first call would panic.
+func isNilStore(s Store) bool {
+	if s == nil {
+		return false
+	}
+	v := reflect.ValueOf(s)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Slice, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // invisible reports whether r is a character that does not show as itself: a control or

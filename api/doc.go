@@ -54,6 +54,19 @@
 // Expiry is computed from the local send time (monotonic clock) plus expiresIn; SCB's
 // expiresAt only measures clock skew (Token.ClockSkew).
 //
+// # Running a fleet
+//
+// Replicas of a service each keep their own token unless they share a Store (Config.Store;
+// api/redisstore keeps it in Redis): then a cold start or a renewal of N processes makes one
+// request to SCB instead of N (SCB's sandbox allows 5 a second), and a user's refresh token,
+// which works once, is redeemed once for the fleet. Share a user's pair with
+// Client.UserTokenSource(tok, WithUserID(id)) in the process that made the exchange and
+// UserTokenSource(nil, WithUserID(id)) in the others. A cache hit never touches the store. When
+// the store is down, every process keeps serving its cached token and fetches for itself when
+// it must (one request for all its goroutines, one warning per outage), and shares again once
+// the store answers. TokenSource.Stats counts in-process and shared hits, upstream requests,
+// lock waits, fallbacks and store failures, for metrics.
+//
 // # Payments
 //
 // The payment calls are methods of Client, on the token of its TokenSource: CreateQR (a Thai QR

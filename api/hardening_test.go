@@ -124,13 +124,14 @@ func TestLifetimesBounded(t *testing.T) {
 type hostileSCB struct {
 	mu    sync.Mutex
 	rng   *rand.Rand
-	times map[string][]time.Time // by path: one for each token source
+	times map[string][]time.Time // by path and resourceOwnerId: one for each token source
 	seq   int
 }
 
 func (h *hostileSCB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
-	h.times[r.URL.Path] = append(h.times[r.URL.Path], time.Now())
+	source := r.URL.Path + " of " + r.Header.Get("resourceOwnerId") // a token source of a replica
+	h.times[source] = append(h.times[source], time.Now())
 	h.seq++
 	n, pick := h.seq, h.rng.IntN(12)
 	life := []int64{0, 1, 2, 59, 1800, -5, math.MaxInt64, 1 << 40}[h.rng.IntN(8)]
@@ -174,46 +175,66 @@ func (h *hostileSCB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // all the while.
 func TestTokenSourceAnyAnswer(t *testing.T) {
 	for seed := range uint64(6) {
-		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				h := &hostileSCB{rng: rand.New(rand.NewPCG(seed, 9)), times: map[string][]time.Time{}}
-				c := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(h), Retry: RetryPolicy{MaxAttempts: 1}})
-				sources := []*TokenSource{c.TokenSource(), c.UserTokenSource(&Token{TokenType: "Bearer", refresh: redact.New("r-0")})}
-				const window = 10 * time.Minute
-				start := time.Now()
-				var wg sync.WaitGroup
-				for i := range 8 {
-					ts := sources[i%2]
-					wg.Go(func() {
-						for time.Since(start) < window {
-							tok, err := ts.Token(context.Background())
-							if err == nil && (!tok.Valid() || tokenProblem(tok.AccessToken()) != "") {
-								t.Errorf("got a token that is stale or not clean: %v", tok)
-							}
-							var e *Error
-							if err != nil && !errors.As(err, &e) {
-								t.Errorf("got %T %v, want an *Error", err, err)
-							}
-							time.Sleep(37 * time.Millisecond)
-						}
-					})
-				}
-				wg.Wait()
-				h.mu.Lock()
-				defer h.mu.Unlock()
-				for path, times := range h.times {
-					for i := 1; i < len(times); i++ {
-						if d := times[i].Sub(times[i-1]); d < minRenewalGap {
-							t.Fatalf("%s: requests %d and %d came %v apart, want at least %v", path, i-1, i, d, minRenewalGap)
-						}
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) { anyAnswer(t, seed, 1, nil) })
+	}
+}
+
+// TestTokenSourceAnyAnswerShared: the same property with a store shared by two replicas (two
+// Clients, each with both sources, the user's shared under one id): per replica, requests are
+// never less than the shortest step apart, and every token handed out, fetched or adopted, is
+// valid and clean.
+func TestTokenSourceAnyAnswerShared(t *testing.T) {
+	for seed := range uint64(6) {
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) { anyAnswer(t, seed, 2, newMemStore()) })
+	}
+}
+
+// anyAnswer runs the property of TestTokenSourceAnyAnswer for n replicas sharing store (nil:
+// none), with the server's answers drawn from seed.
+func anyAnswer(t *testing.T, seed uint64, n int, store Store) {
+	synctest.Test(t, func(t *testing.T) {
+		h := &hostileSCB{rng: rand.New(rand.NewPCG(seed, 9)), times: map[string][]time.Time{}}
+		var sources []*TokenSource
+		for i := range n {
+			c := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(h), Retry: RetryPolicy{MaxAttempts: 1},
+				Store: store, ResourceOwnerID: fmt.Sprintf("replica-%d", i)})
+			sources = append(sources, c.TokenSource(), c.UserTokenSource(&Token{TokenType: "Bearer", refresh: redact.New("r-0")}, WithUserID("u")))
+		}
+		const window = 10 * time.Minute
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i := range 8 * n {
+			ts := sources[i%len(sources)]
+			wg.Go(func() {
+				for time.Since(start) < window {
+					tok, err := ts.Token(context.Background())
+					if err == nil && (!tok.Valid() || tokenProblem(tok.AccessToken()) != "") {
+						t.Errorf("got a token that is stale or not clean: %v", tok)
 					}
-				}
-				if n := len(h.times["/partners/sandbox/v1/oauth/token"]) + len(h.times["/partners/sandbox/v1/oauth/token/refresh"]); n < 10 {
-					t.Errorf("got only %d requests in %v: the test checks little", n, window)
+					var e *Error
+					if err != nil && !errors.As(err, &e) {
+						t.Errorf("got %T %v, want an *Error", err, err)
+					}
+					time.Sleep(37 * time.Millisecond)
 				}
 			})
-		})
-	}
+		}
+		wg.Wait()
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		requests := 0
+		for source, times := range h.times {
+			requests += len(times)
+			for i := 1; i < len(times); i++ {
+				if d := times[i].Sub(times[i-1]); d < minRenewalGap {
+					t.Fatalf("%s: requests %d and %d came %v apart, want at least %v", source, i-1, i, d, minRenewalGap)
+				}
+			}
+		}
+		if requests < 10 {
+			t.Errorf("got only %d requests in %v: the test checks little", requests, window)
+		}
+	})
 }
 
 // TestRefreshAheadEveryLifetime (item 3): for every lifetime from one second to a week, of the
@@ -401,14 +422,20 @@ func TestAuthorizeCallbackURL(t *testing.T) {
 
 // TestUnauthorizedPaced (item 6): an API that rejects every token costs one token request per
 // backoff step, not one per call (100 calls used to make 101 token requests); each call still
-// gets the API's 401.
+// gets the API's 401. The same holds with a store (the rejected token deleted from it, and the
+// next fetched for the fleet).
 func TestUnauthorizedPaced(t *testing.T) {
+	t.Run("without store", func(t *testing.T) { unauthorizedPaced(t, nil) })
+	t.Run("with store", func(t *testing.T) { unauthorizedPaced(t, newMemStore()) })
+}
+
+func unauthorizedPaced(t *testing.T, store Store) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeSCB{}
 		mux := http.NewServeMux()
 		mux.Handle("/partners/sandbox/v1/oauth/", f)
 		mux.HandleFunc("/partners/sandbox/v1/pay", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
-		hc := newTestClient(t, mux).TokenSource().APIClient()
+		hc := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(mux), Store: store}).TokenSource().APIClient()
 		call := func() {
 			resp, err := hc.Get(testBase + "/v1/pay")
 			if err != nil {

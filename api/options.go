@@ -39,6 +39,9 @@ type callParams struct {
 
 	channel, endState, applicationID, redirectOption string // AuthorizeURL
 	query                                            url.Values
+
+	userID  string // UserTokenSource
+	userSet bool
 }
 
 func (p *callParams) with(name string, f func()) { p.set = append(p.set, name); f() }
@@ -80,6 +83,13 @@ func WithRedirectOption(option string) CallOption {
 // partner's redirect URL: at most 255 characters encoded; code, state and status are reserved.
 func WithRedirectParams(q url.Values) CallOption {
 	return func(p *callParams) { p.with("WithRedirectParams", func() { p.query = q }) }
+}
+
+// WithUserID shares the pair of a UserTokenSource with the fleet through Config.Store, under
+// id: the user's id in your system, or any stable value of your choosing (only its hash is
+// kept). Without a Config.Store it has no effect. An empty id is an error.
+func WithUserID(id string) CallOption {
+	return func(p *callParams) { p.with("WithUserID", func() { p.userID, p.userSet = id, true }) }
 }
 
 // collect applies opts for the call op, which takes the options named in allowed.

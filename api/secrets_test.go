@@ -190,6 +190,10 @@ func TestSecretsInFormats(t *testing.T) {
 	if b, _ := json.Marshal(cfg); string(b) != `{"applicationKey":"k","applicationSecret":"[redacted]"}` {
 		t.Errorf("got JSON %s", b)
 	}
+	cfg.Store = newMemStore() // a store is shown by its type only: another module's may print more
+	if got, want := fmt.Sprintf("%v", cfg), "api.Config{BaseURL: , ApplicationKey: k, ApplicationSecret: [redacted], Store: *api.memStore}"; got != want {
+		t.Errorf("with a store: got %q, want %q", got, want)
+	}
 	for _, base := range []string{"https://user:pa55word@example.com", "https://user:pa55word@exa mple.com/%zz"} {
 		cfg.BaseURL = base
 		if got := fmt.Sprintf("%v", cfg); strings.Contains(got, "pa55word") {

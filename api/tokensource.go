@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,9 +52,16 @@ const (
 //   - A user's token source (Client.UserTokenSource) redeems the refresh token once at a time and
 //     swaps access and refresh token together; a refused refresh token makes every later call
 //     fail with ErrReauthorizationRequired, without calling SCB again.
+//   - With Config.Store, a miss or a renewal first looks in the store, and one process of the
+//     fleet asks SCB while the others wait for its token (see Store). The rules above hold per
+//     process all the same; when the store fails, the process fetches for itself.
+//
+// Stats counts what it did, for metrics.
 type TokenSource struct {
 	c     *Client
 	fetch func(ctx context.Context, cur *Token) (*Token, error)
+	sh    *sharing // how the token is shared through c.store; nil without
+	stats sourceCounters
 
 	cur  atomic.Pointer[entry]   // the cached token; nil before the first one
 	fl   atomic.Pointer[flight]  // the renewal in progress; nil when none
@@ -75,6 +83,14 @@ type entry struct {
 
 	invalidated    bool // rejected with a 401: always stale
 	afterRejection bool // fetched to replace an invalidated token
+
+	// With a store: the Version of the record tok came from or was written as, or, when tok
+	// is not in the store (stored false: fetched while the store failed), the last Version
+	// this source read. dueAt is then when tok is due for renewal, and refreshAt is earlier:
+	// when to try writing tok to the store again.
+	version uint64
+	stored  bool
+	dueAt   time.Time
 }
 
 // flight is one renewal: callers wait for done, then read tok and err.
@@ -133,15 +149,21 @@ func (ts *TokenSource) Token(ctx context.Context) (*Token, error) {
 	if e := ts.cur.Load(); e != nil {
 		now := time.Now()
 		if now.Before(e.refreshAt) {
+			ts.stats.hits.add()
 			return e.tok, nil
 		}
 		if now.Before(e.staleAt) {
+			ts.stats.hits.add()
 			ts.renewAhead()
 			return e.tok, nil
 		}
 	}
 	return ts.wait(ctx)
 }
+
+// Stats returns what ts has done since it was made: cheap, and safe to call from any
+// goroutine, for counters exported to Prometheus or OpenTelemetry.
+func (ts *TokenSource) Stats() SourceStats { return ts.stats.stats() }
 
 // wait gets a token when the cache has none to give: it joins the renewal in progress, or
 // starts one.
@@ -165,13 +187,15 @@ func (ts *TokenSource) wait(ctx context.Context) (*Token, error) {
 }
 
 // refusal returns the error to give instead of renewing: the refusal that ended renewals for
-// good, or the last failure while its backoff step runs (RetryAfter set to the time left).
+// good, or the last failure while its backoff step runs (RetryAfter set to the time left). A
+// refusal with a store is not for good: after each backoff step, the store is read for a new
+// pair.
 func (ts *TokenSource) refusal() *Error {
 	f := ts.fail.Load()
 	if f == nil {
 		return nil
 	}
-	if f.fatal {
+	if f.fatal && ts.sh == nil {
 		return f.err
 	}
 	if d := time.Duration(ts.nextStart.Load() - ts.sinceEpoch()); d > 0 {
@@ -224,10 +248,6 @@ func (ts *TokenSource) renew() (*Token, *Error) {
 		time.Sleep(d) // the least gap after the last start; callers wait with their own deadlines
 	}
 	ts.nextStart.Store(ts.sinceEpoch() + int64(minRenewalGap))
-	var cur *Token
-	if e != nil {
-		cur = e.tok
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), ts.c.refreshDeadline)
 	defer cancel()
 	if ts.fail.Load() != nil || (e != nil && time.Now().Before(e.staleAt)) {
@@ -236,15 +256,34 @@ func (ts *TokenSource) renew() (*Token, *Error) {
 		// the first renewal that callers wait for.
 		ctx = context.WithValue(ctx, singleAttemptKey{}, true)
 	}
-	tok, err := ts.fetch(ctx, cur)
+	next, err := ts.obtain(ctx, e)
 	if err != nil {
 		return nil, ts.failed(err)
 	}
 	ts.fail.Store(nil)
-	next := newEntry(tok, time.Now())
 	next.afterRejection = e != nil && e.invalidated
 	ts.cur.Store(next)
-	return tok, nil
+	return next.tok, nil
+}
+
+// obtain gets the next entry: from SCB, or with a store, by the store's protocol (shared).
+func (ts *TokenSource) obtain(ctx context.Context, e *entry) (*entry, error) {
+	if ts.sh != nil {
+		return ts.shared(ctx, e)
+	}
+	tok, err := ts.fetch(ctx, e.token())
+	if err != nil {
+		return nil, err
+	}
+	return newEntry(tok, time.Now()), nil
+}
+
+// token returns e's token; nil for a nil e.
+func (e *entry) token() *Token {
+	if e == nil {
+		return nil
+	}
+	return e.tok
 }
 
 // failed records a failed renewal and sets the backoff step before the next.
@@ -258,7 +297,7 @@ func (ts *TokenSource) failed(err error) *Error {
 		f.count = last.count + 1
 	}
 	wait := sourceBackoff(f.count, fe.RetryAfter)
-	if f.fatal {
+	if f.fatal && ts.sh == nil {
 		ts.nextStart.Store(math.MaxInt64)
 	} else {
 		ts.nextStart.Store(ts.sinceEpoch() + int64(wait))
@@ -321,8 +360,17 @@ func (ts *TokenSource) Invalidate(tok *Token) {
 		ts.rejections = 1
 	}
 	ts.nextReject = now + int64(sourceBackoff(ts.rejections, 0))
-	// The invalidated entry keeps the token (and so its refresh token) but is always stale.
-	ts.cur.CompareAndSwap(e, &entry{tok: tok, invalidated: true})
+	// The invalidated entry keeps the token (and so its refresh token) but is always stale;
+	// with a store, the next renewal deletes the application's record if it still holds tok.
+	ts.cur.CompareAndSwap(e, &entry{tok: tok, invalidated: true, version: e.version, stored: e.stored})
+}
+
+// broken makes every Token call fail with err, without a request: the source was made with a
+// wrong option.
+func (ts *TokenSource) broken(err error) {
+	err = errors.New(strings.TrimPrefix(err.Error(), "api: "))
+	ts.fail.Store(&failure{err: &Error{Op: opSource, Err: err}, count: 1, fatal: true})
+	ts.nextStart.Store(math.MaxInt64)
 }
 
 // String describes ts without secrets.

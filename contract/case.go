@@ -23,7 +23,7 @@ type caseRun struct {
 
 // runCase runs c, or says why it does not: a skip by design, or a run that has stopped.
 func (r *runner) runCase(ctx context.Context, c Case) CaseResult {
-	res := CaseResult{ID: c.ID, Title: c.Title, Expect: c.Expect(r.emulator()), Source: c.Source,
+	res := CaseResult{ID: c.ID, Title: c.Title, Expect: describeOutcomes(c.wants(r.emulator(), r.strict), r.emulator()), Source: c.Source,
 		Interactions: []InteractionResult{}, Findings: []CaseFinding{}}
 	if r.stopped != "" {
 		res.Verdict, res.Reason = VerdictNotRun, r.stopped+" before the case began"

@@ -20,23 +20,33 @@ type Case struct {
 	call         call                 // the request, as data
 	run          func(*caseRun, Case) // a flow of several steps (flows.go); nil: send call
 	emulatorWant []outcome            // the emulator's exact answer
+	strictWant   []outcome            // the answer of an emulator in strict mode, when it differs
 	liveWant     []outcome            // what a live target may answer
 	needs        precondition         // what an earlier case or the configuration must provide
 	emulatorOnly bool                 // needs the emulator's demo applications or consent
 }
 
 // Expect states what the case expects from an emulator target (emulator true) or a live one.
-func (c Case) Expect(emulator bool) string { return describeOutcomes(c.wants(emulator), emulator) }
+func (c Case) Expect(emulator bool) string {
+	return describeOutcomes(c.wants(emulator, false), emulator)
+}
 
-func (c Case) wants(emulator bool) []outcome {
-	if emulator {
-		return c.emulatorWant
+// wants returns the case's expectations of the target: a live one, the emulator, or the
+// emulator in strict mode (sandbox.WithStrict), which refuses shapes SCB accepts.
+func (c Case) wants(emulator, strict bool) []outcome {
+	switch {
+	case !emulator:
+		return c.liveWant
+	case strict && len(c.strictWant) > 0:
+		return c.strictWant
 	}
-	return c.liveWant
+	return c.emulatorWant
 }
 
 // expectCase checks in against the case's expectations for the target.
-func (c *caseRun) expectCase(in *Interaction, cs Case) { c.expect(in, cs.wants(c.r.emulator())...) }
+func (c *caseRun) expectCase(in *Interaction, cs Case) {
+	c.expect(in, cs.wants(c.r.emulator(), c.r.strict)...)
+}
 
 // precondition is what a case needs before it can run.
 type precondition int

@@ -109,6 +109,14 @@ type Emulator interface {
 	GrantConsent(ctx context.Context, callbackURL, state, codeChallenge string) (authCode string, err error)
 }
 
+// StrictEmulator is an Emulator that can say whether it runs in strict mode
+// (sandbox.WithStrict): then it refuses request shapes SCB accepts (a requestUId that is neither
+// a UUID nor 32 alphanumerics, optional fields sent as null), and Run expects it to.
+type StrictEmulator interface {
+	Emulator
+	Strict() bool
+}
+
 // The application kinds an Emulator is asked for.
 const (
 	KindPlain             = "plain"

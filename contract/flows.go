@@ -113,6 +113,6 @@ func (r *runner) keepRefreshToken(in *Interaction) {
 	obj, _ := in.value.(map[string]any)
 	data, _ := obj["data"].(map[string]any)
 	if rt, ok := data["refreshToken"].(string); ok && rt != "" {
-		r.refreshToken = rt
+		r.refreshToken, r.refreshOwner = rt, in.Header.Get("resourceOwnerId")
 	}
 }

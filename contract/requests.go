@@ -128,7 +128,7 @@ func (c *caseRun) build(k call) request {
 			fields[e.name] = c.value(e.value)
 		}
 	}
-	if _, ok := fields["authCode"]; ok && rq.grant == grantClientCredentials {
+	if code, ok := fields["authCode"]; ok && code != nil && rq.grant == grantClientCredentials {
 		rq.grant = grantAuthorizationCode
 	}
 	if fields != nil {
@@ -189,7 +189,7 @@ func authorizeHeaders(app Credentials) http.Header {
 func jsonBody(fields map[string]any) []byte {
 	b, err := json.Marshal(fields)
 	if err != nil {
-		panic(err) // only strings and numbers are ever set
+		panic(err) // only strings, numbers and nil are ever set
 	}
 	return b
 }

@@ -75,6 +75,7 @@ type runner struct {
 	deadline  time.Duration
 	now       func() time.Time
 	apps      [3]Credentials // the emulator's applications by role; zero on a live target
+	strict    bool           // the emulator is in strict mode (StrictEmulator)
 	secrets   secrets        // every value no report may show
 
 	reached bool   // the target answered at least once
@@ -83,6 +84,7 @@ type runner struct {
 
 	// state carried from case to case
 	refreshToken    string       // of the latest authorization-code or refresh answer
+	refreshOwner    string       // the resourceOwnerId header of that answer
 	redeemedRefresh string       // a refresh token already redeemed
 	payment         paymentState // the payment cases' tokens (payments.go)
 }
@@ -100,6 +102,9 @@ func newRunner(cfg Config) (*runner, error) {
 		deadline: orDefault(cfg.Deadline, DefaultDeadline)}
 	if r.apps, err = emulatorApps(cfg.Emulator); err != nil {
 		return nil, err
+	}
+	if se, ok := cfg.Emulator.(StrictEmulator); ok {
+		r.strict = se.Strict()
 	}
 	if r.spec == nil {
 		if r.spec, err = LoadSpec(); err != nil {

@@ -36,13 +36,28 @@ func (r *runner) answerChecks(rq request, in *Interaction) []Finding {
 		return fs
 	}
 	fs = append(fs, tokenChecks(in, rq.grant, r.tolerance)...)
-	// [decision] the emulator echoes the request's resourceOwnerId; SCB only documents that the
-	// header is there.
-	sent, got := rq.header.Get("resourceOwnerId"), in.Header.Get("resourceOwnerId")
-	if r.emulator() && got != "" && got != sent {
-		fs = append(fs, errorf(RuleExpect, headerPath("resourceOwnerId"), "got %q, want the request's resourceOwnerId %q", got, sent))
+	if r.emulator() {
+		fs = append(fs, r.ownerCheck(rq, in)...)
 	}
 	return fs
+}
+
+// ownerCheck holds the emulator to its resourceOwnerId [decision; SCB only documents that the
+// header is there]: on the client-credentials grant, the request's; on the authorization-code
+// grant, the consenting user's identifier, which is not the request's (the application's key);
+// on a refresh, the same identifier as the grant whose refresh token it redeems.
+func (r *runner) ownerCheck(rq request, in *Interaction) []Finding {
+	sent, got := rq.header.Get("resourceOwnerId"), in.Header.Get("resourceOwnerId")
+	path := headerPath("resourceOwnerId")
+	switch {
+	case rq.grant == grantClientCredentials && got != sent:
+		return []Finding{errorf(RuleExpect, path, "got %q, want the request's resourceOwnerId %q on the client-credentials grant", got, sent)}
+	case rq.grant == grantAuthorizationCode && (got == "" || got == sent):
+		return []Finding{errorf(RuleExpect, path, "got %q, want the consenting user's identifier, not the request's %q", got, sent)}
+	case rq.grant == grantRefresh && got != r.refreshOwner:
+		return []Finding{errorf(RuleExpect, path, "got %q, want %q, the resourceOwnerId of the grant whose refresh token this redeems", got, r.refreshOwner)}
+	}
+	return nil
 }
 
 // generalChecks are the semantic checks every answer gets: a JSON body declared as JSON, and a

@@ -1335,7 +1335,8 @@ type Token struct {
 }
 
 // TokenRequest Body of `POST /v1/oauth/token` [doc]. [decision] Unknown fields are refused (SCB's code
-// 1105) and empty strings too (1103): strict in what we send.
+// 1105) and empty strings too (1103): strict in what we send. The optional fields may be
+// `null`, which SCB treats as absent [seen].
 type TokenRequest struct {
 	// ApplicationKey The application's API key [doc]; SCB's keys read `l7` and 32 hex characters.
 	//
@@ -1350,6 +1351,9 @@ type TokenRequest struct {
 	// AuthCode Conditional [doc]: the authorization code from the user's consent, required to act for
 	// a user (the authorization-code grant). Valid for 1 minute and once [doc; single use is
 	// our decision]. Absent on the client-credentials grant.
+	// `null` means absent: SDKs that serialise every field send it, and SCB accepts it
+	// [seen]; send the field only when it applies. [decision] The scboauth emulator's strict
+	// mode refuses `null` (400 1102).
 	//
 	//
 	// Example: 8d9e0f1a-2b3c-4d5e-6f70-8192a3b4c5d6
@@ -1358,6 +1362,9 @@ type TokenRequest struct {
 	// CodeChallenge Conditional [doc]: the code challenge secret key of the current session; web
 	// applications only, together with `authCode`. A web application without it is answered
 	// 401 9300 "This application requires codeChallenge verification".
+	// `null` means absent: SDKs that serialise every field send it, and SCB accepts it
+	// [seen]; send the field only when it applies. [decision] The scboauth emulator's strict
+	// mode refuses `null` (400 1102).
 	//
 	//
 	// Example: E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
@@ -1365,6 +1372,9 @@ type TokenRequest struct {
 
 	// State Conditional [doc]: the unique state key of the current session; web applications only,
 	// together with `authCode`.
+	// `null` means absent: SDKs that serialise every field send it, and SCB accepts it
+	// [seen]; send the field only when it applies. [decision] The scboauth emulator's strict
+	// mode refuses `null` (400 1102).
 	//
 	//
 	// Example: 0f1e2d3c4b5a
@@ -1794,10 +1804,16 @@ type CreateTokenParams struct {
 	// application's id (its API key) [doc]. The sandbox appears not to check it [seen].
 	ResourceOwnerId ResourceOwnerID `json:"resourceOwnerId"`
 
-	// RequestUId A unique id the client generates to track this call [doc]. SCB's examples are hyphenated
-	// UUIDs; some SCB pages ask for 32 alphanumeric characters, so no `format: uuid` here.
-	// [decision] Either form is accepted; anything else is answered 400 1102 by the scboauth
-	// emulator. The sandbox appears not to check uniqueness [seen]; send a fresh one per call.
+	// RequestUId A unique id the client generates to track this call [doc]. SCB recommends a hyphenated
+	// UUID (its examples) or 32 alphanumeric characters (some of its pages) [doc]; send one of
+	// those, fresh for each call. SCB accepts other values too: public clients send short
+	// numbers, words, even an unexpanded template placeholder, and SCB answers them [seen].
+	// [decision] This schema says what SCB accepts: 1 to 128 characters of printable ASCII
+	// (spaces included); the bound and the character set are ours, since SCB states none.
+	// The scboauth emulator accepts the same by default; its strict mode (`--strict`) holds
+	// clients to the recommended forms,
+	// `^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Za-z]{32})$`.
+	// The sandbox appears not to check uniqueness [seen].
 	RequestUId RequestUID `json:"requestUId"`
 
 	// AcceptLanguage Language of `status.description` [doc]: `EN` (the default) or `TH`. [decision] Clients
@@ -1812,10 +1828,16 @@ type RefreshTokenParams struct {
 	// application's id (its API key) [doc]. The sandbox appears not to check it [seen].
 	ResourceOwnerId ResourceOwnerID `json:"resourceOwnerId"`
 
-	// RequestUId A unique id the client generates to track this call [doc]. SCB's examples are hyphenated
-	// UUIDs; some SCB pages ask for 32 alphanumeric characters, so no `format: uuid` here.
-	// [decision] Either form is accepted; anything else is answered 400 1102 by the scboauth
-	// emulator. The sandbox appears not to check uniqueness [seen]; send a fresh one per call.
+	// RequestUId A unique id the client generates to track this call [doc]. SCB recommends a hyphenated
+	// UUID (its examples) or 32 alphanumeric characters (some of its pages) [doc]; send one of
+	// those, fresh for each call. SCB accepts other values too: public clients send short
+	// numbers, words, even an unexpanded template placeholder, and SCB answers them [seen].
+	// [decision] This schema says what SCB accepts: 1 to 128 characters of printable ASCII
+	// (spaces included); the bound and the character set are ours, since SCB states none.
+	// The scboauth emulator accepts the same by default; its strict mode (`--strict`) holds
+	// clients to the recommended forms,
+	// `^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Za-z]{32})$`.
+	// The sandbox appears not to check uniqueness [seen].
 	RequestUId RequestUID `json:"requestUId"`
 
 	// AcceptLanguage Language of `status.description` [doc]: `EN` (the default) or `TH`. [decision] Clients
@@ -1857,10 +1879,16 @@ type InquireBillPaymentParams struct {
 	// application's id (its API key) [doc]. The sandbox appears not to check it [seen].
 	ResourceOwnerId ResourceOwnerID `json:"resourceOwnerId"`
 
-	// RequestUId A unique id the client generates to track this call [doc]. SCB's examples are hyphenated
-	// UUIDs; some SCB pages ask for 32 alphanumeric characters, so no `format: uuid` here.
-	// [decision] Either form is accepted; anything else is answered 400 1102 by the scboauth
-	// emulator. The sandbox appears not to check uniqueness [seen]; send a fresh one per call.
+	// RequestUId A unique id the client generates to track this call [doc]. SCB recommends a hyphenated
+	// UUID (its examples) or 32 alphanumeric characters (some of its pages) [doc]; send one of
+	// those, fresh for each call. SCB accepts other values too: public clients send short
+	// numbers, words, even an unexpanded template placeholder, and SCB answers them [seen].
+	// [decision] This schema says what SCB accepts: 1 to 128 characters of printable ASCII
+	// (spaces included); the bound and the character set are ours, since SCB states none.
+	// The scboauth emulator accepts the same by default; its strict mode (`--strict`) holds
+	// clients to the recommended forms,
+	// `^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Za-z]{32})$`.
+	// The sandbox appears not to check uniqueness [seen].
 	RequestUId RequestUID `json:"requestUId"`
 
 	// AcceptLanguage Language of `status.description` [doc]: `EN` (the default) or `TH`. [decision] Clients
@@ -1879,10 +1907,16 @@ type VerifySlipParams struct {
 	// application's id (its API key) [doc]. The sandbox appears not to check it [seen].
 	ResourceOwnerId ResourceOwnerID `json:"resourceOwnerId"`
 
-	// RequestUId A unique id the client generates to track this call [doc]. SCB's examples are hyphenated
-	// UUIDs; some SCB pages ask for 32 alphanumeric characters, so no `format: uuid` here.
-	// [decision] Either form is accepted; anything else is answered 400 1102 by the scboauth
-	// emulator. The sandbox appears not to check uniqueness [seen]; send a fresh one per call.
+	// RequestUId A unique id the client generates to track this call [doc]. SCB recommends a hyphenated
+	// UUID (its examples) or 32 alphanumeric characters (some of its pages) [doc]; send one of
+	// those, fresh for each call. SCB accepts other values too: public clients send short
+	// numbers, words, even an unexpanded template placeholder, and SCB answers them [seen].
+	// [decision] This schema says what SCB accepts: 1 to 128 characters of printable ASCII
+	// (spaces included); the bound and the character set are ours, since SCB states none.
+	// The scboauth emulator accepts the same by default; its strict mode (`--strict`) holds
+	// clients to the recommended forms,
+	// `^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Za-z]{32})$`.
+	// The sandbox appears not to check uniqueness [seen].
 	RequestUId RequestUID `json:"requestUId"`
 
 	// AcceptLanguage Language of `status.description` [doc]: `EN` (the default) or `TH`. [decision] Clients
@@ -1897,10 +1931,16 @@ type CreateQRCodeParams struct {
 	// application's id (its API key) [doc]. The sandbox appears not to check it [seen].
 	ResourceOwnerId ResourceOwnerID `json:"resourceOwnerId"`
 
-	// RequestUId A unique id the client generates to track this call [doc]. SCB's examples are hyphenated
-	// UUIDs; some SCB pages ask for 32 alphanumeric characters, so no `format: uuid` here.
-	// [decision] Either form is accepted; anything else is answered 400 1102 by the scboauth
-	// emulator. The sandbox appears not to check uniqueness [seen]; send a fresh one per call.
+	// RequestUId A unique id the client generates to track this call [doc]. SCB recommends a hyphenated
+	// UUID (its examples) or 32 alphanumeric characters (some of its pages) [doc]; send one of
+	// those, fresh for each call. SCB accepts other values too: public clients send short
+	// numbers, words, even an unexpanded template placeholder, and SCB answers them [seen].
+	// [decision] This schema says what SCB accepts: 1 to 128 characters of printable ASCII
+	// (spaces included); the bound and the character set are ours, since SCB states none.
+	// The scboauth emulator accepts the same by default; its strict mode (`--strict`) holds
+	// clients to the recommended forms,
+	// `^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Za-z]{32})$`.
+	// The sandbox appears not to check uniqueness [seen].
 	RequestUId RequestUID `json:"requestUId"`
 
 	// AcceptLanguage Language of `status.description` [doc]: `EN` (the default) or `TH`. [decision] Clients
@@ -1921,10 +1961,16 @@ type AuthorizeParams struct {
 	// application's id (its API key) [doc]. The sandbox appears not to check it [seen].
 	ResourceOwnerId ResourceOwnerID `json:"resourceOwnerId"`
 
-	// RequestUId A unique id the client generates to track this call [doc]. SCB's examples are hyphenated
-	// UUIDs; some SCB pages ask for 32 alphanumeric characters, so no `format: uuid` here.
-	// [decision] Either form is accepted; anything else is answered 400 1102 by the scboauth
-	// emulator. The sandbox appears not to check uniqueness [seen]; send a fresh one per call.
+	// RequestUId A unique id the client generates to track this call [doc]. SCB recommends a hyphenated
+	// UUID (its examples) or 32 alphanumeric characters (some of its pages) [doc]; send one of
+	// those, fresh for each call. SCB accepts other values too: public clients send short
+	// numbers, words, even an unexpanded template placeholder, and SCB answers them [seen].
+	// [decision] This schema says what SCB accepts: 1 to 128 characters of printable ASCII
+	// (spaces included); the bound and the character set are ours, since SCB states none.
+	// The scboauth emulator accepts the same by default; its strict mode (`--strict`) holds
+	// clients to the recommended forms,
+	// `^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Za-z]{32})$`.
+	// The sandbox appears not to check uniqueness [seen].
 	RequestUId RequestUID `json:"requestUId"`
 
 	// ResponseChannel Where the consent flow returns [doc].
@@ -1952,10 +1998,16 @@ type GetTransactionParams struct {
 	// application's id (its API key) [doc]. The sandbox appears not to check it [seen].
 	ResourceOwnerId ResourceOwnerID `json:"resourceOwnerId"`
 
-	// RequestUId A unique id the client generates to track this call [doc]. SCB's examples are hyphenated
-	// UUIDs; some SCB pages ask for 32 alphanumeric characters, so no `format: uuid` here.
-	// [decision] Either form is accepted; anything else is answered 400 1102 by the scboauth
-	// emulator. The sandbox appears not to check uniqueness [seen]; send a fresh one per call.
+	// RequestUId A unique id the client generates to track this call [doc]. SCB recommends a hyphenated
+	// UUID (its examples) or 32 alphanumeric characters (some of its pages) [doc]; send one of
+	// those, fresh for each call. SCB accepts other values too: public clients send short
+	// numbers, words, even an unexpanded template placeholder, and SCB answers them [seen].
+	// [decision] This schema says what SCB accepts: 1 to 128 characters of printable ASCII
+	// (spaces included); the bound and the character set are ours, since SCB states none.
+	// The scboauth emulator accepts the same by default; its strict mode (`--strict`) holds
+	// clients to the recommended forms,
+	// `^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Za-z]{32})$`.
+	// The sandbox appears not to check uniqueness [seen].
 	RequestUId RequestUID `json:"requestUId"`
 
 	// AcceptLanguage Language of `status.description` [doc]: `EN` (the default) or `TH`. [decision] Clients
@@ -1974,10 +2026,16 @@ type CreateDeeplinkParams struct {
 	// application's id (its API key) [doc]. The sandbox appears not to check it [seen].
 	ResourceOwnerId ResourceOwnerID `json:"resourceOwnerId"`
 
-	// RequestUId A unique id the client generates to track this call [doc]. SCB's examples are hyphenated
-	// UUIDs; some SCB pages ask for 32 alphanumeric characters, so no `format: uuid` here.
-	// [decision] Either form is accepted; anything else is answered 400 1102 by the scboauth
-	// emulator. The sandbox appears not to check uniqueness [seen]; send a fresh one per call.
+	// RequestUId A unique id the client generates to track this call [doc]. SCB recommends a hyphenated
+	// UUID (its examples) or 32 alphanumeric characters (some of its pages) [doc]; send one of
+	// those, fresh for each call. SCB accepts other values too: public clients send short
+	// numbers, words, even an unexpanded template placeholder, and SCB answers them [seen].
+	// [decision] This schema says what SCB accepts: 1 to 128 characters of printable ASCII
+	// (spaces included); the bound and the character set are ours, since SCB states none.
+	// The scboauth emulator accepts the same by default; its strict mode (`--strict`) holds
+	// clients to the recommended forms,
+	// `^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Za-z]{32})$`.
+	// The sandbox appears not to check uniqueness [seen].
 	RequestUId RequestUID `json:"requestUId"`
 
 	// AcceptLanguage Language of `status.description` [doc]: `EN` (the default) or `TH`. [decision] Clients

@@ -108,20 +108,26 @@ const maxField = 256
 // problem describes the first thing wrong with a, as what it "has" ("no secret", "a kind that
 // is not ..."), without any of its values: a mistake may have put the secret in any field.
 func (a Application) problem() string {
+	_, p := a.fieldProblem()
+	return p
+}
+
+// fieldProblem is problem with the name of the field at fault.
+func (a Application) fieldProblem() (field, problem string) {
 	for _, f := range []struct{ name, value string }{{"name", a.Name}, {"key", a.Key}, {"secret", a.Secret}} {
 		switch {
 		case f.value == "":
-			return "no " + f.name
+			return f.name, "no " + f.name
 		case len(f.value) > maxField:
-			return fmt.Sprintf("a %s longer than %d bytes", f.name, maxField)
+			return f.name, fmt.Sprintf("a %s longer than %d bytes", f.name, maxField)
 		case !printable(f.value):
-			return fmt.Sprintf("a %s with a control or format character", f.name)
+			return f.name, fmt.Sprintf("a %s with a control or format character", f.name)
 		}
 	}
 	if !a.Kind.Valid() {
-		return fmt.Sprintf("a kind that is not %s, %s or %s", KindPlain, KindAuthorizationCode, KindWeb)
+		return "kind", fmt.Sprintf("a kind that is not %s, %s or %s", KindPlain, KindAuthorizationCode, KindWeb)
 	}
-	return ""
+	return "", ""
 }
 
 // printable reports whether s is valid UTF-8 without control or format characters (such as the
@@ -139,6 +145,9 @@ func printable(s string) bool {
 // messages name an application by its name (quoted, so that no character of it can hide text)
 // or its position, and never show a key or a secret.
 func validateApplications(apps []Application) error {
+	if len(apps) > MaxApplications {
+		return fmt.Errorf("%d applications are more than %d", len(apps), MaxApplications)
+	}
 	names := make(map[string]bool, len(apps))
 	keys := make(map[string]string, len(apps))
 	for i, a := range apps {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -131,6 +132,36 @@ func BenchmarkToken(b *testing.B) {
 		b.ReportMetric(ns/bare, "x-bare")
 		b.ReportMetric(ns/bareJSON, "x-bare-json")
 	})
+}
+
+// BenchmarkTokenLog measures what the request log costs: the emulator without any log
+// (WithRequestLogSize(0), no logger: --log-level off and --request-log 0), with the admin API's
+// ring only (the default), and with the ring and a text log line per request (the sandbox
+// command's default, written to io.Discard), each against the bare handler that writes a fixed
+// token, run as many times just before it in the same run (x-bare).
+func BenchmarkTokenLog(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		opts []sandbox.Option
+	}{
+		{"no-log", []sandbox.Option{sandbox.WithRequestLogSize(0)}},
+		{"ring", nil},
+		{"ring-and-text-log", []sandbox.Option{sandbox.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}},
+		{"text-log-level-warn", []sandbox.Option{sandbox.WithRequestLogSize(0), sandbox.WithLogger(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})))}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			srv, err := sandbox.New(tt.opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			bare := perOp(b, http.HandlerFunc(bareToken), b.N)
+			b.ResetTimer()
+			start := time.Now()
+			tokenLoop(b, srv, b.N)
+			b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N)/bare, "x-bare")
+		})
+	}
 }
 
 // BenchmarkTokenParallel issues tokens from every P at once (the emulator's shared state).

@@ -28,26 +28,30 @@ func (f *bodyField) value() string {
 
 // parseObject checks that body is a JSON object whose members are all named in fields and are
 // all strings, and stores their values. It returns the envelope SCB answers for the first
-// problem: 1101 nothing or a required member missing, 1102 not JSON or not an object, or a
-// member that is not a string (null included), 1105 a member not in fields (in document order
-// with 1102), 1103 an empty string. A member given twice keeps its last value, as encoding/json
-// and Jackson do.
+// problem, and what it was (a field's name and why, for the request log): 1101 nothing or a
+// required member missing, 1102 not JSON or not an object, or a member that is not a string,
+// 1105 a member not in fields (in document order with 1102), 1103 an empty string. A member
+// given twice keeps its last value, as encoding/json and Jackson do.
+//
+// An optional member sent as null counts as absent, as SCB accepts from SDKs that serialise
+// every field [decision]; with nullsRefused (strict mode) it is 1102, and a required member
+// sent as null is 1102 always.
 //
 // The syntax is checked by encoding/json (json.Valid); the walk below only splits an object
 // already known to be valid, so it never allocates for plain strings.
-func parseObject(body []byte, fields []bodyField) *apiError {
+func parseObject(body []byte, fields []bodyField, nullsRefused bool) (*apiError, string) {
 	for i := range fields {
 		fields[i].present, fields[i].literal = false, nil
 	}
 	i := skipSpace(body, 0)
 	if i == len(body) {
-		return errMissingParams
+		return errMissingParams, "body: empty"
 	}
 	if !json.Valid(body) {
-		return errInvalidParams
+		return errInvalidParams, "body: not valid JSON"
 	}
 	if body[i] != '{' {
-		return errInvalidParams
+		return errInvalidParams, "body: not a JSON object"
 	}
 	i = skipSpace(body, i+1)
 	if body[i] == '}' {
@@ -56,17 +60,25 @@ func parseObject(body []byte, fields []bodyField) *apiError {
 	for {
 		// A member: "name" : value, then ',' or '}'.
 		end := stringEnd(body, i)
-		f := lookupField(fields, body[i:end])
+		name := body[i:end]
+		f := lookupField(fields, name)
 		i = skipSpace(body, end)
 		i = skipSpace(body, i+1) // the ':'
-		if f == nil {
-			return errUnknownField
+		switch {
+		case f == nil:
+			return errUnknownField, "body: unknown field " + string(name)
+		case body[i] == 'n' && !f.required && !nullsRefused: // null: absent
+			f.present, f.literal = false, nil
+			end = i + len("null")
+		case body[i] != '"':
+			if body[i] == 'n' && nullsRefused && !f.required {
+				return errInvalidParams, "body: " + f.name + ": null (strict mode)"
+			}
+			return errInvalidParams, "body: " + f.name + ": not a string"
+		default:
+			end = stringEnd(body, i)
+			f.present, f.literal = true, body[i:end]
 		}
-		if body[i] != '"' {
-			return errInvalidParams
-		}
-		end = stringEnd(body, i)
-		f.present, f.literal = true, body[i:end]
 		i = skipSpace(body, end)
 		if body[i] == '}' {
 			return checkFields(fields)
@@ -76,18 +88,18 @@ func parseObject(body []byte, fields []bodyField) *apiError {
 }
 
 // checkFields reports a missing required member (1101), then an empty string (1103).
-func checkFields(fields []bodyField) *apiError {
+func checkFields(fields []bodyField) (*apiError, string) {
 	for _, f := range fields {
 		if f.required && !f.present {
-			return errMissingParams
+			return errMissingParams, "body: " + f.name + ": missing"
 		}
 	}
 	for _, f := range fields {
 		if f.present && len(f.literal) == 2 { // "" (an escape is never empty)
-			return errEmptyString
+			return errEmptyString, "body: " + f.name + ": empty"
 		}
 	}
-	return nil
+	return nil, ""
 }
 
 // lookupField returns the field named by the JSON string literal q, or nil.

@@ -7,7 +7,7 @@ import (
 )
 
 // FuzzParseObject checks the body walker against encoding/json: the same verdict (1101, 1102,
-// 1103, 1105 or none) and the same values.
+// 1103, 1105 or none) and the same values, with optional nulls accepted and refused.
 func FuzzParseObject(f *testing.F) {
 	for _, s := range []string{
 		`{"applicationKey":"k","applicationSecret":"s"}`,
@@ -20,17 +20,24 @@ func FuzzParseObject(f *testing.F) {
 		`{"applicationKe\u0079":"k","applicationSecret":"s"}`,
 		`{"ApplicationKey":"k"}`,
 		`{"applicationKey":null}`,
+		`{"applicationKey":"k","applicationSecret":"s","authCode":null,"state":null,"codeChallenge":null}`,
+		`{"applicationKey":"k","applicationSecret":"s","authCode":"c","authCode":null}`,
+		`{"applicationKey":"k","applicationSecret":"s","authCode":null,"authCode":""}`,
 		`{"applicationKey":"\xff"}`,
 		`{}`, `[]`, `""`, `null`, ``, ` `, `{`, `{"a"}`, `{"a":1,}`, `{}{}`,
 	} {
-		f.Add([]byte(s))
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
 	}
-	f.Fuzz(func(t *testing.T, body []byte) {
+	f.Fuzz(func(t *testing.T, body []byte, strict bool) {
 		fields := append([]bodyField(nil), tokenFields...)
-		got := parseObject(body, fields)
-		want, values := referenceParse(body, tokenFields)
+		got, detail := parseObject(body, fields, strict)
+		want, values := referenceParse(body, tokenFields, strict)
 		if got != want {
-			t.Fatalf("parseObject(%q): got %v, want %v", body, describe(got), describe(want))
+			t.Fatalf("parseObject(%q, strict %v): got %v, want %v", body, strict, describe(got), describe(want))
+		}
+		if (got == nil) != (detail == "") {
+			t.Fatalf("parseObject(%q): got detail %q with %v", body, detail, describe(got))
 		}
 		if got != nil {
 			return
@@ -52,7 +59,7 @@ func describe(e *apiError) string {
 }
 
 // referenceParse is parseObject written with encoding/json alone.
-func referenceParse(body []byte, fields []bodyField) (*apiError, map[string]string) {
+func referenceParse(body []byte, fields []bodyField, nullsRefused bool) (*apiError, map[string]string) {
 	if len(bytes.TrimLeft(body, " \t\r\n")) == 0 {
 		return errMissingParams, nil
 	}
@@ -65,8 +72,10 @@ func referenceParse(body []byte, fields []bodyField) (*apiError, map[string]stri
 		return errInvalidParams, nil
 	}
 	known := map[string]bool{}
+	required := map[string]bool{}
 	for _, f := range fields {
 		known[f.name] = true
+		required[f.name] = f.required
 	}
 	values := map[string]string{}
 	for dec.More() {
@@ -81,6 +90,10 @@ func referenceParse(body []byte, fields []bodyField) (*apiError, map[string]stri
 		}
 		if !known[name] {
 			return errUnknownField, nil
+		}
+		if string(raw) == "null" && !required[name] && !nullsRefused {
+			delete(values, name)
+			continue
 		}
 		var s string
 		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {

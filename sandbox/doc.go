@@ -5,15 +5,28 @@
 // faults on demand.
 //
 // New builds a Server from options (WithApplications, WithClock, WithTokenGenerator,
-// WithLifetimes, WithFaults, WithLogger, WithMaxBodyBytes); every option is checked against its
-// bounds (MaxLifetime, MaxWait, MaxRateLimit, MaxBodyBytes). A Server is an http.Handler.
+// WithLifetimes, WithFaults, WithLogger, WithMaxBodyBytes, WithStrict, WithAdmin,
+// WithAdminToken, WithRequestLogSize); every option is checked
+// against its bounds (MaxLifetime, MaxWait, MaxRateLimit, MaxBodyBytes). A Server is an
+// http.Handler.
+//
+// # What it accepts
+//
+// By default the emulator accepts what SCB accepts, which is more than SCB documents, so that
+// the requests of real clients work against it as they do against SCB: a requestUId of any
+// printable ASCII up to MaxRequestUIDBytes (short numbers, words, an unexpanded template
+// placeholder), and optional body fields sent as JSON null, which count as absent. WithStrict
+// holds clients to the documented forms instead: a hyphenated UUID or 32 alphanumerics, and
+// no null.
 //
 // # Operations
 //
 //   - POST /v1/oauth/token: the client-credentials grant (applicationKey and
 //     applicationSecret) answers an access token (a UUID, Bearer, expiresIn 1800, expiresAt the
 //     issue time plus expiresIn) without refresh fields; with an authCode, the
-//     authorization-code grant answers the refresh fields too (3600 s).
+//     authorization-code grant answers the refresh fields too (3600 s). The resourceOwnerId
+//     header of the answer is the request's on the client-credentials grant, and the
+//     consenting user's identifier (ResourceOwnerID) on the authorization-code grant.
 //   - POST /v1/oauth/token/refresh: a new pair; the refresh token rotates and a spent or expired
 //     one is refused (401 9300).
 //   - GET /v2/oauth/authorize: answers a callbackUrl, scbeasysim://login/<id>.
@@ -31,6 +44,28 @@
 // the same state (else 401 9300 "Invalid authorization code"). A failed attempt does not spend
 // the code.
 //
+// # The admin API
+//
+// With WithAdmin (the sandbox command's --admin), the emulator serves its control plane under
+// /sandbox/v1/, described by sandbox/admin.yaml (AdminOpenAPI; GET /sandbox/v1/openapi.yaml)
+// and built on the server interface generated from it (package generated/admin):
+//
+//	GET    /sandbox/v1/health             the emulator, its strict mode and clock
+//	GET    /sandbox/v1/requests           the request log (Requests): filter by path, application, status, requestUId, kind
+//	DELETE /sandbox/v1/state              forget tokens, codes, consents, fault rules, the log (ResetState)
+//	GET    /sandbox/v1/applications       the applications, never their secrets (Applications)
+//	POST   /sandbox/v1/applications       register one at runtime (RegisterApplication)
+//	DELETE /sandbox/v1/applications/NAME  remove one (RemoveApplication)
+//	GET, POST, DELETE /sandbox/v1/faults  fault rules: the next N requests to a path, a share of an application's (AddFaultRule)
+//	GET, POST /sandbox/v1/clock           move the clock forward, so that tokens expire without a wait (AdvanceClock)
+//	POST   /sandbox/v1/tokens/introspect  is a token still active (Introspect)
+//
+// AdminHandler serves the same API alone, on an address of its own (--admin-addr; ServeAdmin).
+// WithAdminToken requires "Authorization: Bearer <token>" on every admin call but the consent.
+// Admin calls are never in the request log, which keeps the last WithRequestLogSize requests
+// to SCB's paths and the consent endpoint, redacted as the stderr log is; each entry has a kind
+// (KindSCB, KindConsent) so that later kinds (payments, webhook deliveries) can join it.
+//
 // # Payments
 //
 // The emulator serves SCB's payment calls too (openapi.yaml, tag Payments), statefully, with the
@@ -46,8 +81,8 @@
 //
 // Every answer of the emulator is SCB's envelope, {"status":{"code":...,"description":...},
 // "data":null} (see Serving for what net/http answers before it), with the status and business
-// code of SCB's generic table: missing standard header 400 9100 naming it (missing apikey or
-// apisecret: 401 9100); missing body field 400 1101; a value of the wrong type or not allowed,
+// code of SCB's generic table: missing standard headers 400 9100 naming them all (missing apikey
+// or apisecret: 401 9100); missing body field 400 1101; a value of the wrong type or not allowed,
 // an invalid requestUId, invalid JSON or a body over the size limit 400 1102; empty string 400
 // 1103; unknown body field 400 1105; wrong key or secret 401 9500; a grant the application's
 // kind does not allow 403 9503; unknown path 404 1104; wrong method 405 9900; wrong content
@@ -57,6 +92,10 @@
 //
 // accept-language EN and TH are accepted in any case; descriptions stay English, since SCB's
 // Thai wording is not public.
+//
+// SCB's envelope says no more than SCB's would; what was wrong (the header or field, and why)
+// is named in the emulator's own response header X-Sandbox-Detail (DetailHeader) and in the
+// request log.
 //
 // # Faults
 //
@@ -76,7 +115,8 @@
 //	truncate  a 200 success body cut in half (Content-Length announces the whole body)
 //	html      a 502 HTML gateway page (text/html)
 //
-// Any other value is answered 400 1102.
+// Any other value is answered 400 1102. Fault rules (AddFaultRule, POST /sandbox/v1/faults)
+// give the same faults to matching requests without the header.
 //
 // # Serving
 //

@@ -69,6 +69,15 @@ func errMissingHeader(name string) *apiError {
 
 var jsonContentType = []string{"application/json"}
 
+// DetailHeader is the response header of the emulator's own (not SCB's) that names what was
+// wrong with a refused request, such as "header requestUId: longer than 128 bytes" or "body:
+// applicationKey: not a string": SCB's envelope stays exact, and says no more than SCB's does.
+// The request log shows the same detail.
+const DetailHeader = "X-Sandbox-Detail"
+
+// maxDetail bounds a detail as the log and DetailHeader show it.
+const maxDetail = 256
+
 // write sends e and records its business code for the request log.
 func (e *apiError) write(w http.ResponseWriter) error {
 	h := w.Header()
@@ -78,6 +87,9 @@ func (e *apiError) write(w http.ResponseWriter) error {
 	}
 	if x, ok := w.(*respWriter); ok {
 		x.code = e.code
+		if x.detail != "" {
+			h[DetailHeader] = []string{logText(x.detail, maxDetail)}
+		}
 	}
 	w.WriteHeader(e.status)
 	_, err := w.Write(e.body)
@@ -126,3 +138,32 @@ var (
 	_ errorAnswer = (*apiError)(nil)
 	_ errorAnswer = forApp{}
 )
+
+// ruleFault is the answer of a fault rule of an application (FaultRule.Application), which
+// fires once the request authenticated.
+type ruleFault struct {
+	s         *Server
+	fault, id string
+	app       string
+}
+
+func (f ruleFault) write(w http.ResponseWriter) error {
+	x, ok := w.(*respWriter)
+	if !ok || x.req == nil || x.route == nil {
+		return errServer.write(w) // unreachable: ServeHTTP routes every request here
+	}
+	x.app, x.fault = f.app, "rule "+f.id+": "+f.fault
+	f.s.fault(x, x.req, x.route, f.fault)
+	return nil
+}
+
+// VisitCreateTokenResponse implements generated.CreateTokenResponseObject.
+func (f ruleFault) VisitCreateTokenResponse(w http.ResponseWriter) error { return f.write(w) }
+
+// VisitRefreshTokenResponse implements generated.RefreshTokenResponseObject.
+func (f ruleFault) VisitRefreshTokenResponse(w http.ResponseWriter) error { return f.write(w) }
+
+// VisitAuthorizeResponse implements generated.AuthorizeResponseObject.
+func (f ruleFault) VisitAuthorizeResponse(w http.ResponseWriter) error { return f.write(w) }
+
+var _ errorAnswer = ruleFault{}

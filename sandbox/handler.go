@@ -25,6 +25,7 @@ const (
 	pathRefresh   = "/v1/oauth/token/refresh"
 	pathAuthorize = "/v2/oauth/authorize"
 	pathConsent   = "/sandbox/v1/consent"
+	adminPrefix   = "/sandbox/v1/"
 )
 
 // FaultHeader is the request header that asks for a per-request fault on SCB's paths: 500,
@@ -78,6 +79,8 @@ type respWriter struct {
 	route  *route
 	app    string // the application's name, for the log
 	fault  string
+	detail string        // what was wrong with the request, for the log and X-Sandbox-Detail
+	req    *http.Request // the request, for a fault rule that fires after authentication
 	// The request body: read once, before a wait or by the validation.
 	fetched bool
 	bodyErr error
@@ -120,16 +123,22 @@ func (*validatedBody) Close() error { return nil }
 // ValidatedValue returns the body's members, all strings (parseObject checked them).
 func (v *validatedBody) ValidatedValue() any { return v.value }
 
-// ServeHTTP answers one request: SCB's three operations, the consent endpoint, and SCB's
-// envelope for anything else (404 1104 for an unknown path, 405 9900 for a wrong method).
+// ServeHTTP answers one request: SCB's three operations, the consent endpoint, the admin API
+// with WithAdmin, and SCB's envelope for anything else (404 1104 for an unknown path, 405 9900
+// for a wrong method).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.admin != nil && isAdminPath(r.URL.Path) {
+		s.admin.ServeHTTP(w, r) // never in the request log
+		return
+	}
 	var start time.Time
-	if s.logger != nil {
+	if s.logger != nil || len(s.log.ring) > 0 {
 		start = time.Now()
 	}
 	x := s.writers.Get().(*respWriter)
 	x.w = w
 	r = canonicalHeaders(r)
+	x.req = r
 	defer func() {
 		if p := recover(); p != nil {
 			s.recovered(x, p)
@@ -151,17 +160,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = errMethod.write(x)
 		return
 	}
-	if rt.scb {
-		if v := r.Header[FaultHeader]; len(v) > 0 {
-			x.fault = v[0]
-			s.fault(x, r, rt, v[0])
-			return
-		}
-		if s.faults.FailureRate > 0 && rand.Float64() < s.faults.FailureRate {
-			x.fault = "failure-rate"
-			_ = errUnavailable.write(x)
-			return
-		}
+	if rt.scb && s.injectFault(x, r, rt) {
+		return
 	}
 	if r.URL.RawPath != "" {
 		// The path matched once unescaped; let the mux see the same.
@@ -171,6 +171,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL = &u
 	}
 	s.mux.ServeHTTP(x, r)
+}
+
+// isAdminPath reports whether path is under /sandbox/v1/ but not the consent endpoint, which
+// is served with SCB's paths.
+func isAdminPath(path string) bool {
+	return strings.HasPrefix(path, adminPrefix) && path != pathConsent
+}
+
+// injectFault answers a request to one of SCB's paths with the fault its X-Sandbox-Fault
+// header, a fault rule without an application (FaultRule) or the failure rate asks for, and
+// reports whether it did.
+func (s *Server) injectFault(x *respWriter, r *http.Request, rt *route) bool {
+	if v := r.Header[FaultHeader]; len(v) > 0 {
+		x.fault = v[0]
+		s.fault(x, r, rt, v[0])
+		return true
+	}
+	if f, id := s.rules.fire(r.URL.Path, ""); f != "" {
+		x.fault = "rule " + id + ": " + f
+		s.fault(x, r, rt, f)
+		return true
+	}
+	if s.faults.FailureRate > 0 && rand.Float64() < s.faults.FailureRate {
+		x.fault = "failure-rate"
+		_ = errUnavailable.write(x)
+		return true
+	}
+	return false
 }
 
 // recovered answers a request whose handling panicked (in code the emulator calls: a token
@@ -187,24 +215,12 @@ func (s *Server) recovered(x *respWriter, p any) {
 	writeOnce(x, errServer)
 }
 
-// finish logs the request and returns x to the pool.
+// finish records the request in the request log and on the logger, and returns x to the pool.
 func (s *Server) finish(x *respWriter, r *http.Request, start time.Time) {
-	if s.logger != nil {
-		attrs := []slog.Attr{
-			slog.String("method", logText(r.Method, 16)),
-			slog.String("path", logText(r.URL.Path, 128)),
-			slog.String("requestUId", logText(r.Header.Get("Requestuid"), 64)),
-			slog.Int("status", x.status),
-			slog.Int("code", x.code),
-			slog.Duration("latency", time.Since(start)),
-		}
-		if x.app != "" {
-			attrs = append(attrs, slog.String("app", x.app))
-		}
-		if x.fault != "" {
-			attrs = append(attrs, slog.String("fault", logText(x.fault, 32)))
-		}
-		s.logger.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
+	if len(s.log.ring) > 0 || s.logger != nil && s.logger.Enabled(context.Background(), slog.LevelInfo) {
+		e := s.entry(x, r, start)
+		s.log.record(&e)
+		s.logRequest(&e)
 	}
 	if cap(x.buf) > defaultMaxBody+1 {
 		x.buf = nil
@@ -215,6 +231,66 @@ func (s *Server) finish(x *respWriter, r *http.Request, start time.Time) {
 	clear(x.body.value)
 	*x = respWriter{buf: x.buf[:0], out: x.out[:0], body: validatedBody{value: x.body.value}}
 	s.writers.Put(x)
+}
+
+// entry is the request log's entry of the request x answered, its values escaped and bounded.
+func (s *Server) entry(x *respWriter, r *http.Request, start time.Time) RequestEntry {
+	kind := KindSCB
+	if x.route == routeConsent {
+		kind = KindConsent
+	}
+	e := RequestEntry{
+		Kind:        kind,
+		Method:      logText(r.Method, 16),
+		Path:        logText(r.URL.Path, 128),
+		RequestUID:  logText(r.Header.Get("Requestuid"), MaxRequestUIDBytes),
+		Status:      x.status,
+		Code:        x.code,
+		Application: x.app,
+		Latency:     time.Since(start),
+	}
+	if x.fault != "" {
+		e.Fault = logText(x.fault, 32)
+	}
+	if x.detail != "" {
+		e.Detail = logText(x.detail, maxDetail)
+	}
+	if len(s.log.ring) > 0 {
+		e.Time = s.safeNow()
+	}
+	return e
+}
+
+// safeNow is the clock for the request log: a clock that panics (WithClock is the caller's
+// code) leaves the entry's time zero rather than the request unlogged.
+func (s *Server) safeNow() (t time.Time) {
+	defer func() { _ = recover() }()
+	return s.now()
+}
+
+// logRequest writes e on the logger, at level Info.
+func (s *Server) logRequest(e *RequestEntry) {
+	if s.logger == nil || !s.logger.Enabled(context.Background(), slog.LevelInfo) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", e.Method),
+		slog.String("path", e.Path),
+		slog.String("requestUId", e.RequestUID),
+		slog.Int("status", e.Status),
+		slog.Int("code", e.Code),
+		slog.Duration("latency", e.Latency),
+	}
+	if e.Application != "" {
+		attrs = append(attrs, slog.String("app", e.Application))
+	}
+	if e.Fault != "" {
+		attrs = append(attrs, slog.String("fault", e.Fault))
+	}
+	if e.Detail != "" {
+		attrs = append(attrs, slog.String("detail", e.Detail))
+	}
+	s.logger.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 }
 
 // logText returns a value a client sent as the request log shows it: cut after n bytes, and
@@ -318,6 +394,7 @@ func (s *Server) fault(x *respWriter, r *http.Request, rt *route, v string) {
 		x.WriteHeader(http.StatusBadGateway)
 		_, _ = x.Write([]byte(gatewayPage))
 	default:
+		x.detail = "header " + FaultHeader + ": not one of " + faultNames
 		_ = errInvalidParams.write(x)
 	}
 }
@@ -331,24 +408,42 @@ const gatewayPage = `<html>
 </html>
 `
 
-// paramError answers the generated router's header binding errors in SCB's envelope.
-func paramError(w http.ResponseWriter, r *http.Request, err error) {
+// paramError answers the generated router's header binding errors in SCB's envelope. A missing
+// header is answered naming every required header the request lacks, as SCB does.
+func (s *Server) paramError(w http.ResponseWriter, r *http.Request, err error) {
+	x, _ := w.(*respWriter)
 	var missing *generated.RequiredHeaderError
 	var format *generated.InvalidParamFormatError
 	var missingParam *generated.RequiredParamError
 	switch {
 	case errors.As(err, &missingParam):
+		setDetail(x, "query parameter "+missingParam.ParamName+": missing")
 		writeOnce(w, errMissingParams)
-	case errors.As(err, &missing):
-		if missing.ParamName == "apikey" || missing.ParamName == "apisecret" {
+	case errors.As(err, &missing) && x != nil && x.route != nil:
+		names, credential := missingHeaders(r, x.route.op)
+		if len(names) == 0 { // unreachable: the router found one missing
+			names = []string{missing.ParamName}
+		}
+		x.detail = "missing header " + strings.Join(names, ", ")
+		if credential {
 			writeOnce(w, errCredentialsRequired)
 			return
 		}
-		writeOnce(w, errMissingHeader(missing.ParamName))
+		writeOnce(w, errMissingHeader(strings.Join(names, ", ")))
 	case errors.As(err, &format) && r.Header.Get(format.ParamName) == "":
+		setDetail(x, "header "+format.ParamName+": empty")
 		writeOnce(w, errEmptyString)
+	case errors.As(err, &format):
+		setDetail(x, "header "+format.ParamName+": invalid")
+		writeOnce(w, errInvalidParams)
 	default:
 		writeOnce(w, errInvalidParams)
+	}
+}
+
+func setDetail(x *respWriter, detail string) {
+	if x != nil {
+		x.detail = detail
 	}
 }
 
@@ -362,40 +457,19 @@ func (s *Server) validate(next http.Handler) http.Handler {
 			writeOnce(w, errServer) // unreachable: ServeHTTP routes every request here
 			return
 		}
-		if e := checkHeaders(r, x.route.op); e != nil {
+		if e := s.checkHeaders(x, r, x.route.op); e != nil {
 			_ = e.write(x)
 			return
 		}
 		switch x.route.op {
 		case opToken, opRefresh:
-			if e := s.readJSON(x, r); e != nil {
+			if e := s.readFields(x, r); e != nil {
 				_ = e.write(x)
 				return
-			}
-			fields := x.fields[:]
-			if x.route.op == opToken {
-				fields = fields[:len(tokenFields)]
-				copy(fields, tokenFields)
-			} else {
-				fields = fields[:len(refreshFields)]
-				copy(fields, refreshFields)
-			}
-			if e := parseObject(x.buf, fields); e != nil {
-				_ = e.write(x)
-				return
-			}
-			m := x.body.value
-			if m == nil {
-				m = make(map[string]any, len(tokenFields))
-				x.body.value = m
-			}
-			for i := range fields {
-				if fields[i].present {
-					m[fields[i].name] = fields[i].value()
-				}
 			}
 		case opAuthorize:
 			if e := checkQuery(r.URL.RawQuery); e != nil {
+				x.detail = "query: over 255 characters, not a query, or code, state or status"
 				_ = e.write(x)
 				return
 			}
@@ -416,6 +490,37 @@ func (s *Server) validate(next http.Handler) http.Handler {
 	})
 }
 
+// readFields reads and checks the body of a token or refresh call, and keeps its members for
+// the strict server (x.body.value).
+func (s *Server) readFields(x *respWriter, r *http.Request) *apiError {
+	if e := s.readJSON(x, r); e != nil {
+		return e
+	}
+	fields := x.fields[:]
+	if x.route.op == opToken {
+		fields = fields[:len(tokenFields)]
+		copy(fields, tokenFields)
+	} else {
+		fields = fields[:len(refreshFields)]
+		copy(fields, refreshFields)
+	}
+	if e, detail := parseObject(x.buf, fields, s.strict); e != nil {
+		x.detail = detail
+		return e
+	}
+	m := x.body.value
+	if m == nil {
+		m = make(map[string]any, len(tokenFields))
+		x.body.value = m
+	}
+	for i := range fields {
+		if fields[i].present {
+			m[fields[i].name] = fields[i].value()
+		}
+	}
+	return nil
+}
+
 // The members of the two request bodies; applicationKey first.
 var (
 	tokenFields = []bodyField{
@@ -434,15 +539,18 @@ var (
 		{name: "callbackUrl", required: true},
 		{name: "state"},
 		{name: "codeChallenge"},
+		{name: "user"},
 	}
 )
 
 // readJSON checks the content type and reads the body into x.buf.
 func (s *Server) readJSON(x *respWriter, r *http.Request) *apiError {
 	if !isJSON(r.Header.Get("Content-Type")) {
+		x.detail = "header Content-Type: not application/json"
 		return errMediaType
 	}
 	if r.ContentLength > s.maxBody {
+		x.detail = "body: over the size limit"
 		return errInvalidParams
 	}
 	if !x.fetched {
@@ -453,8 +561,10 @@ func (s *Server) readJSON(x *respWriter, r *http.Request) *apiError {
 		return nil
 	case x.bodyErr != errBodyTooLarge && r.Context().Err() != nil:
 		// The request ended while its body was arriving: Serve's ReadTimeout or shutdown.
+		x.detail = "body: still arriving when the request ended"
 		return errGatewayTimeout
 	}
+	x.detail = "body: over the size limit or unreadable"
 	return errInvalidParams
 }
 
@@ -494,60 +604,124 @@ func isJSON(ct string) bool {
 	return err == nil && mt == "application/json"
 }
 
+// headerCheck is one header of an operation: its canonical name (as net/http keys it), its
+// name as the spec spells it, whether it is required, and the check of its value ("" accepts
+// it, else the reason it is refused).
+type headerCheck struct {
+	key, name string
+	required  bool
+	invalid   func(s *Server, v string) string
+}
+
+// The headers of each operation, in the spec's order.
+var (
+	standardHeaders = []headerCheck{
+		{"Resourceownerid", "resourceOwnerId", true, nil},
+		{"Requestuid", "requestUId", true, (*Server).invalidRequestUID},
+		{"Accept-Language", "accept-language", false, func(_ *Server, v string) string {
+			return reasonIf(!validLanguage(v), "not EN or TH")
+		}},
+	}
+	authorizeHeaders = append([]headerCheck{
+		{"Apikey", "apikey", true, nil},
+		{"Apisecret", "apisecret", true, nil},
+		{"Response-Channel", "response-channel", true, func(_ *Server, v string) string {
+			return reasonIf(!generated.ResponseChannel(v).Valid(), "not mobile or mobile_mma")
+		}},
+		{"Endstate", "endState", true, func(_ *Server, v string) string {
+			return reasonIf(!generated.EndState(v).Valid(), "not mobile_app or mobile_web")
+		}},
+		{"Applicationid", "applicationId", false, nil},
+		{"Redirectoption", "redirectOption", false, nil},
+	}, standardHeaders...)
+)
+
+func reasonIf(bad bool, reason string) string {
+	if bad {
+		return reason
+	}
+	return ""
+}
+
+// headersOf returns the headers of op.
+func headersOf(op operation) []headerCheck {
+	switch op {
+	case opAuthorize:
+		return authorizeHeaders
+	case opDeeplink:
+		return deeplinkHeaders
+	}
+	return standardHeaders
+}
+
 // checkHeaders checks the values of the headers the generated router bound: SCB's names are
-// case-insensitive, requestUId is a UUID or 32 alphanumerics, accept-language EN or TH in any
-// case, and the authorize call's enums. The router has answered missing headers already.
-func checkHeaders(r *http.Request, op operation) *apiError {
-	h := r.Header
-	if e := checkValue(h, "Resourceownerid", nil); e != nil {
-		return e
-	}
-	if e := checkValue(h, "Requestuid", validRequestUID); e != nil {
-		return e
-	}
-	if e := checkValue(h, "Accept-Language", validLanguage); e != nil {
-		return e
-	}
-	if op != opAuthorize {
-		return nil
-	}
-	for _, c := range []struct {
-		name  string
-		valid func(string) bool
-	}{
-		{"Apikey", nil},
-		{"Apisecret", nil},
-		{"Response-Channel", func(v string) bool { return generated.ResponseChannel(v).Valid() }},
-		{"Endstate", func(v string) bool { return generated.EndState(v).Valid() }},
-		{"Applicationid", nil},
-		{"Redirectoption", nil},
-	} {
-		if e := checkValue(h, c.name, c.valid); e != nil {
+// case-insensitive, requestUId is as invalidRequestUID says, accept-language EN or TH in any
+// case, and the authorize call's enums. The router has answered missing headers already. The
+// refused header is named in x.detail.
+func (s *Server) checkHeaders(x *respWriter, r *http.Request, op operation) *apiError {
+	for _, c := range headersOf(op) {
+		v, ok := r.Header[c.key]
+		var e *apiError
+		reason := ""
+		switch {
+		case !ok:
+			continue
+		case len(v) != 1:
+			e, reason = errInvalidParams, "sent more than once"
+		case v[0] == "":
+			e, reason = errEmptyString, "empty"
+		case c.invalid != nil:
+			if reason = c.invalid(s, v[0]); reason != "" {
+				e = errInvalidParams
+			}
+		}
+		if e != nil {
+			x.detail = "header " + c.name + ": " + reason
 			return e
 		}
 	}
 	return nil
 }
 
-// checkValue checks one header, if present: a single value (1102), not empty (1103), valid
-// (1102).
-func checkValue(h http.Header, name string, valid func(string) bool) *apiError {
-	v, ok := h[name]
-	switch {
-	case !ok:
-		return nil
-	case len(v) != 1:
-		return errInvalidParams
-	case v[0] == "":
-		return errEmptyString
-	case valid != nil && !valid(v[0]):
-		return errInvalidParams
+// missingHeaders returns the required headers of op that r lacks, as the spec spells them, in
+// alphabetical order (SCB's one example names "requestUId, resourceOwnerId") [decision], and
+// whether one of them is a credential (apikey, apisecret), which SCB answers 401 9100 instead.
+func missingHeaders(r *http.Request, op operation) (names []string, credential bool) {
+	for _, c := range headersOf(op) {
+		if c.required && len(r.Header[c.key]) == 0 {
+			names = append(names, c.name)
+			credential = credential || c.key == "Apikey" || c.key == "Apisecret"
+		}
 	}
-	return nil
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return names, credential
 }
 
-// validRequestUID accepts a hyphenated UUID or 32 alphanumerics, as the spec's pattern does.
-func validRequestUID(v string) bool {
+// MaxRequestUIDBytes bounds a requestUId [decision]: SCB's are 32 or 36 characters, and clients
+// send shorter ones (numbers, words, an unexpanded template placeholder) that SCB accepts.
+const MaxRequestUIDBytes = 128
+
+// invalidRequestUID says why v is not a requestUId the emulator accepts, or "". By default, as
+// SCB does, any printable ASCII (spaces included) of 1 to MaxRequestUIDBytes bytes [decision];
+// in strict mode (WithStrict), only the forms SCB's documentation asks for: a hyphenated UUID
+// or 32 alphanumerics.
+func (s *Server) invalidRequestUID(v string) string {
+	if s.strict {
+		return reasonIf(!strictRequestUID(v), "not a UUID or 32 alphanumerics (strict mode)")
+	}
+	if len(v) > MaxRequestUIDBytes {
+		return fmt.Sprintf("longer than %d bytes", MaxRequestUIDBytes)
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' || c > '~' {
+			return "not printable ASCII"
+		}
+	}
+	return ""
+}
+
+// strictRequestUID accepts a hyphenated UUID or 32 alphanumerics, the forms SCB documents.
+func strictRequestUID(v string) bool {
 	switch len(v) {
 	case 32:
 		for i := 0; i < len(v); i++ {

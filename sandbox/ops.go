@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -26,7 +27,31 @@ var (
 	// ErrStateTooLong is returned by Consent for a state longer than MaxStateBytes. The consent
 	// endpoint answers it 400 1102.
 	ErrStateTooLong = errors.New("sandbox: a consent's state is longer than MaxStateBytes")
+	// ErrInvalidUser is returned by Consent for a user longer than MaxUserBytes or with a
+	// control or format character. The consent endpoint answers it 400 1102.
+	ErrInvalidUser = errors.New("sandbox: a consent's user is longer than MaxUserBytes or not printable")
 )
+
+// MaxUserBytes bounds Consent.User [decision].
+const MaxUserBytes = 256
+
+// DefaultUser is the user of a consent that names none.
+const DefaultUser = "sandbox-user"
+
+// ResourceOwnerID returns the resourceOwnerId header the emulator answers on the
+// authorization-code grant, and on the refreshes of its tokens, for a consent given by user
+// (DefaultUser when empty): a stable identifier of the user, not of the application, as SCB's
+// documentation implies when it tells clients to send the value on later user-specific calls
+// ("a hash of the user's id"). It is the first 16 bytes of SHA-256("scboauth-sandbox-user:" +
+// user), in lower-case hex: 32 characters [decision]. On the client-credentials grant, which
+// acts for no user, the emulator echoes the request's resourceOwnerId.
+func ResourceOwnerID(user string) string {
+	if user == "" {
+		user = DefaultUser
+	}
+	h := sha256.Sum256([]byte("scboauth-sandbox-user:" + user))
+	return hex.EncodeToString(h[:16])
+}
 
 // MaxStateBytes bounds a consent's state, the one value of a client that the emulator keeps
 // (with the code, until it is traded or expires) [decision]: the consent endpoint is the
@@ -37,6 +62,7 @@ const MaxStateBytes = 1024
 type Consent struct {
 	State         string // echoed back; a web application's token request must repeat it when set
 	CodeChallenge string // a web application's token request must present the same value
+	User          string // who consents (DefaultUser when empty); the token's resourceOwnerId derives from it (ResourceOwnerID)
 }
 
 // Consent completes the user's consent for the callbackUrl an authorize call returned, as the SCB
@@ -46,6 +72,9 @@ type Consent struct {
 func (s *Server) Consent(callbackURL string, c Consent) (authCode string, err error) {
 	if len(c.State) > MaxStateBytes {
 		return "", ErrStateTooLong
+	}
+	if len(c.User) > MaxUserBytes || !printable(c.User) {
+		return "", ErrInvalidUser
 	}
 	id := strings.TrimPrefix(callbackURL, callbackPrefix)
 	now := s.now()
@@ -65,7 +94,7 @@ func (s *Server) Consent(callbackURL string, c Consent) (authCode string, err er
 		return "", ErrUnknownCallback
 	}
 	code := s.next() // outside the lock: the generator is the caller's code
-	cg := grant{app: g.app, expires: now.Add(s.lifetimes.AuthCode), state: strings.Clone(c.State)}
+	cg := grant{app: g.app, expires: now.Add(s.lifetimes.AuthCode), state: strings.Clone(c.State), owner: ResourceOwnerID(c.User)}
 	if c.CodeChallenge != "" {
 		cg.hasChallenge, cg.challengeHash = true, sha256.Sum256([]byte(c.CodeChallenge))
 	}
@@ -83,7 +112,7 @@ var _ generated.StrictServerInterface = operations{}
 // CreateToken issues a token: client-credentials without authCode, authorization-code with it.
 func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequestObject) (generated.CreateTokenResponseObject, error) {
 	s, b := o.s, req.Body
-	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
+	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, pathToken, errCredentials)
 	if answer != nil {
 		return answer, nil
 	}
@@ -94,7 +123,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 		t.expiresIn = seconds(s.lifetimes.AccessToken)
 		t.expiresAt = now.Unix() + t.expiresIn
 		s.mu.Lock()
-		s.rememberToken(t.access, a, now)
+		s.store(&s.tokens, t.access, grant{app: a, expires: now.Add(s.lifetimes.AccessToken)}, now)
 		s.mu.Unlock()
 		return t, nil
 	}
@@ -109,7 +138,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 		challenge = []byte(*b.CodeChallenge)
 	}
 	s.mu.Lock()
-	_, e := take(&s.codes, *b.AuthCode, now, func(g grant) *apiError {
+	g, e := take(&s.codes, *b.AuthCode, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidCode
 		}
@@ -129,6 +158,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 	if e != nil {
 		return forApp{e, a.Name}, nil
 	}
+	t.owner = g.owner
 	s.issueRefresh(t, a, now)
 	return t, nil
 }
@@ -136,7 +166,7 @@ func (o operations) CreateToken(_ context.Context, req generated.CreateTokenRequ
 // RefreshToken redeems a refresh token for a new pair; the old refresh token is spent.
 func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRequestObject) (generated.RefreshTokenResponseObject, error) {
 	s, b := o.s, req.Body
-	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, errCredentials)
+	a, answer := s.authenticate(b.ApplicationKey, b.ApplicationSecret, pathRefresh, errCredentials)
 	if answer != nil {
 		return answer, nil
 	}
@@ -146,7 +176,7 @@ func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRe
 	now := s.now()
 	t := &tokenResponse{owner: req.Params.ResourceOwnerId, app: a.Name}
 	s.mu.Lock()
-	_, e := take(&s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
+	g, e := take(&s.refreshes, b.RefreshToken, now, func(g grant) *apiError {
 		if g.app != a {
 			return errInvalidRefresh
 		}
@@ -156,6 +186,7 @@ func (o operations) RefreshToken(_ context.Context, req generated.RefreshTokenRe
 	if e != nil {
 		return forApp{e, a.Name}, nil
 	}
+	t.owner = g.owner
 	s.issueRefresh(t, a, now)
 	return t, nil
 }
@@ -169,8 +200,8 @@ func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
 	t.refreshIn = seconds(s.lifetimes.RefreshToken)
 	t.refreshAt = now.Unix() + t.refreshIn
 	s.mu.Lock()
-	s.store(&s.refreshes, t.refresh, grant{app: a, expires: now.Add(s.lifetimes.RefreshToken)}, now)
-	s.rememberToken(t.access, a, now)
+	s.store(&s.tokens, t.access, grant{app: a, expires: now.Add(s.lifetimes.AccessToken), owner: t.owner}, now)
+	s.store(&s.refreshes, t.refresh, grant{app: a, expires: now.Add(s.lifetimes.RefreshToken), owner: t.owner}, now)
 	s.mu.Unlock()
 }
 
@@ -178,7 +209,7 @@ func (s *Server) issueRefresh(t *tokenResponse, a *app, now time.Time) {
 // endpoint) completes.
 func (o operations) Authorize(_ context.Context, req generated.AuthorizeRequestObject) (generated.AuthorizeResponseObject, error) {
 	s, p := o.s, req.Params
-	a, answer := s.authenticate(p.Apikey, p.Apisecret, errInvalidAPIKey)
+	a, answer := s.authenticate(p.Apikey, p.Apisecret, pathAuthorize, errInvalidAPIKey)
 	if answer != nil {
 		return answer, nil
 	}

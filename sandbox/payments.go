@@ -316,28 +316,26 @@ func cmpOr(v, def string) string {
 	return v
 }
 
-// payments is the state of the payment calls: the access tokens the emulator issued, so that it
-// can tell its Bearer tokens from others, and the payment records. Each is a store, bounded and
-// swept like the OAuth ones, behind Server.mu.
+// payments is the state of the payment calls: the payment records, each store bounded and
+// swept like the OAuth ones, behind Server.mu. (The access tokens the Bearer check looks up are
+// Server.tokens.)
 type payments struct {
-	tokens    store         // access tokens
 	qrs       store         // created QRs by qrRawData
 	deeplinks store         // deeplink transactions by transactionId
 	slips     store         // paid bill payments by transRef
 	qrSeq     atomic.Uint64 // the sequence in QR CS ids
 }
 
-// rememberToken keeps an access token the emulator issued to a, until it expires. s.mu is held.
-func (s *Server) rememberToken(token string, a *app, now time.Time) {
-	s.store(&s.tokens, token, grant{app: a, expires: now.Add(s.lifetimes.AccessToken)}, now)
-}
-
 // sweepPayments sweeps the payment stores of the entries expired at now. s.mu is held.
 func (s *Server) sweepPayments(now time.Time) {
-	s.tokens.sweep(now)
 	s.qrs.sweep(now)
 	s.deeplinks.sweep(now)
 	s.slips.sweep(now)
+}
+
+// resetPayments forgets every payment record. s.mu is held.
+func (s *Server) resetPayments() {
+	s.qrs, s.deeplinks, s.slips = store{}, store{}, store{}
 }
 
 // CompletePayment is SimulatePayment by the sandbox customer for tools that drive the emulator

@@ -29,6 +29,10 @@ var (
 	errPaymentNotFound = errNotFound
 )
 
+// deeplinkHeaders are the headers of a deeplink create: channel, whose value other than scbeasy
+// checkPayment answers 501 4101, and the standard ones.
+var deeplinkHeaders = append([]headerCheck{{"Channel", "channel", true, nil}}, standardHeaders...)
+
 // paymentSpec is what the validation needs of one payment operation in openapi.yaml.
 type paymentSpec struct {
 	body   *openapi3.Schema      // the JSON body's schema; nil for a GET
@@ -84,37 +88,39 @@ type answerWriter interface {
 }
 
 // checkPayment validates a payment call after checkHeaders, in this order [decision]: the
-// channel header (deeplinks), the Bearer token (401), the rate limit (429), the content type and
-// the body (POST), the path and query parameters. It returns the request with the application
-// in its context.
+// channel header (deeplinks), the Bearer token (401), the rate limit (429) and the
+// application's fault rules, the content type and the body (POST), the path and query
+// parameters. It returns the request with the application in its context; x.detail names what
+// it refused.
 func (s *Server) checkPayment(x *respWriter, r *http.Request) (*http.Request, answerWriter) {
 	specs, err := paymentSpecs()
 	if err != nil {
 		return r, errServer
 	}
 	spec := specs[x.route.op]
-	if x.route.op == opDeeplink {
-		if e := checkValue(r.Header, "Channel", func(v string) bool { return v == "scbeasy" }); e != nil {
-			if e == errInvalidParams {
-				e = errChannel
-			}
-			return r, e
-		}
+	if x.route.op == opDeeplink && r.Header.Get("Channel") != "scbeasy" {
+		x.detail = "header channel: not scbeasy"
+		return r, errChannel
 	}
 	a, e := s.bearer(r)
 	if e != nil {
+		x.detail = "header authorization: no Bearer token, or one the emulator did not issue or that expired"
 		return r, e
 	}
 	x.app = a.Name
 	if e := s.allow(a.limiter); e != nil {
 		return r, forApp{e, a.Name}
 	}
+	if f, id := s.rules.fire(r.URL.Path, a.Name); f != "" {
+		return r, ruleFault{s: s, fault: f, id: id, app: a.Name}
+	}
 	if spec.body != nil {
 		if e := s.readPaymentBody(x, r, spec.body); e != nil {
 			return r, forApp{e, a.Name}
 		}
 	}
-	if e := checkParams(r, spec.params); e != nil {
+	if e, detail := checkParams(r, spec.params); e != nil {
+		x.detail = detail
 		return r, forApp{e, a.Name}
 	}
 	return r.WithContext(context.WithValue(r.Context(), appKey{}, a)), nil
@@ -149,31 +155,33 @@ func (s *Server) readPaymentBody(x *respWriter, r *http.Request, schema *openapi
 		return e
 	}
 	if len(bytes.TrimSpace(x.buf)) == 0 {
+		x.detail = "body: empty"
 		return errMissingParams
-	}
-	if !json.Valid(x.buf) {
-		return errInvalidParams
 	}
 	dec := json.NewDecoder(bytes.NewReader(x.buf))
 	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil {
+	if !json.Valid(x.buf) || dec.Decode(&v) != nil {
+		x.detail = "body: not JSON"
 		return errInvalidParams
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
+		x.detail = "body: not a JSON object"
 		return errInvalidParams
 	}
 	if err := schema.VisitJSON(m, openapi3.MultiErrors()); err != nil {
-		return schemaAnswer(err)
+		e, detail := schemaAnswer(err)
+		x.detail = detail
+		return e
 	}
 	x.body.value = m
 	return nil
 }
 
 // checkParams validates the path and query parameters against their schemas: 1101 a required
-// one missing, 1103 an empty one, 1102 one outside its schema.
-func checkParams(r *http.Request, params []*openapi3.Parameter) *apiError {
+// one missing, 1103 an empty one, 1102 one outside its schema. It says which.
+func checkParams(r *http.Request, params []*openapi3.Parameter) (*apiError, string) {
 	q := r.URL.Query()
 	for _, p := range params {
 		var v string
@@ -185,38 +193,40 @@ func checkParams(r *http.Request, params []*openapi3.Parameter) *apiError {
 			var vs []string
 			vs, ok = q[p.Name]
 			if len(vs) > 1 {
-				return errInvalidParams
+				return errInvalidParams, "query parameter " + p.Name + ": sent more than once"
 			}
 			if ok {
 				v = vs[0]
 			}
 		}
+		where := p.In + " parameter " + p.Name + ": "
 		switch {
 		case !ok && p.Required:
-			return errMissingParams
+			return errMissingParams, where + "missing"
 		case !ok:
 		case v == "":
-			return errEmptyString
+			return errEmptyString, where + "empty"
 		case p.Schema.Value.VisitJSON(v) != nil:
-			return errInvalidParams
+			return errInvalidParams, where + "outside its schema"
 		}
 	}
-	return nil
+	return nil, ""
 }
 
 // schemaAnswer is SCB's answer to a body that breaks its schema: of every problem found, the
 // first by this order [decision, as the OAuth calls]: an unknown field (1105), a value of the
 // wrong type or null (1102), a missing field (1101), an empty string (1103), any other value
-// outside its schema (1102).
-func schemaAnswer(err error) *apiError {
-	best, answer := 5, errInvalidParams
+// outside its schema (1102). The detail names its field and what kin-openapi says of it.
+func schemaAnswer(err error) (*apiError, string) {
+	best, answer, detail := 5, errInvalidParams, "body: outside its schema"
 	for _, e := range schemaerr.Leaves(err) {
 		rank, a := schemaRank(e)
 		if rank < best {
 			best, answer = rank, a
+			detail = "body $." + strings.Join(e.JSONPointer(), ".") + ": " + e.Reason
 		}
 	}
-	return answer
+	return answer, detail
 }
 
 func schemaRank(e *openapi3.SchemaError) (int, *apiError) {

@@ -219,13 +219,6 @@ func (o operations) GetTransaction(ctx context.Context, req generated.GetTransac
 	return paymentAnswer{app: a.Name, data: transactionOf(g.pay, now)}, nil
 }
 
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 // paymentAnswer is the success of a payment call: SCB's envelope around data, 200, or 201 for a
 // creation.
 type paymentAnswer struct {

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -16,7 +17,7 @@ type tokenResponse struct {
 	access, refresh      string
 	expiresIn, refreshIn int64
 	expiresAt, refreshAt int64
-	owner                string // the request's resourceOwnerId, echoed in the header
+	owner                string // the resourceOwnerId header: the request's, or the consenting user's (ResourceOwnerID)
 	app                  string // for the log
 }
 
@@ -121,7 +122,7 @@ type consentResponse struct {
 }
 
 // serveConsent is POST /sandbox/v1/consent: {"callbackUrl": "...", "state": "...",
-// "codeChallenge": "..."} -> {"status":{"code":1000,...},"data":{"authCode":"...","state":"..."}}.
+// "codeChallenge": "...", "user": "..."} -> {"status":{"code":1000,...},"data":{"authCode":"...","state":"..."}}.
 func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 	x, ok := w.(*respWriter)
 	if !ok {
@@ -134,20 +135,28 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	fields := x.fields[:len(consentFields)]
 	copy(fields, consentFields)
-	if e := parseObject(x.buf, fields); e != nil {
+	if e, detail := parseObject(x.buf, fields, s.strict); e != nil {
+		x.detail = detail
 		_ = e.write(x)
 		return
 	}
-	c := Consent{State: fields[1].value(), CodeChallenge: fields[2].value()}
+	c := Consent{State: fields[1].value(), CodeChallenge: fields[2].value(), User: fields[3].value()}
 	code, err := s.Consent(fields[0].value(), c)
 	switch {
 	case errors.Is(err, ErrCodeChallengeRequired):
+		x.detail = "body: codeChallenge: missing; a web application's consent needs one"
 		_ = errMissingParams.write(x)
 		return
 	case errors.Is(err, ErrStateTooLong):
+		x.detail = fmt.Sprintf("body: state: longer than %d bytes", MaxStateBytes)
+		_ = errInvalidParams.write(x)
+		return
+	case errors.Is(err, ErrInvalidUser):
+		x.detail = fmt.Sprintf("body: user: longer than %d bytes or not printable", MaxUserBytes)
 		_ = errInvalidParams.write(x)
 		return
 	case err != nil:
+		x.detail = "body: callbackUrl: unknown, used or expired"
 		_ = errNotFound.write(x)
 		return
 	}

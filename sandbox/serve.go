@@ -107,6 +107,18 @@ func (l Limits) resolve() (Limits, error) {
 // connections are then closed). While it serves, expired grants are swept from the stores even
 // when no request comes. Serve closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, l Limits) error {
+	return s.serve(ctx, ln, l, s, true)
+}
+
+// ServeAdmin serves the admin API alone (AdminHandler) on ln within the limits l until ctx is
+// done, as Serve serves the emulator: on an address of its own (the sandbox command's
+// --admin-addr), beside Serve on another.
+func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, l Limits) error {
+	return s.serve(ctx, ln, l, s.adminAPI, false)
+}
+
+// serve serves h on ln; sweep says whether it sweeps the stores while it serves.
+func (s *Server) serve(ctx context.Context, ln net.Listener, l Limits, h http.Handler, sweep bool) error {
 	l, err := l.resolve()
 	if err != nil {
 		_ = ln.Close()
@@ -114,7 +126,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, l Limits) error {
 	}
 	conns := newConnLimiter(ln, l.Connections)
 	hs := &http.Server{
-		Handler:           s,
+		Handler:           h,
 		ReadHeaderTimeout: l.HeaderTimeout,
 		ReadTimeout:       l.ReadTimeout,
 		// net/http counts the write deadline from the end of the headers.
@@ -129,8 +141,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, l Limits) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(conns) }()
-	swept := s.sweepUntil(ctx)
-	defer func() { <-swept }()
+	if sweep {
+		swept := s.sweepUntil(ctx)
+		defer func() { <-swept }()
+	}
 	select {
 	case err := <-served:
 		return fmt.Errorf("sandbox: serve: %w", err)

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,6 +71,10 @@ type config struct {
 	faults    Faults
 	logger    *slog.Logger
 	maxBody   int64
+	strict    bool
+	admin     bool
+	token     string
+	logSize   int
 }
 
 // Option configures a Server.
@@ -103,11 +108,46 @@ func WithFaults(f Faults) Option {
 	return func(c *config) { c.faults = f }
 }
 
-// WithLogger logs one line per request: method, path, requestUId, status, business code,
-// latency, and the application's name and the fault when there are. Secrets are never logged.
-// Default: no log.
+// WithLogger logs one line per request at level Info: method, path, requestUId, status,
+// business code, latency, and the application's name, the fault and the detail of a refusal
+// when there are; admin calls at level Debug. Secrets are never logged. A logger whose handler
+// is above Info (the sandbox command's --log-level) costs the requests nothing. Default: no
+// log.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
+}
+
+// WithStrict holds clients to the letter of SCB's documentation, where by default the emulator
+// accepts what SCB accepts: a requestUId must be a hyphenated UUID or 32 alphanumerics (by
+// default any printable ASCII up to MaxRequestUIDBytes), and an optional body field sent as
+// JSON null is refused 400 1102 (by default it counts as absent).
+func WithStrict() Option {
+	return func(c *config) { c.strict = true }
+}
+
+// WithAdmin serves the admin API (sandbox/admin.yaml) under /sandbox/v1/ on the Server's own
+// handler, next to SCB's paths. Without it, those paths answer SCB's 404 1104, as SCB would;
+// AdminHandler serves the admin API on its own in either case. The consent endpoint, POST
+// /sandbox/v1/consent, is served either way.
+func WithAdmin() Option {
+	return func(c *config) { c.admin = true }
+}
+
+// WithAdminToken requires "Authorization: Bearer <token>" on every admin call but the consent,
+// wherever the admin API is served: for an emulator on a shared network. The token is
+// MinAdminTokenBytes to 256 bytes of printable ASCII without spaces.
+func WithAdminToken(token string) Option {
+	return func(c *config) { c.token = token }
+}
+
+// MinAdminTokenBytes is the shortest admin token WithAdminToken accepts [decision]: a token
+// meant to keep others out must not be guessable.
+const MinAdminTokenBytes = 16
+
+// WithRequestLogSize sets how many entries the request log keeps (Requests, GET
+// /sandbox/v1/requests), from 0 (no log) to MaxRequestLogSize; default DefaultRequestLogSize.
+func WithRequestLogSize(n int) Option {
+	return func(c *config) { c.logSize = n }
 }
 
 // WithMaxBodyBytes sets the largest request body read, from 1 to MaxBodyBytes (default
@@ -124,24 +164,33 @@ type app struct {
 }
 
 // Server is the emulator: an http.Handler that answers SCB's three OAuth operations as SCB
-// documents them, plus the consent endpoint POST /sandbox/v1/consent. Use it in process with
-// httptest.NewServer(srv) or serve it with http.Server. It is safe for concurrent use.
+// documents them, plus the consent endpoint POST /sandbox/v1/consent and, with WithAdmin, the
+// admin API. Use it in process with httptest.NewServer(srv) or serve it with Serve. It is safe
+// for concurrent use.
 type Server struct {
-	apps      map[string]*app // by key
-	appList   []Application   // in the order they were registered
-	now       func() time.Time
+	apps      atomic.Pointer[appTable] // replaced whole when an application is registered or removed
+	appsMu    sync.Mutex               // serialises the replacements
+	clock     func() time.Time         // WithClock's; now adds the offset
+	offset    atomic.Int64             // how far AdvanceClock moved the clock, in nanoseconds
 	next      func() string
 	lifetimes Lifetimes
 	faults    Faults
-	logger    *slog.Logger  // nil: no log
-	anonymous *rate.Limiter // the rate limit of requests whose credentials fail; nil when off
+	logger    *slog.Logger                 // nil: no log
+	anonymous atomic.Pointer[rate.Limiter] // the rate limit of requests whose credentials fail; nil when off
 	maxBody   int64
+	strict    bool
 	mux       http.Handler // the generated router on a ServeMux
+	admin     http.Handler // the admin API; nil without WithAdmin
+	adminAPI  http.Handler // the admin API, served by AdminHandler
+	token     string       // the admin token; "" for none
+	log       requestLog
+	rules     faultRules
 
 	mu        sync.Mutex
 	consents  store // pending consents by callback id
 	codes     store // authorization codes
 	refreshes store // refresh tokens
+	tokens    store // access tokens
 	nextSweep time.Time
 	payments  // access tokens and payment records (payments.go)
 
@@ -151,7 +200,7 @@ type Server struct {
 // New returns an emulator with the demo applications (see DemoApplications) unless
 // WithApplications replaces them.
 func New(opts ...Option) (*Server, error) {
-	c := config{apps: DemoApplications(), now: time.Now, next: uuid.NewString, maxBody: defaultMaxBody}
+	c := config{apps: DemoApplications(), now: time.Now, next: uuid.NewString, maxBody: defaultMaxBody, logSize: DefaultRequestLogSize}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -159,26 +208,36 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		apps:      make(map[string]*app, len(c.apps)),
-		now:       c.now,
+		clock:     c.now,
 		next:      c.next,
 		lifetimes: c.lifetimes,
 		faults:    c.faults,
 		logger:    c.logger,
 		maxBody:   c.maxBody,
+		strict:    c.strict,
+		token:     c.token,
 	}
-	s.anonymous = newLimiter(c.faults.RateLimit)
+	s.log.ring = make([]RequestEntry, c.logSize)
+	s.anonymous.Store(newLimiter(c.faults.RateLimit))
+	t := &appTable{byKey: make(map[string]*app, len(c.apps))}
 	for _, a := range c.apps {
-		s.apps[a.Key] = &app{Application: a, secretHash: sha256.Sum256([]byte(a.Secret)), limiter: newLimiter(c.faults.RateLimit)}
-		s.appList = append(s.appList, a)
+		t.add(s.newApp(a))
 	}
+	s.apps.Store(t)
 	s.writers.New = func() any { return new(respWriter) }
 	s.mux = s.routes()
+	s.adminAPI = s.adminRoutes()
+	if c.admin {
+		s.admin = s.adminAPI
+	}
 	if _, err := paymentSpecs(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
+
+// now returns the emulator's clock: WithClock's, moved forward by AdvanceClock.
+func (s *Server) now() time.Time { return s.clock().Add(time.Duration(s.offset.Load())) }
 
 // routes returns the generated router, with the consent endpoint and SCB's 404 for the rest.
 func (s *Server) routes() http.Handler {
@@ -198,7 +257,7 @@ func (s *Server) routes() http.Handler {
 	return generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
 		BaseRouter:       mux,
 		Middlewares:      []generated.MiddlewareFunc{s.validate},
-		ErrorHandlerFunc: paramError,
+		ErrorHandlerFunc: s.paramError,
 	})
 }
 
@@ -227,6 +286,10 @@ func (c *config) validate() error {
 		return fmt.Errorf("sandbox: the timeout hold must be between 0 (meaning %v) and %v", defaultTimeoutHold, MaxWait)
 	case c.maxBody <= 0 || c.maxBody > MaxBodyBytes:
 		return fmt.Errorf("sandbox: the body limit must be between 1 and %d bytes", MaxBodyBytes)
+	case c.logSize < 0 || c.logSize > MaxRequestLogSize:
+		return fmt.Errorf("sandbox: the request log size must be between 0 and %d", MaxRequestLogSize)
+	case c.token != "" && !ValidAdminToken(c.token):
+		return fmt.Errorf("sandbox: the admin token must be %d to 256 bytes of printable ASCII without spaces (not shown)", MinAdminTokenBytes)
 	}
 	if f.TimeoutHold == 0 {
 		f.TimeoutHold = defaultTimeoutHold
@@ -240,7 +303,7 @@ func (s *Server) Format(f fmt.State, _ rune) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, _ = fmt.Fprintf(f, "sandbox.Server{applications: %d, pending consents: %d, codes: %d, refresh tokens: %d}",
-		len(s.apps), len(s.consents.m), len(s.codes.m), len(s.refreshes.m))
+		len(s.apps.Load().list), len(s.consents.m), len(s.codes.m), len(s.refreshes.m))
 }
 
 func resolveLifetimes(l Lifetimes) (Lifetimes, error) {
@@ -280,9 +343,12 @@ func writeOnce(w http.ResponseWriter, e *apiError) {
 // The rate limit counts a request against the application it authenticated, never against a
 // key a request merely names; requests whose credentials fail share one budget of the same rate
 // [decision], so that a flood of them cannot spend an application's budget, nor go unlimited.
-func (s *Server) authenticate(key, secret string, errUnknown *apiError) (*app, errorAnswer) {
+//
+// A fault rule of the application (FaultRule.Application) for path fires once the request
+// authenticated.
+func (s *Server) authenticate(key, secret, path string, errUnknown *apiError) (*app, errorAnswer) {
 	h := sha256.Sum256([]byte(secret))
-	a := s.apps[key]
+	a := s.apps.Load().byKey[key]
 	var match bool
 	if a == nil {
 		subtle.ConstantTimeCompare(h[:], h[:]) // same work as a known key
@@ -294,9 +360,12 @@ func (s *Server) authenticate(key, secret string, errUnknown *apiError) (*app, e
 		if e := s.allow(a.limiter); e != nil {
 			return nil, forApp{e, a.Name}
 		}
+		if f, id := s.rules.fire(path, a.Name); f != "" {
+			return nil, ruleFault{s: s, fault: f, id: id, app: a.Name}
+		}
 		return a, nil
-	case s.anonymous != nil:
-		if e := s.allow(s.anonymous); e != nil {
+	case s.anonymous.Load() != nil:
+		if e := s.allow(s.anonymous.Load()); e != nil {
 			return nil, e
 		}
 	}

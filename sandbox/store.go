@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// The bounds of each store (pending consents, authorization codes, refresh tokens). When a
+// The bounds of each store (pending consents, authorization codes, refresh tokens, access
+// tokens). When a
 // store is full, expired entries are swept and, if it is still full, arbitrary live ones are
 // dropped until it is at most seven eighths full: the emulator forgets a grant rather than
 // grow without bound.
@@ -26,6 +27,7 @@ type grant struct {
 	app           *app
 	expires       time.Time
 	state         string // at most MaxStateBytes
+	owner         string // the resourceOwnerId of an authorization code and its refresh tokens
 	hasChallenge  bool
 	challengeHash [sha256.Size]byte
 	pay           *payment // a payment record's
@@ -38,7 +40,9 @@ type store struct {
 	peak  int // the most entries m has held since it was made
 }
 
-func entrySize(id string, g grant) int { return entryOverhead + len(id) + len(g.state) + g.pay.size() }
+func entrySize(id string, g grant) int {
+	return entryOverhead + len(id) + len(g.state) + len(g.owner) + g.pay.size()
+}
 
 // fits reports whether an entry of n bytes fits without passing a bound.
 func (st *store) fits(n int) bool {
@@ -111,6 +115,7 @@ func (s *Server) sweep(now time.Time) {
 	s.consents.sweep(now)
 	s.codes.sweep(now)
 	s.refreshes.sweep(now)
+	s.tokens.sweep(now)
 	s.sweepPayments(now)
 	s.nextSweep = now.Add(sweepEvery)
 }

@@ -10,7 +10,7 @@ import (
 
 // fill stores n grants with a state of stateLen bytes in st, expiring after ttl, at now.
 func fill(s *Server, st *store, n, stateLen int, now time.Time, ttl time.Duration) {
-	a := s.apps[DemoApplications()[1].Key]
+	a := s.apps.Load().byKey[DemoApplications()[1].Key]
 	state := strings.Repeat("s", stateLen)
 	s.mu.Lock()
 	defer s.mu.Unlock()

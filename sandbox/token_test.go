@@ -118,8 +118,8 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			if next.ExpiresAt != refreshed+1800 || *next.RefreshExpiresAt != refreshed+3600 {
 				t.Errorf("refresh expiries: got %d %d, want %d %d", next.ExpiresAt, *next.RefreshExpiresAt, refreshed+1800, refreshed+3600)
 			}
-			if got := r.header.Get("resourceOwnerId"); got != "owner-1" {
-				t.Errorf("resourceOwnerId header: got %q, want owner-1", got)
+			if got, want := r.header.Get("resourceOwnerId"), sandbox.ResourceOwnerID(""); got != want {
+				t.Errorf("resourceOwnerId header: got %q, want the default user's %q", got, want)
 			}
 			reused := h.do(http.MethodPost, pathRefresh, stdHeaders(), credentials(tt.app, "refreshToken", first))
 			wantError(t, reused, http.StatusUnauthorized, 9300, "Invalid/expired temporary token")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -9,7 +10,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,128 +17,106 @@ import (
 	"github.com/scboauth/scboauth/sandbox"
 )
 
-const contractDescription = `Check that a server's answers match openapi.yaml: run the contract catalogue (grants that
+var contractHelp = help{
+	synopsis: "[flags]",
+	description: `Check that a server's answers match openapi.yaml: run the contract catalogue (grants that
 must succeed, requests that must fail) and validate every response from the raw bytes on the wire.
 
-With no --base-url, an emulator is started in process and checked. With --base-url (for SCB's
-sandbox: https://api-sandbox.partners.scb/partners/sandbox) the credentials come from
-SCB_APPLICATION_KEY and SCB_APPLICATION_SECRET, an optional authorization code from SCB_AUTH_CODE,
-and an optional client certificate from SCB_CLIENT_CERT and SCB_CLIENT_KEY (PEM files).
-Requests to a non-loopback target are paced at 4 per second. Each request waits at most
+With no --base-url, an emulator is started in process and checked, and the credentials are
+not used. A --base-url that is a scboauth emulator with its admin API on (scboauth sandbox
+--admin, or --admin-url for its --admin-addr) is recognised by GET /sandbox/v1/health and driven
+fully, as the embedded one is: the run registers its own applications there (removed at the
+end) and needs no credentials. Otherwise, with --base-url (for SCB's sandbox: https://api-sandbox.partners.scb/partners/sandbox)
+the application's key and secret are required; an authorization code (valid one minute, single
+use) adds the authorization-code and refresh cases, and a client certificate is presented when
+given. Requests to a non-loopback target are paced at 4 per second. Each request waits at most
 --timeout, and the whole run at most --deadline: the cases it leaves no time for are reported
-as not run.
-
-Exit status: 0 the target conforms, 1 contract violation, 2 usage error, target unreachable, or
-cases not run because the deadline passed.`
+as not run.`,
+	exit: [3]string{
+		"the target conforms",
+		"contract violation",
+		"bad flags or variables, target unreachable, or cases not run because the deadline passed",
+	},
+}
 
 // contractFlags are the contract command's settings.
 type contractFlags struct {
+	credentials
 	baseURL, format   string
+	adminURL, token   string
 	strict            bool
 	timeout, deadline time.Duration
 }
 
 // runContract runs the contract check and reports in the chosen format.
 func runContract(ctx context.Context, e *env, args []string) int {
-	f, code, ok := parseContractFlags(e, args)
-	if !ok {
+	f, c := newFlags(e, "contract", contractHelp), &contractFlags{}
+	c.bind(f)
+	if code, ok := f.Parse(args); !ok {
 		return code
 	}
-	cfg := contract.Config{BaseURL: f.baseURL, Strict: f.strict, Timeout: f.timeout, Deadline: f.deadline}
-	stop, err := contractTarget(e, &cfg)
+	cfg := contract.Config{BaseURL: c.baseURL, Strict: c.strict, Timeout: c.timeout, Deadline: c.deadline}
+	stop, err := c.target(ctx, f, &cfg)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "scboauth contract: %v\n", err)
-		return exitUsage
+		return f.fail(err)
 	}
 	defer stop()
-	return checkAndReport(ctx, e, cfg, f.format)
+	return checkAndReport(ctx, f, cfg, c.format)
 }
 
-// parseContractFlags reads the flags, each over its environment variable. ok is false, with
-// the exit code, when the command must stop.
-func parseContractFlags(e *env, args []string) (f contractFlags, code int, ok bool) {
-	fs := newFlagSet(e, "contract", "[flags]", contractDescription)
-	fs.StringVar(&f.baseURL, "base-url", envOr(e, "SCB_BASE_URL", ""), "base URL of the target; empty checks the embedded emulator (env SCB_BASE_URL)")
-	fs.StringVar(&f.format, "format", envOr(e, "SCB_CONTRACT_FORMAT", "table"), "report format: table, json or junit (env SCB_CONTRACT_FORMAT)")
-	fs.BoolVar(&f.strict, "strict", false, "report fields the spec does not declare as violations, not warnings (env SCB_CONTRACT_STRICT)")
-	fs.DurationVar(&f.timeout, "timeout", contract.DefaultTimeout, "timeout of each request (env SCB_CONTRACT_TIMEOUT)")
-	fs.DurationVar(&f.deadline, "deadline", contract.DefaultDeadline, "deadline of the whole run; cases it leaves no time for are reported as not run (env SCB_CONTRACT_DEADLINE)")
-	for _, err := range []error{
-		envValue(e, "SCB_CONTRACT_STRICT", &f.strict, strconv.ParseBool, "a boolean"),
-		envValue(e, "SCB_CONTRACT_TIMEOUT", &f.timeout, time.ParseDuration, "a duration such as 10s"),
-		envValue(e, "SCB_CONTRACT_DEADLINE", &f.deadline, time.ParseDuration, "a duration such as 5m"),
-	} {
-		if err != nil {
-			fmt.Fprintf(e.stderr, "scboauth contract: %v\n", err)
-			return f, exitUsage, false
-		}
-	}
-	if code, ok := parseFlags(e, fs, args); !ok {
-		return f, code, false
-	}
-	f.format = strings.ToLower(f.format)
-	var problem string
-	switch {
-	case f.format != "table" && f.format != "json" && f.format != "junit":
-		problem = fmt.Sprintf("--format %q: want table, json or junit", f.format)
-	case f.timeout <= 0:
-		problem = fmt.Sprintf("--timeout %s: want a positive duration", f.timeout)
-	case f.deadline <= 0:
-		problem = fmt.Sprintf("--deadline %s: want a positive duration", f.deadline)
-	}
-	if problem != "" {
-		fmt.Fprintf(e.stderr, "scboauth contract: %s\n", problem)
-		return f, exitUsage, false
-	}
-	return f, exitOK, true
+// bind defines the contract command's flags.
+func (c *contractFlags) bind(f *flags) {
+	f.URL(&c.baseURL, "base-url", "SCB_BASE_URL", "", "base URL of the target; empty checks the embedded emulator")
+	bindApplication(f, &c.credentials, "authorization code of the application, for the authorization-code and refresh cases of a live target")
+	bindClientCertificate(f, &c.credentials)
+	f.URL(&c.adminURL, "admin-url", "SCB_SANDBOX_ADMIN_URL", "", "base URL of the scboauth emulator's admin API, when it has an address of its own (--admin-addr); empty: --base-url")
+	f.Secret(&c.token, "admin-token", "SCB_SANDBOX_ADMIN_TOKEN", "the admin token of the scboauth emulator checked, when it was started with one")
+	f.Enum(&c.format, "format", "SCB_CONTRACT_FORMAT", "table", "report format", "table", "json", "junit")
+	f.Bool(&c.strict, "strict", "SCB_CONTRACT_STRICT", "report fields the spec does not declare as violations, not warnings")
+	f.Duration(&c.timeout, "timeout", "SCB_CONTRACT_TIMEOUT", contract.DefaultTimeout, time.Millisecond, 24*time.Hour, "timeout of each request")
+	f.Duration(&c.deadline, "deadline", "SCB_CONTRACT_DEADLINE", contract.DefaultDeadline, time.Millisecond, 24*time.Hour, "deadline of the whole run; cases it leaves no time for are reported as not run")
 }
 
-// envValue sets *dst from the variable key, when it is set, with parse; what names the kind of
-// value it wants, for the error.
-func envValue[T any](e *env, key string, dst *T, parse func(string) (T, error), what string) error {
-	v := e.getenv(key)
-	if v == "" {
-		return nil
-	}
-	x, err := parse(v)
-	if err != nil {
-		return fmt.Errorf("%s=%q is not %s", key, v, what)
-	}
-	*dst = x
-	return nil
-}
-
-// contractTarget completes cfg: the embedded emulator when no base URL is given (stop shuts it
-// down), or a live target's credentials and client certificate from the environment.
-func contractTarget(e *env, cfg *contract.Config) (stop func(), err error) {
+// target completes cfg: the embedded emulator when no base URL is given (stop shuts it down),
+// a served scboauth emulator recognised by its admin API (stop removes the applications the
+// run registered on it), or a live target's credentials and client certificate.
+func (c *contractFlags) target(ctx context.Context, f *flags, cfg *contract.Config) (stop func(), err error) {
 	if cfg.BaseURL == "" {
 		return startEmulator(cfg)
 	}
-	cfg.Application = contract.Credentials{Key: e.getenv("SCB_APPLICATION_KEY"), Secret: e.getenv("SCB_APPLICATION_SECRET")}
-	cfg.AuthCode = e.getenv("SCB_AUTH_CODE")
-	var missing []string
-	for _, kv := range [][2]string{{"SCB_APPLICATION_KEY", cfg.Application.Key}, {"SCB_APPLICATION_SECRET", cfg.Application.Secret}} {
-		if kv[1] == "" {
-			missing = append(missing, kv[0])
-		}
+	// The probe is one more request, bounded as the run is.
+	em, err := contract.DialEmulator(ctx, contract.EmulatorConfig{AdminURL: cmp.Or(c.adminURL, cfg.BaseURL), Token: c.token, Timeout: min(c.timeout, c.deadline)})
+	switch {
+	case err == nil:
+		cfg.Emulator = em
+		return func() { _ = em.Close(context.WithoutCancel(ctx)) }, nil
+	case !errors.Is(err, contract.ErrNotEmulator):
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "contract: "))
+	case c.adminURL != "":
+		return nil, fmt.Errorf("%s: no scboauth emulator's admin API answers there", f.Label("admin-url"))
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("checking a live target (--base-url) needs the application's credentials: set %s", strings.Join(missing, " and "))
+	if err := c.check(f); err != nil {
+		return nil, fmt.Errorf("checking a live target (--base-url): %w", err)
 	}
-	if cfg.Transport, err = clientTransport(e); err != nil {
-		return nil, err
+	cfg.Application = contract.Credentials{Key: c.key, Secret: c.secret}
+	cfg.AuthCode = c.authCode
+	if cfg.Transport, err = clientTransport(c.certFile, c.keyFile); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Label("client-cert"), err)
 	}
 	return func() {}, nil
 }
 
 // checkAndReport runs the check and writes the report; it returns the exit status.
-func checkAndReport(ctx context.Context, e *env, cfg contract.Config, format string) int {
+func checkAndReport(ctx context.Context, f *flags, cfg contract.Config, format string) int {
+	e := f.e
 	var table *contract.TableWriter
 	var observe func(contract.CaseResult)
 	if format == "table" {
 		table = contract.NewTableWriter(e.stdout)
 		mode := "live"
-		if cfg.Emulator != nil {
+		if _, ok := cfg.Emulator.(*contract.HTTPEmulator); ok {
+			mode = "scboauth emulator, driven by its admin API"
+		} else if cfg.Emulator != nil {
 			mode = "embedded emulator"
 		}
 		table.Begin(strings.TrimSuffix(cfg.BaseURL, "/"), mode)
@@ -146,10 +124,10 @@ func checkAndReport(ctx context.Context, e *env, cfg contract.Config, format str
 	}
 	rep, err := contract.Run(ctx, cfg, observe)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "scboauth contract: %s\n", strings.TrimPrefix(err.Error(), "contract: "))
+		f.errorf("%s", strings.TrimPrefix(err.Error(), "contract: "))
 		var ue *contract.UnreachableError
 		if errors.As(err, &ue) {
-			fmt.Fprintln(e.stderr, "scboauth contract: nothing was checked; is --base-url right and the server up?")
+			f.errorf("nothing was checked; is %s right and the server up?", f.Label("base-url"))
 		}
 		return exitUsage
 	}
@@ -162,17 +140,20 @@ func checkAndReport(ctx context.Context, e *env, cfg contract.Config, format str
 		err = contract.WriteJUnit(e.stdout, rep)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "scboauth contract: write report: %v\n", err)
+		f.errorf("write report: %v", err)
 		return exitUsage
 	}
 	s := rep.Summary()
 	switch {
 	case s.Failed > 0:
+		if f.FromEnv("auth-code") {
+			f.errorf("the authorization code came from SCB_AUTH_CODE: a code is valid one minute and once; unset it to skip its cases")
+		}
 		return exitFail
 	case s.NotRun > 0:
 		// Nothing failed, but the run did not check everything: like an unreachable target,
 		// not a verdict on the contract.
-		fmt.Fprintf(e.stderr, "scboauth contract: %s; %d cases were not checked (raise --deadline?)\n", rep.Stopped, s.NotRun)
+		f.errorf("%s; %d cases were not checked (raise %s?)", rep.Stopped, s.NotRun, f.Label("deadline"))
 		return exitUsage
 	}
 	return exitOK
@@ -205,15 +186,11 @@ func startEmulator(cfg *contract.Config) (stop func(), err error) {
 	}, nil
 }
 
-// clientTransport returns nil (the default transport), or one presenting the client
-// certificate of SCB_CLIENT_CERT and SCB_CLIENT_KEY.
-func clientTransport(e *env) (http.RoundTripper, error) {
-	certFile, keyFile := e.getenv("SCB_CLIENT_CERT"), e.getenv("SCB_CLIENT_KEY")
-	if certFile == "" && keyFile == "" {
+// clientTransport returns nil (the default transport) when certFile is empty, or one
+// presenting the client certificate of certFile and keyFile.
+func clientTransport(certFile, keyFile string) (http.RoundTripper, error) {
+	if certFile == "" {
 		return nil, nil
-	}
-	if certFile == "" || keyFile == "" {
-		return nil, errors.New("a client certificate needs both SCB_CLIENT_CERT and SCB_CLIENT_KEY")
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -14,18 +13,15 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/scboauth/scboauth/api"
 	"github.com/scboauth/scboauth/contract"
 	"github.com/scboauth/scboauth/sandbox"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 // runContractCmd runs "scboauth contract args..." in process with the given environment.
 func runContractCmd(t *testing.T, environ map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return environ[k] }}
-	code = run(context.Background(), append([]string{"contract"}, args...), e)
-	return code, out.String(), errb.String()
+	return runCmd(t, environ, append([]string{"contract"}, args...)...)
 }
 
 // TestContractEmbeddedEmulator is the README's first command: no flags, the embedded emulator,
@@ -82,19 +78,25 @@ func TestContractUsageErrors(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"unknown format", nil, []string{"--format", "yaml"}, `--format "yaml": want table, json or junit`},
-		{"bad strict variable", map[string]string{"SCB_CONTRACT_STRICT": "maybe"}, nil, `SCB_CONTRACT_STRICT="maybe" is not a boolean`},
-		{"bad timeout variable", map[string]string{"SCB_CONTRACT_TIMEOUT": "soon"}, nil, `SCB_CONTRACT_TIMEOUT="soon" is not a duration`},
-		{"zero timeout", nil, []string{"--timeout", "0s"}, "--timeout 0s: want a positive duration"},
-		{"zero deadline", nil, []string{"--deadline", "0s"}, "--deadline 0s: want a positive duration"},
-		{"negative deadline", nil, []string{"--deadline=-1m"}, "--deadline -1m0s: want a positive duration"},
-		{"bad deadline variable", map[string]string{"SCB_CONTRACT_DEADLINE": "later"}, nil, `SCB_CONTRACT_DEADLINE="later" is not a duration`},
-		{"unparseable URL with a password", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s"}, []string{"--base-url", "http://user:hunter2@host:port"}, "the base URL does not parse as a URL"},
+		{"unknown format", nil, []string{"--format", "yaml"}, `--format "yaml": want table, json or junit (any case)`},
+		{"bad strict variable", map[string]string{"SCB_CONTRACT_STRICT": "maybe"}, nil, `SCB_CONTRACT_STRICT="maybe" (--strict): not a boolean`},
+		{"bad timeout variable", map[string]string{"SCB_CONTRACT_TIMEOUT": "soon"}, nil, `SCB_CONTRACT_TIMEOUT="soon" (--timeout): not a duration`},
+		{"zero timeout", nil, []string{"--timeout", "0s"}, `--timeout "0s": must be between 1ms and 24h`},
+		{"zero deadline", nil, []string{"--deadline", "0s"}, `--deadline "0s": must be between 1ms and 24h`},
+		{"negative deadline", nil, []string{"--deadline=-1m"}, `--deadline "-1m": must be between 1ms and 24h`},
+		{"bad deadline variable", map[string]string{"SCB_CONTRACT_DEADLINE": "later"}, nil, `SCB_CONTRACT_DEADLINE="later" (--deadline): not a duration`},
+		{"unparseable URL with a password", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s"}, []string{"--base-url", "http://user:hunter2@host:port"}, "--base-url (SCB_BASE_URL): does not parse as a URL"},
 		{"stray argument", nil, []string{"now"}, `unexpected argument "now"`},
-		{"base URL without credentials", nil, []string{"--base-url", "https://api-sandbox.partners.scb/partners/sandbox"}, "set SCB_APPLICATION_KEY and SCB_APPLICATION_SECRET"},
-		{"secret missing", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_BASE_URL": "https://example.invalid"}, nil, "set SCB_APPLICATION_SECRET"},
-		{"not a URL", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s"}, []string{"--base-url", "ftp://x"}, `base URL "ftp://x" is not an http(s) URL`},
-		{"half a client certificate", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s", "SCB_CLIENT_CERT": "c.pem"}, []string{"--base-url", "https://x"}, "needs both SCB_CLIENT_CERT and SCB_CLIENT_KEY"},
+		{"base URL without credentials", nil, []string{"--base-url", "https://api-sandbox.partners.scb/partners/sandbox"},
+			"set --application-key (SCB_APPLICATION_KEY) and --application-secret (SCB_APPLICATION_SECRET)"},
+		{"secret missing", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_BASE_URL": "https://example.invalid"}, nil, "set --application-secret (SCB_APPLICATION_SECRET)"},
+		{"not a URL", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s"}, []string{"--base-url", "ftp://x"}, `--base-url (SCB_BASE_URL): "ftp://x" is not an http or https URL`},
+		{"half a client certificate", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s", "SCB_CLIENT_CERT": "c.pem"}, []string{"--base-url", "https://x"},
+			"needs both SCB_CLIENT_CERT (--client-cert) and --client-key (SCB_CLIENT_KEY)"},
+		{"client certificate flags", map[string]string{"SCB_APPLICATION_KEY": "k", "SCB_APPLICATION_SECRET": "s"}, []string{"--base-url", "https://x", "--client-cert", "/nonexistent/c.pem", "--client-key", "/nonexistent/k.pem"},
+			"--client-cert (SCB_CLIENT_CERT): load the client certificate: open /nonexistent/c.pem"},
+		{"credentials as flags", nil, []string{"--base-url", "https://x", "--application-key", "k", "--application-secret", "s", "--client-cert", "c.pem"},
+			"needs both --client-cert (SCB_CLIENT_CERT) and --client-key (SCB_CLIENT_KEY)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,42 +141,45 @@ func TestContractUnreachable(t *testing.T) {
 func liveEmulator(t *testing.T, h func(http.Handler) http.Handler) (url string, app sandbox.Application, code string) {
 	t.Helper()
 	app = sandbox.Application{Name: "canary", Key: "l7canary0000000000000000000000000", Secret: "CANARY-SECRET-7f3a", Kind: sandbox.KindAuthorizationCode}
-	n := 0
-	srv, err := sandbox.New(sandbox.WithApplications(app), sandbox.WithTokenGenerator(func() string { n++; return fmt.Sprintf("CANARY-TOKEN-%04d", n) }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := sandboxtest.New(t, sandbox.WithApplications(app), sandbox.WithTokenGenerator(sandboxtest.Tokens("CANARY-TOKEN")))
 	var handler http.Handler = srv
 	if h != nil {
 		handler = h(srv)
 	}
 	hs := httptest.NewServer(handler)
 	t.Cleanup(hs.Close)
+	return hs.URL, app, consentCode(t, srv, hs.URL, app, sandbox.Consent{})
+}
 
-	client, err := api.NewClient(api.Config{BaseURL: hs.URL, ApplicationKey: app.Key, ApplicationSecret: app.Secret})
-	if err != nil {
-		t.Fatal(err)
+// rewrite returns a wrapper of a handler that replaces old with new, once, in its answers.
+func rewrite(old, new string) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(bytes.Replace(rec.Body.Bytes(), []byte(old), []byte(new), 1))
+		})
 	}
-	callback, err := client.AuthorizeURL(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err = srv.Consent(callback, sandbox.Consent{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hs.URL, app, code
 }
 
 // TestContractLiveTarget runs live mode (credentials from the environment) against the
 // emulator on a loopback port, in each format, and checks that no report shows the secret, a
 // token or the authorization code.
 func TestContractLiveTarget(t *testing.T) {
-	for _, format := range []string{"table", "json", "junit"} {
+	for _, format := range []string{"table", "json", "junit", "flags"} {
 		t.Run(format, func(t *testing.T) {
 			url, app, code := liveEmulator(t, nil)
 			environ := map[string]string{"SCB_BASE_URL": url, "SCB_APPLICATION_KEY": app.Key, "SCB_APPLICATION_SECRET": app.Secret, "SCB_AUTH_CODE": code}
-			exit, out, errOut := runContractCmd(t, environ, "--format", format)
+			args := []string{"--format", format}
+			if format == "flags" { // the same from flags, over a wrong environment
+				environ = map[string]string{"SCB_APPLICATION_KEY": "wrong", "SCB_APPLICATION_SECRET": "wrong", "SCB_AUTH_CODE": "wrong"}
+				args = []string{"--base-url", url, "--application-key", app.Key, "--application-secret", app.Secret, "--auth-code", code}
+			}
+			exit, out, errOut := runContractCmd(t, environ, args...)
 			if exit != exitOK {
 				t.Errorf("got exit %d, want 0\n%s\n%s", exit, out, errOut)
 			}
@@ -193,30 +198,8 @@ func TestContractLiveTarget(t *testing.T) {
 // TestContractViolationExitCode checks exit 1 when the target breaks the contract, and that
 // --strict turns drift into a violation.
 func TestContractViolationExitCode(t *testing.T) {
-	lowercase := func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
-			body := bytes.Replace(rec.Body.Bytes(), []byte(`"tokenType":"Bearer"`), []byte(`"tokenType":"bearer"`), 1)
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(body)
-		})
-	}
-	drift := func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
-			body := bytes.Replace(rec.Body.Bytes(), []byte(`"tokenType":"Bearer"`), []byte(`"tokenType":"Bearer","scope":"oob"`), 1)
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(body)
-		})
-	}
+	lowercase := rewrite(`"tokenType":"Bearer"`, `"tokenType":"bearer"`)
+	drift := rewrite(`"tokenType":"Bearer"`, `"tokenType":"Bearer","scope":"oob"`)
 	tests := []struct {
 		name     string
 		wrap     func(http.Handler) http.Handler
@@ -245,7 +228,8 @@ func TestContractViolationExitCode(t *testing.T) {
 
 func TestContractHelp(t *testing.T) {
 	code, out, _ := runContractCmd(t, nil, "--help")
-	for _, want := range []string{"Usage: scboauth contract", "SCB_BASE_URL", "SCB_CONTRACT_FORMAT", "SCB_CONTRACT_STRICT", "SCB_CONTRACT_TIMEOUT", "--deadline", "SCB_CONTRACT_DEADLINE", "not run because the deadline passed"} {
+	for _, want := range []string{"Usage: scboauth contract", "SCB_BASE_URL", "SCB_CONTRACT_FORMAT", "SCB_CONTRACT_STRICT", "SCB_CONTRACT_TIMEOUT", "--deadline", "SCB_CONTRACT_DEADLINE", "not run because the deadline passed",
+		"--application-key", "SCB_APPLICATION_KEY", "--application-secret", "SCB_APPLICATION_SECRET", "--auth-code", "SCB_AUTH_CODE", "--client-cert", "SCB_CLIENT_CERT", "--client-key", "SCB_CLIENT_KEY"} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("got exit %d, help\n%s\nwant 0 and %q", code, out, want)
 		}
@@ -254,10 +238,14 @@ func TestContractHelp(t *testing.T) {
 
 // hangAfterFirst answers liveEmulator's authorize call and the check's first request with h,
 // and holds every later one until the client gives up: a target that answers once and then
-// hangs.
+// hangs. The command's probe of an emulator's admin API is answered, and not counted.
 func hangAfterFirst(h http.Handler) http.Handler {
 	var seen atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/sandbox/v1/") {
+			h.ServeHTTP(w, r)
+			return
+		}
 		if seen.Add(1) > 2 {
 			// Read the body first: until then the server does not watch the connection, and
 			// would not see the client hang up.
@@ -273,17 +261,7 @@ func hangAfterFirst(h http.Handler) http.Handler {
 // the run ends at the deadline, not after a timeout per case; the report says what was not
 // checked; the exit status is 2 (not checked), or 1 when a violation was found before.
 func TestContractDeadline(t *testing.T) {
-	bearer := func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(bytes.Replace(rec.Body.Bytes(), []byte(`"Bearer"`), []byte(`"bearer"`), 1))
-		})
-	}
+	bearer := rewrite(`"Bearer"`, `"bearer"`)
 	tests := []struct {
 		name     string
 		wrap     func(http.Handler) http.Handler
@@ -304,7 +282,7 @@ func TestContractDeadline(t *testing.T) {
 			if exit != tt.wantExit || !strings.Contains(out, tt.wantOut) {
 				t.Errorf("got exit %d, stdout\n%s\nstderr %s\nwant exit %d and %q", exit, out, errOut, tt.wantExit, tt.wantOut)
 			}
-			if tt.wantExit == exitUsage && !strings.Contains(errOut, "the run's deadline (300ms) passed; ") {
+			if tt.wantExit == exitUsage && (!strings.Contains(errOut, "the run's deadline (300ms) passed; ") || !strings.Contains(errOut, "raise SCB_CONTRACT_DEADLINE (--deadline)?")) {
 				t.Errorf("got stderr %q, want it to say the deadline passed and what was not checked", errOut)
 			}
 		})

@@ -5,14 +5,13 @@
 //	scboauth contract  check that a server's answers match openapi.yaml
 //	scboauth token     print an access token for an SCB application
 //
-// Run "scboauth <command> --help" for a command's flags. Every flag has an environment variable
-// named in its help.
+// Run "scboauth <command> --help" for a command's flags and exit statuses. Every flag has an
+// environment variable named in its help; the flag wins over the variable. Every command exits
+// 2 on bad flags or arguments.
 package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -66,6 +65,9 @@ func run(ctx context.Context, args []string, e *env) int {
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
+		if len(args) > 1 && args[0] == "help" { // "scboauth help token" is "scboauth token --help"
+			return run(ctx, []string{args[1], "--help"}, e)
+		}
 		usage(e.stdout)
 		return exitOK
 	}
@@ -74,7 +76,7 @@ func run(ctx context.Context, args []string, e *env) int {
 			return c.run(ctx, e, args[1:])
 		}
 	}
-	fmt.Fprintf(e.stderr, "scboauth: unknown command %q\n\n", args[0])
+	fmt.Fprintf(e.stderr, "scboauth: unknown command %s\n\n", quote(args[0]))
 	usage(e.stderr)
 	return exitUsage
 }
@@ -84,60 +86,17 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, "\nRun \"scboauth <command> --help\" for a command's flags.\n")
-}
-
-// newFlagSet returns a flag set for a command whose usage text starts with synopsis and
-// description and goes to e.stderr (e.stdout when help was asked for).
-func newFlagSet(e *env, name, synopsis, description string) *flag.FlagSet {
-	fs := flag.NewFlagSet("scboauth "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: scboauth %s %s\n\n%s\n\nFlags:\n", name, synopsis, description)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args into fs. It returns ok=false and the exit code when the command must
-// stop: 0 after --help (printed on stdout), 2 after a usage error (printed on stderr).
-func parseFlags(e *env, fs *flag.FlagSet, args []string) (code int, ok bool) {
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if a == "-h" || a == "-help" || a == "--help" {
-			fs.SetOutput(e.stdout)
-			fs.Usage()
-			return exitOK, false
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitUsage, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		fs.Usage()
-		return exitUsage, false
-	}
-	return exitOK, true
-}
-
-// envOr returns the environment variable key, or def when it is unset or empty.
-func envOr(e *env, key, def string) string {
-	if v := e.getenv(key); v != "" {
-		return v
-	}
-	return def
+	fmt.Fprint(w, "\nRun \"scboauth <command> --help\" (or \"scboauth help <command>\") for a command's flags, their\n"+
+		"environment variables and its exit statuses. Every command exits 2 on bad flags or arguments,\n"+
+		"and so does scboauth on an unknown command.\n")
 }
 
 func runVersion(_ context.Context, e *env, args []string) int {
-	fs := newFlagSet(e, "version", "", "Print the version of scboauth and of the Go toolchain that built it.")
-	if code, ok := parseFlags(e, fs, args); !ok {
+	f := newFlags(e, "version", help{
+		description: "Print the version of scboauth and of the Go toolchain that built it.",
+		exit:        [3]string{0: "the version was printed", 2: "bad flags or arguments"},
+	})
+	if code, ok := f.Parse(args); !ok {
 		return code
 	}
 	version, goVersion := "(devel)", "unknown"
