@@ -342,3 +342,30 @@ func TestPaymentStoresExpire(t *testing.T) {
 		t.Errorf("after PaymentRetention: got %d tokens, %d QRs, %d slips, want the new token only", tokens, qrs, slips)
 	}
 }
+
+// TestPaymentDetail: a refused payment call names what was wrong in DetailHeader, quoting no
+// value of the request.
+func TestPaymentDetail(t *testing.T) {
+	h := newHarness(t)
+	token := h.accessToken(demoPlain)
+	tests := []struct {
+		name, method, path, body string
+		extra                    []string
+		want                     string
+	}{
+		{"pattern", "POST", pathQRCode, strings.Replace(ppBody, "INV001", "inv\u202e001", 1), nil, "body $.ref1: string doesn't match the regular expression"},
+		{"unknown field", "POST", pathQRCode, strings.Replace(ppBody, `"ref3"`, `"x\u202e":1,"ref3"`, 1), nil, `is unsupported`},
+		{"token", "POST", pathQRCode, ppBody, []string{"authorization", "Bearer nope"}, "header authorization:"},
+		{"channel", "POST", pathDeeplink, "{}", []string{"channel", "line"}, "header channel: not scbeasy"},
+		{"query", "GET", pathInquiry + "?eventCode=00300100&transactionDate=x", "", nil, "query parameter transactionDate: outside its schema"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := h.do(tt.method, tt.path, payHeaders(token, tt.extra...), tt.body)
+			got := r.header.Get(sandbox.DetailHeader)
+			if !strings.Contains(got, tt.want) || strings.ContainsRune(got, '\u202e') || strings.Contains(got, token) {
+				t.Errorf("got %d %q, want a detail containing %q, escaped", r.status, got, tt.want)
+			}
+		})
+	}
+}
