@@ -43,6 +43,48 @@ var goTypes = map[string]func() any{
 	"BadGatewayError":           func() any { return new(generated.BadGatewayError) },
 	"ServiceUnavailableError":   func() any { return new(generated.ServiceUnavailableError) },
 	"GatewayTimeoutError":       func() any { return new(generated.GatewayTimeoutError) },
+	// The payment calls.
+	"EventCode":                    func() any { return new(generated.EventCode) },
+	"QRType":                       func() any { return new(generated.QRType) },
+	"PromptPayType":                func() any { return new(generated.PromptPayType) },
+	"AmountText":                   func() any { return new(generated.AmountText) },
+	"AmountNumber":                 func() any { return new(generated.AmountNumber) },
+	"QRAmount":                     func() any { return new(generated.QRAmount) },
+	"BillReference":                func() any { return new(generated.BillReference) },
+	"BillerID":                     func() any { return new(generated.BillerID) },
+	"ExpiryMinutes":                func() any { return new(generated.ExpiryMinutes) },
+	"QRCodeRequest":                func() any { return new(generated.QRCodeRequest) },
+	"QRCodePromptPayFields":        func() any { return new(generated.QRCodePromptPayFields) },
+	"QRCodeCardFields":             func() any { return new(generated.QRCodeCardFields) },
+	"QRCodePromptPayAndCardFields": func() any { return new(generated.QRCodePromptPayAndCardFields) },
+	"ResponseAmount":               func() any { return new(generated.ResponseAmount) },
+	"ResponseAmountAny":            func() any { return new(generated.ResponseAmountAny) },
+	"QRChannel":                    func() any { return new(generated.QRChannel) },
+	"QRCode":                       func() any { return new(generated.QRCode) },
+	"QRCodeResponse":               func() any { return new(generated.QRCodeResponse) },
+	"SlipIdentifier":               func() any { return new(generated.SlipIdentifier) },
+	"SlipParty":                    func() any { return new(generated.SlipParty) },
+	"Slip":                         func() any { return new(generated.Slip) },
+	"SlipResponse":                 func() any { return new(generated.SlipResponse) },
+	"BillPayment":                  func() any { return new(generated.BillPayment) },
+	"BillPaymentInquiryResponse":   func() any { return new(generated.BillPaymentInquiryResponse) },
+	"TransactionType":              func() any { return new(generated.TransactionType) },
+	"TransactionSubType":           func() any { return new(generated.TransactionSubType) },
+	"DeeplinkAmount":               func() any { return new(generated.DeeplinkAmount) },
+	"DeeplinkBillPayment":          func() any { return new(generated.DeeplinkBillPayment) },
+	"DeeplinkCreditCard":           func() any { return new(generated.DeeplinkCreditCard) },
+	"DeeplinkInstallment":          func() any { return new(generated.DeeplinkInstallment) },
+	"MerchantInfo":                 func() any { return new(generated.MerchantInfo) },
+	"PaymentInfo":                  func() any { return new(generated.PaymentInfo) },
+	"MerchantMetaData":             func() any { return new(generated.MerchantMetaData) },
+	"DeeplinkRequest":              func() any { return new(generated.DeeplinkRequest) },
+	"Deeplink":                     func() any { return new(generated.Deeplink) },
+	"DeeplinkResponse":             func() any { return new(generated.DeeplinkResponse) },
+	"TransactionBillPayment":       func() any { return new(generated.TransactionBillPayment) },
+	"Transaction":                  func() any { return new(generated.Transaction) },
+	"TransactionResponse":          func() any { return new(generated.TransactionResponse) },
+	"PaymentBadRequestError":       func() any { return new(generated.PaymentBadRequestError) },
+	"PaymentServerError":           func() any { return new(generated.PaymentServerError) },
 }
 
 type example struct {
@@ -160,7 +202,9 @@ func TestExamplesRoundTrip(t *testing.T) {
 			assert.Equal(t, canonicalJSON(t, in), canonicalJSON(t, out))
 		})
 	}
-	for _, name := range []string{"TokenRequest", "RefreshTokenRequest", "TokenResponse", "CallbackResponse", "ErrorResponse", "UnauthorizedError", "Token"} {
+	for _, name := range []string{"TokenRequest", "RefreshTokenRequest", "TokenResponse", "CallbackResponse", "ErrorResponse", "UnauthorizedError", "Token",
+		"QRCodeRequest", "QRCodeResponse", "SlipResponse", "BillPaymentInquiryResponse", "DeeplinkRequest", "DeeplinkResponse", "TransactionResponse",
+		"PaymentBadRequestError", "PaymentServerError"} {
 		assert.True(t, seen[name], "no example was round-tripped through schema %s", name)
 	}
 }

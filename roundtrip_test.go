@@ -84,7 +84,7 @@ func (vt validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		body, _ = io.ReadAll(req.Body)
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	for _, f := range vt.spec.ValidateRequest(req.Method, req.URL.Path, req.Header, body) {
+	for _, f := range vt.spec.ValidateRequest(req.Method, req.URL.RequestURI(), req.Header, body) {
 		vt.t.Errorf("%s %s: request: %v", req.Method, req.URL.Path, f)
 	}
 	answers := &contract.Transport{Base: vt.next, Spec: vt.spec, Observe: func(in *contract.Interaction) {

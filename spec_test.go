@@ -291,7 +291,7 @@ func brokenCopies(t *testing.T) []brokenCopy {
 // copy of openapi.yaml must be rejected by both, naming the problem.
 func TestSpecBrokenCopiesRejected(t *testing.T) {
 	spec := string(readSpec(t))
-	for _, tt := range brokenCopies(t) {
+	for _, tt := range append(brokenCopies(t), paymentBrokenCopies...) {
 		t.Run(tt.name, func(t *testing.T) {
 			require.Equal(t, 1, strings.Count(spec, tt.old), "the mutation must apply exactly once")
 			broken := []byte(strings.Replace(spec, tt.old, tt.new, 1))

@@ -67,6 +67,20 @@
 // the store answers. TokenSource.Stats counts in-process and shared hits, upstream requests,
 // lock waits, fallbacks and store failures, for metrics.
 //
+// # Payments
+//
+// The payment calls are methods of Client, on the token of its TokenSource: CreateQR (a Thai QR
+// 30, a card QR or both), VerifySlip (a slip a customer shows), InquireBillPayment (the payments
+// of a QR on a day), CreateDeeplink (a payment the customer makes in the SCB app) and
+// Transaction (its state). Amounts are Amount, satang in an int64, never a float; times are
+// time.Time in Bangkok, each field saying how SCB wrote it. Requests are checked before they
+// are sent (an *InvalidRequestError names the field); a 401 renews the token and tries once
+// more; a call that creates something is retried only when SCB cannot have processed it.
+//
+//	qr, err := client.CreateQR(ctx, api.QRRequest{Amount: api.Baht(100), BillerID: billerID, Ref1: "INV001", Ref3: "SCB"})
+//	// ... the customer pays; the slip they show:
+//	slip, err := client.VerifySlip(ctx, transRef, api.BankSCB)
+//
 // # Calling SCB's other APIs
 //
 // TokenSource.APIClient (or a Transport in a client of your own) adds the token and SCB's

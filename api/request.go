@@ -38,6 +38,7 @@ type call struct {
 	secrets    []string // values sent that no error or log may contain
 	body       []byte   // the request body, sent anew with each attempt; nil for none
 	build      func(requestUID string, body *bytes.Reader) (*http.Request, error)
+	maxBody    int64 // the answer's size limit when larger than the client's (a QR's picture)
 }
 
 // setBody marshals the request body of k.
@@ -177,7 +178,7 @@ func (c *Client) attempt(ctx context.Context, k *call, n int) (*answer, *Error) 
 	}
 	defer resp.Body.Close()
 	a := &answer{status: resp.StatusCode, header: resp.Header, sent: sent, uid: uid}
-	a.body, err = readBody(resp.Body, c.maxBody)
+	a.body, err = readBody(resp.Body, max(c.maxBody, k.maxBody))
 	var e *Error
 	switch {
 	case err != nil:

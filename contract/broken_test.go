@@ -350,6 +350,8 @@ func TestPermissiveServer(t *testing.T) {
 			wantVerdict = contract.VerdictSkip // no refresh token was obtained
 		case c.ID == "authorization-code" || c.ID == "web-authorization-code" || c.ID == "authorize":
 			wantVerdict = contract.VerdictFail // the authorize step answers a token, not a callbackUrl
+		case isPaymentCase(c):
+			wantVerdict = contract.VerdictFail // a token is no payment call's answer
 		case !strings.HasPrefix(c.Expect, "200 "):
 			wantVerdict = contract.VerdictFail
 		}

@@ -152,8 +152,9 @@ func (c *caseRun) stopped(what string) {
 
 func (c *caseRun) httpRequest(ctx context.Context, rq request) (*http.Request, error) {
 	u := *c.r.base
-	u.Path = strings.TrimSuffix(c.r.base.Path, "/") + rq.path
-	u.RawPath = ""
+	path, query, _ := strings.Cut(rq.path, "?")
+	u.Path = strings.TrimSuffix(c.r.base.Path, "/") + path
+	u.RawPath, u.RawQuery = "", query
 	req, err := http.NewRequestWithContext(ctx, rq.method, u.String(), bytes.NewReader(rq.body))
 	if err != nil {
 		return nil, err

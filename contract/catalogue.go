@@ -56,6 +56,10 @@ const (
 	needsAuthCode                     // a live target needs Config.AuthCode
 	needsRefreshToken                 // case authorization-code obtained a refresh token
 	needsRedeemedRefresh              // case refresh redeemed one
+	needsBiller                       // a live target needs Config.Payments.BillerID
+	needsMerchant                     // a live target needs Config.Payments.MerchantID and TerminalID
+	needsBillerMerchant               // both
+	needsPayer                        // the emulator pays (a PaymentEmulator)
 )
 
 // skipReason says why c cannot run against this target, or "".
@@ -70,7 +74,7 @@ func (c Case) skipReason(r *runner) string {
 	case c.needs == needsRedeemedRefresh && r.redeemedRefresh == "":
 		return "needs a refresh token already redeemed by case refresh, which did not run"
 	}
-	return ""
+	return c.paymentSkipReason(r)
 }
 
 // Catalogue returns the cases Run runs, in order. Later cases use what earlier ones obtained

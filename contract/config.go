@@ -42,6 +42,9 @@ type Config struct {
 	Now func() time.Time
 	// Spec is the contract; nil means LoadSpec().
 	Spec *Spec
+	// Payments are the live application's biller and merchant for the payment cases; the
+	// emulator needs none.
+	Payments Payments
 }
 
 // DefaultTimeout bounds each request when Config.Timeout is 0.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -95,8 +96,8 @@ func TestDeadlineReports(t *testing.T) {
 		for _, w := range []string{
 			"  not run ", "    not run: the run's deadline (3s) passed while the case was waiting for the answer to POST /v1/oauth/token\n",
 			"    not run: the run's deadline (3s) passed before the case began\n",
-			"\nINCOMPLETE: 37 cases, 1 passed, 0 failed, 0 skipped, 36 not run, 0 warnings (strict off)",
-			"\nstopped: the run's deadline (3s) passed; 36 cases were not checked\n",
+			fmt.Sprintf("\nINCOMPLETE: %d cases, 1 passed, 0 failed, 0 skipped, %d not run, 0 warnings (strict off)", notRun+1, notRun),
+			fmt.Sprintf("\nstopped: the run's deadline (3s) passed; %d cases were not checked\n", notRun),
 		} {
 			if !strings.Contains(table.String(), w) {
 				t.Errorf("got table\n%s\nwant it to contain %q", table.String(), w)

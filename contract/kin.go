@@ -9,6 +9,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/scboauth/scboauth/internal/schemaerr"
 )
 
 // kin-openapi tells most of its response errors apart only by the text of
@@ -84,33 +86,9 @@ func schemaFindings(rule Rule, prefix []string, err error) []Finding {
 	return fs
 }
 
-// schemaLeaves collects the innermost SchemaErrors of err: kin-openapi wraps the errors of
-// allOf members in a SchemaError about the allOf itself, whose own message would repeat values.
+// schemaLeaves appends the innermost SchemaErrors of err to out (see schemaerr.Leaves).
 func schemaLeaves(out []*openapi3.SchemaError, err error) []*openapi3.SchemaError {
-	switch e := err.(type) {
-	case nil:
-		return out
-	case *openapi3.SchemaError:
-		if e.Origin != nil {
-			if inner := schemaLeaves(nil, e.Origin); len(inner) > 0 {
-				return append(out, inner...)
-			}
-		}
-		return append(out, e)
-	case openapi3.MultiError:
-		for _, x := range e {
-			out = schemaLeaves(out, x)
-		}
-		return out
-	case interface{ Unwrap() []error }:
-		for _, x := range e.Unwrap() {
-			out = schemaLeaves(out, x)
-		}
-		return out
-	case interface{ Unwrap() error }:
-		return schemaLeaves(out, e.Unwrap())
-	}
-	return out
+	return append(out, schemaerr.Leaves(err)...)
 }
 
 // leafReason is a schema error's reason, which kin-openapi keeps free of the offending value.
@@ -199,6 +177,8 @@ func requestFindings(fs []Finding, err error) []Finding {
 			fs = append(fs, errorf(RuleRequest, where, "%s", leafReason(l)))
 		}
 		return fs
+	case *openapi3filter.SecurityRequirementsError:
+		return append(fs, errorf(RuleRequest, headerPath("authorization"), "missing: the operation needs authorization: Bearer <token>"))
 	default:
 		return append(fs, errorf(RuleRequest, pathBody, "%s", safeReason(err)))
 	}

@@ -111,6 +111,9 @@ var wellFormed = map[string]func(app Credentials) (request, map[string]any){
 // build makes the request of call k for this run: k.op's well-formed request, then k's edits.
 func (c *caseRun) build(k call) request {
 	rq, fields := wellFormed[k.op](c.r.app(k.role))
+	if isPayment(k.op) {
+		c.preparePayment(&rq, fields, k.role)
+	}
 	for _, e := range k.header {
 		if e.del {
 			rq.header.Del(e.name)
@@ -154,6 +157,9 @@ func (c *caseRun) value(v any) any {
 		return "not-the-secret-0000"
 	case redeemedRefreshToken:
 		return c.r.redeemedRefresh
+	}
+	if pv, ok := v.(paymentValue); ok {
+		return pv.resolve(c.r.payments())
 	}
 	return v
 }

@@ -83,9 +83,10 @@ type runner struct {
 	stopped string // why the remaining cases are not run
 
 	// state carried from case to case
-	refreshToken    string // of the latest authorization-code or refresh answer
-	refreshOwner    string // the resourceOwnerId header of that answer
-	redeemedRefresh string // a refresh token already redeemed
+	refreshToken    string       // of the latest authorization-code or refresh answer
+	refreshOwner    string       // the resourceOwnerId header of that answer
+	redeemedRefresh string       // a refresh token already redeemed
+	payment         paymentState // the payment cases' tokens (payments.go)
 }
 
 func newRunner(cfg Config) (*runner, error) {

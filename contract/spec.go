@@ -168,12 +168,23 @@ func (s *Spec) resolve(method, path string) *opCheck {
 			return oc
 		}
 	}
-	if kinMethodNotAllowed(err) {
-		if oc := s.wrongMethod[path]; oc != nil {
-			return oc
-		}
+	// A path the spec serves with other methods; kin-openapi's router says "method not allowed"
+	// of a fixed path only, and "no matching operation" of a templated one.
+	if oc := s.wrongMethod[s.template(path)]; oc != nil && (kinMethodNotAllowed(err) || s.template(path) != path) {
+		return oc
 	}
 	return s.notFound
+}
+
+// template returns the spec's path that path matches with some method, such as
+// "/v2/transactions/{transactionId}" for "/v2/transactions/t-1"; path itself when none does.
+func (s *Spec) template(path string) string {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if route, _, err := s.router.FindRoute(&http.Request{Method: m, URL: &url.URL{Path: path}}); err == nil {
+			return route.Path
+		}
+	}
+	return path
 }
 
 // Operation names what a request to method and path resolves to: an operationId such as

@@ -3,6 +3,8 @@ package contract
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -95,22 +97,40 @@ func kinValidate(req *http.Request, route *routers.Route, status int, header htt
 }
 
 // ValidateRequest checks a request the catalogue sends (method and path relative to the base
-// URL) against the spec: parameters, content type and body, every error reported. A path or
-// method the spec does not serve is a finding too.
-func (s *Spec) ValidateRequest(method, path string, header http.Header, body []byte) []Finding {
+// URL, with its query if any) against the spec: parameters, content type, body and the Bearer
+// token's presence, every error reported. A path or method the spec does not serve is a finding
+// too.
+func (s *Spec) ValidateRequest(method, target string, header http.Header, body []byte) []Finding {
+	path, _, _ := strings.Cut(target, "?")
 	oc := s.resolve(method, path)
 	if oc == s.notFound || strings.HasPrefix(oc.name, "wrong method") {
 		return []Finding{errorf(RuleRequest, "request line", "%s %s is not an operation of the spec (%s)", method, path, oc.name)}
 	}
-	req, err := http.NewRequest(method, "http://target"+path, bytes.NewReader(body))
+	req, err := http.NewRequest(method, "http://target"+target, bytes.NewReader(body))
 	if err != nil {
 		return []Finding{errorf(RuleRequest, "request line", "cannot build request: %v", err)}
 	}
 	req.Header = header.Clone()
+	_, pathParams, _ := s.router.FindRoute(&http.Request{Method: method, URL: &url.URL{Path: path}})
 	in := &openapi3filter.RequestValidationInput{
-		Request: req,
-		Route:   oc.route,
-		Options: &openapi3filter.Options{MultiError: true},
+		Request:    req,
+		PathParams: pathParams,
+		Route:      oc.route,
+		Options:    &openapi3filter.Options{MultiError: true, AuthenticationFunc: bearerPresent},
 	}
 	return requestFindings(nil, openapi3filter.ValidateRequest(context.Background(), in))
+}
+
+// bearerPresent checks the payment calls' security scheme (http bearer) as a request can be
+// checked without the target: an "authorization: Bearer <token>" header with a token. Whether
+// the target issued the token is the target's to say (401).
+func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	scheme, token, _ := strings.Cut(in.RequestValidationInput.Request.Header.Get("Authorization"), " ")
+	if s := in.SecurityScheme; s == nil || s.Type != "http" || !strings.EqualFold(s.Scheme, "bearer") {
+		return fmt.Errorf("security scheme %s is not an http bearer scheme", in.SecuritySchemeName)
+	}
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return errors.New("no authorization: Bearer <token> header")
+	}
+	return nil
 }

@@ -147,7 +147,9 @@ func TestServedEmulator(t *testing.T) {
 				t.Fatalf("Run: %v", err)
 			}
 			for _, c := range rep.Cases {
-				if c.Verdict == contract.VerdictSkip {
+				// The admin API cannot pay yet (issue 13 adds it): the cases of a paid QR or
+				// deeplink are skipped, saying so.
+				if c.Verdict == contract.VerdictSkip && !strings.Contains(c.Reason, "simulates payments") {
 					t.Errorf("case %s: skipped (%s), want it run", c.ID, c.Reason)
 				}
 			}
@@ -275,6 +277,8 @@ func TestLiveModeAgainstEmulator(t *testing.T) {
 			cfg := contract.Config{BaseURL: hs.URL, Application: contract.Credentials{Key: app.Key, Secret: app.Secret}}
 			if withCode {
 				cfg.AuthCode = authCode(t, srv, hs.URL, cfg.Application)
+				// The emulator takes any well-formed biller and merchant.
+				cfg.Payments = contract.Payments{BillerID: "012345678901234", MerchantID: "M1", TerminalID: "T1"}
 			}
 			rep, err := contract.Run(context.Background(), cfg, nil)
 			if err != nil {
@@ -288,6 +292,15 @@ func TestLiveModeAgainstEmulator(t *testing.T) {
 				"web-without-code-challenge":        "needs the scboauth emulator",
 				"client-credentials-app-sends-code": "needs the scboauth emulator",
 				"authorize-client-credentials-app":  "needs the scboauth emulator",
+			}
+			for _, id := range []string{"slip", "inquiry-paid", "transaction-paid"} {
+				wantSkip[id] = "needs the scboauth emulator"
+			}
+			if !withCode {
+				for _, id := range []string{"qr-create-pp", "qr-create-number-amount", "qr-create-ppcs", "deeplink", "transaction-pending"} {
+					wantSkip[id] = "needs a biller id of the application: set Config.Payments.BillerID"
+				}
+				wantSkip["qr-create-cs"] = "needs a QR CS merchant of the application: set Config.Payments.MerchantID and TerminalID"
 			}
 			if !withCode {
 				wantSkip["authorization-code"] = "set SCB_AUTH_CODE"

@@ -66,6 +66,17 @@
 // to SCB's paths and the consent endpoint, redacted as the stderr log is; each entry has a kind
 // (KindSCB, KindConsent) so that later kinds (payments, webhook deliveries) can join it.
 //
+// # Payments
+//
+// The emulator serves SCB's payment calls too (openapi.yaml, tag Payments), statefully, with the
+// Bearer tokens it issued (a missing one is 401 9100, an unknown or expired one 401 9300): POST
+// /v1/payment/qrcode/create makes a QR pending (QRLifetime, or a QR CS's csExtExpiryTime), POST
+// /v3/deeplink/transactions a deeplink transaction (201). Server.SimulatePayment pays one, as a
+// customer would: slip verification and the bill-payment inquiry then find the bill payment, and
+// GET /v2/transactions/{id} reads the deeplink as paid. Requests are validated against the spec
+// itself, with SCB's codes (1101, 1102, 1103, 1105). Payment records are kept PaymentRetention,
+// in stores bounded like the OAuth ones.
+//
 // # Errors
 //
 // Every answer of the emulator is SCB's envelope, {"status":{"code":...,"description":...},

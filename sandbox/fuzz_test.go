@@ -102,12 +102,14 @@ func FuzzHandler(f *testing.F) {
 		{"POST", "/v1/oauth/../oauth/token", fuzzStdHeaders, credentials(demoPlain)},
 		{"GET", "/sandbox/v1/consent/x", "", ""},
 	}
+	seeds = append(seeds, paymentFuzzSeeds...)
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.header, []byte(s.body))
 	}
 	f.Fuzz(func(t *testing.T, method, target, header string, body []byte) {
 		path, query, _ := strings.Cut(target, "?")
 		for i, srv := range fuzzServers() {
+			header := withFuzzToken(srv, header)
 			req := &http.Request{
 				Method:        method,
 				URL:           &url.URL{Path: path, RawQuery: query},

@@ -66,7 +66,7 @@ func lookupRoute(path string) *route {
 	case pathConsent:
 		return routeConsent
 	}
-	return nil
+	return lookupPaymentRoute(path)
 }
 
 // respWriter is the http.ResponseWriter the emulator's handlers write to: it records what the
@@ -414,7 +414,11 @@ func (s *Server) paramError(w http.ResponseWriter, r *http.Request, err error) {
 	x, _ := w.(*respWriter)
 	var missing *generated.RequiredHeaderError
 	var format *generated.InvalidParamFormatError
+	var missingParam *generated.RequiredParamError
 	switch {
+	case errors.As(err, &missingParam):
+		setDetail(x, "query parameter "+missingParam.ParamName+": missing")
+		writeOnce(w, errMissingParams)
 	case errors.As(err, &missing) && x != nil && x.route != nil:
 		names, credential := missingHeaders(r, x.route.op)
 		if len(names) == 0 { // unreachable: the router found one missing
@@ -466,6 +470,12 @@ func (s *Server) validate(next http.Handler) http.Handler {
 		case opAuthorize:
 			if e := checkQuery(r.URL.RawQuery); e != nil {
 				x.detail = "query: over 255 characters, not a query, or code, state or status"
+				_ = e.write(x)
+				return
+			}
+		default:
+			var e answerWriter
+			if r, e = s.checkPayment(x, r); e != nil {
 				_ = e.write(x)
 				return
 			}
@@ -635,8 +645,11 @@ func reasonIf(bad bool, reason string) string {
 
 // headersOf returns the headers of op.
 func headersOf(op operation) []headerCheck {
-	if op == opAuthorize {
+	switch op {
+	case opAuthorize:
 		return authorizeHeaders
+	case opDeeplink:
+		return deeplinkHeaders
 	}
 	return standardHeaders
 }

@@ -41,8 +41,9 @@ var start = time.Unix(1_700_000_000, 0)
 
 var loadSpec = sync.OnceValues(contract.LoadSpec)
 
-// scbMethods are SCB's paths and the one method each serves.
-var scbMethods = map[string]string{pathToken: http.MethodPost, pathRefresh: http.MethodPost, pathAuthorize: http.MethodGet}
+// scbMethod returns the one method SCB's path serves, or "" when the emulator serves it as
+// an unknown path (or its own consent endpoint).
+var scbMethod = sandbox.SCBMethod
 
 // conformance returns what the contract check finds wrong with an answer to req, warnings
 // included. The consent endpoint is the emulator's own, outside openapi.yaml: its success must
@@ -61,7 +62,7 @@ func conformance(t testing.TB, req *http.Request, status int, header http.Header
 		return consentSuccess(body)
 	case path == pathConsent && status != http.StatusNotFound:
 		method, path = http.MethodPost, pathToken
-	case scbMethods[path] == "":
+	case scbMethod(path) == "":
 		path = "/"
 	}
 	return spec.ValidateResponse(method, path, status, header, body)
@@ -109,7 +110,7 @@ func isDeliberateFault(req *http.Request) bool {
 // the X-Sandbox-Fault header in any spelling (spellings in sorted order, as the emulator merges
 // them), on one of SCB's paths with its method; "" if none.
 func requestedFault(req *http.Request) string {
-	if scbMethods[req.URL.Path] != req.Method {
+	if scbMethod(req.URL.Path) != req.Method {
 		return ""
 	}
 	for _, k := range slices.Sorted(maps.Keys(req.Header)) {

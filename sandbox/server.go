@@ -192,6 +192,7 @@ type Server struct {
 	refreshes store // refresh tokens
 	tokens    store // access tokens
 	nextSweep time.Time
+	payments  // access tokens and payment records (payments.go)
 
 	writers sync.Pool
 }
@@ -228,6 +229,9 @@ func New(opts ...Option) (*Server, error) {
 	s.adminAPI = s.adminRoutes()
 	if c.admin {
 		s.admin = s.adminAPI
+	}
+	if _, err := paymentSpecs(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

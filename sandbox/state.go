@@ -46,13 +46,15 @@ type StateCounts struct {
 }
 
 // ResetState forgets every access and refresh token, authorization code and pending consent,
-// every fault rule, the request log and the rate limiter's budgets, and returns how many of
-// each there were. It keeps the applications and the clock, which only moves forward
+// every payment record (QRs, deeplinks, bill payments), every fault rule, the request log and
+// the rate limiter's budgets, and returns how many of each there were (payment records not
+// counted). It keeps the applications and the clock, which only moves forward
 // [decision]: a test calls it first to start from a known state.
 func (s *Server) ResetState() StateCounts {
 	s.mu.Lock()
 	c := StateCounts{AccessTokens: len(s.tokens.m), RefreshTokens: len(s.refreshes.m), Codes: len(s.codes.m), Consents: len(s.consents.m)}
 	s.tokens, s.refreshes, s.codes, s.consents = store{}, store{}, store{}, store{}
+	s.resetPayments()
 	s.mu.Unlock()
 	c.FaultRules = s.ClearFaultRules()
 	c.Requests = s.log.reset()

@@ -21,7 +21,8 @@ const (
 	sweepEvery = 10 * time.Second
 )
 
-// grant is a pending consent, an authorization code or a refresh token.
+// grant is a pending consent, an authorization code, a refresh token, an access token, or a
+// payment record (a QR, a deeplink, a paid bill payment).
 type grant struct {
 	app           *app
 	expires       time.Time
@@ -29,6 +30,7 @@ type grant struct {
 	owner         string // the resourceOwnerId of an authorization code and its refresh tokens
 	hasChallenge  bool
 	challengeHash [sha256.Size]byte
+	pay           *payment // a payment record's
 }
 
 // store holds grants by id, and counts their bytes.
@@ -38,7 +40,9 @@ type store struct {
 	peak  int // the most entries m has held since it was made
 }
 
-func entrySize(id string, g grant) int { return entryOverhead + len(id) + len(g.state) + len(g.owner) }
+func entrySize(id string, g grant) int {
+	return entryOverhead + len(id) + len(g.state) + len(g.owner) + g.pay.size()
+}
 
 // fits reports whether an entry of n bytes fits without passing a bound.
 func (st *store) fits(n int) bool {
@@ -112,6 +116,7 @@ func (s *Server) sweep(now time.Time) {
 	s.codes.sweep(now)
 	s.refreshes.sweep(now)
 	s.tokens.sweep(now)
+	s.sweepPayments(now)
 	s.nextSweep = now.Add(sweepEvery)
 }
 
