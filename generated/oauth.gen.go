@@ -827,10 +827,10 @@ type PaymentBadRequestError = ErrorResponse
 // first fields, seen for the rest: thanakan's `WebhookBody`, zercle's `Tag30Req` ("API
 // Specification for Payment Confirmation (v1.0.2.2)"), payloads printed in public code, the
 // research note for the card fields]. [decision] Only `transactionId`, `amount` and
-// `transactionDateandTime` are required; every other field is a text of at most 256 bytes
-// (the scboauth receiver also refuses control and invisible characters, such as CR, LF or
-// U+202E, which would let a confirmation hide text in a log); fields SCB may add are
-// accepted.
+// `transactionDateandTime` are required; every other text is at most 256 bytes, or `null`
+// for absent (the scboauth receiver also refuses control and invisible characters, such as
+// CR, LF or U+202E, which would let a confirmation hide text in a log); fields SCB may add
+// are accepted.
 type PaymentConfirmation struct {
 	// Amount An amount in an answer that some sources show as a JSON number [seen: zercle types it
 	// `json.Number`]: text or a number.
@@ -1025,7 +1025,8 @@ type PaymentConfirmation struct {
 	// payments, CCFA, IPP, Alipay+ and WeChatPay, in **GMT** for QR CS [doc], such as
 	// `2023-07-26T17:31:12+07:00` [seen]. [decision] Fractional seconds and the offset are
 	// optional; a time without an offset is read on the clock its kind of payment uses
-	// (GMT for a QR CS, known by `paymentMethod` `QRCS` or a `qrId`; GMT+7 otherwise).
+	// (GMT for a QR CS, known by its `paymentMethod` `QRCS`; GMT+7 otherwise: Alipay+ and
+	// WeChatPay carry a `qrId` too).
 	//
 	//
 	// Example: 2023-07-26T17:31:12+07:00
