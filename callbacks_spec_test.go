@@ -122,7 +122,9 @@ func TestPaymentConfirmationSchemas(t *testing.T) {
 }
 
 // callbackReceiver is the generated callback receiver, recording the bodies it decodes.
-type callbackReceiver struct{ got chan generated.PaymentConfirmation }
+type callbackReceiver struct {
+	got chan generated.PaymentConfirmation
+}
 
 func (c callbackReceiver) receive(w http.ResponseWriter, r *http.Request) {
 	var body generated.PaymentConfirmation

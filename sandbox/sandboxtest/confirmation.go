@@ -30,7 +30,9 @@ var loadConfirmationSpec = sync.OnceValues(func() (*confirmationSpec, error) {
 		return nil, errors.New("sandboxtest: openapi.yaml has no paymentConfirmation callback on the QR create")
 	}
 	post := cb.Value.Value(cb.Value.Keys()[0]).Post
-	schema := func(r *openapi3.ResponseRef) *openapi3.Schema { return r.Value.Content.Get("application/json").Schema.Value }
+	schema := func(r *openapi3.ResponseRef) *openapi3.Schema {
+		return r.Value.Content.Get("application/json").Schema.Value
+	}
 	return &confirmationSpec{
 		body:    post.RequestBody.Value.Content.Get("application/json").Schema.Value,
 		ack:     schema(post.Responses.Value("200")),
