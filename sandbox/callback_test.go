@@ -47,7 +47,7 @@ func TestCallbackURLs(t *testing.T) {
 	for in, want := range map[string]sandbox.Application{
 		"shop:l7shop:s3:cr:et:web:https://shop.example:8443/scb?token=a:b": {Name: "shop", Key: "l7shop", Secret: "s3:cr:et", Kind: sandbox.KindWeb,
 			CallbackURL: "https://shop.example:8443/scb?token=a:b"},
-		"shop:l7shop:http://x:plain":                {Name: "shop", Key: "l7shop", Secret: "http://x", Kind: sandbox.KindPlain},
+		"shop:l7shop:http://x:plain":                 {Name: "shop", Key: "l7shop", Secret: "http://x", Kind: sandbox.KindPlain},
 		"shop:l7shop:s:plain:http://127.0.0.1:9000/": {Name: "shop", Key: "l7shop", Secret: "s", Kind: sandbox.KindPlain, CallbackURL: "http://127.0.0.1:9000/"},
 	} {
 		if got, err := sandbox.ParseApplication(in); err != nil || got != want {

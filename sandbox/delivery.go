@@ -174,7 +174,7 @@ type deliverer struct {
 	mu      sync.Mutex
 	seq     int64
 	byID    map[string]*delivery
-	order   []*delivery           // oldest first
+	order   []*delivery            // oldest first
 	waiting map[string][]*delivery // AfterNext deliveries by application
 	live    int                    // deliveries not finished
 }

@@ -170,7 +170,9 @@ func TestDeliveryRetries(t *testing.T) {
 		t.Errorf("got %+v", d.Attempts)
 	}
 
-	always := newMerchant(t, func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusServiceUnavailable) })
+	always := newMerchant(t, func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
 	_ = h.srv.SetCallbackURL(demoPlain.Name, always.URL)
 	d = h.wait(h.paidQR(sandbox.DeliveryFaults{}).Deliveries[0])
 	if d.State != sandbox.DeliveryFailed || len(d.Attempts) != 4 || len(always.received()) != 4 {
@@ -193,7 +195,9 @@ func TestDeliveryNotAcknowledged(t *testing.T) {
 		{"resCode 01", func(w http.ResponseWriter, _ []byte) { _, _ = io.WriteString(w, `{"resCode":"01"}`) }, `without resCode "00"`},
 		{"resCode a number", func(w http.ResponseWriter, _ []byte) { _, _ = io.WriteString(w, `{"resCode":0}`) }, `without resCode "00"`},
 		{"RESCODE in capitals", func(w http.ResponseWriter, _ []byte) { _, _ = io.WriteString(w, `{"RESCODE":"00"}`) }, `without resCode "00"`},
-		{"another transactionId", func(w http.ResponseWriter, _ []byte) { _, _ = io.WriteString(w, `{"resCode":"00","transactionId":"X"}`) }, "another transactionId"},
+		{"another transactionId", func(w http.ResponseWriter, _ []byte) {
+			_, _ = io.WriteString(w, `{"resCode":"00","transactionId":"X"}`)
+		}, "another transactionId"},
 		{"an answer over 64 KiB", func(w http.ResponseWriter, _ []byte) {
 			_, _ = io.WriteString(w, `{"resCode":"00","pad":"`+strings.Repeat("x", 70<<10)+`"}`)
 		}, "over 65536 bytes"},

@@ -159,7 +159,7 @@ func WithMaxBodyBytes(n int64) Option {
 
 // app is a registered application with what the emulator derives from it.
 type app struct {
-	Application                   // its CallbackURL as registered; callback holds the current one
+	Application // its CallbackURL as registered; callback holds the current one
 	secretHash  [sha256.Size]byte
 	limiter     *rate.Limiter // nil when the rate limit is off
 	callback    atomic.Pointer[string]
