@@ -31,6 +31,7 @@ type received struct {
 // (from 1) with answer(n), and records each.
 type merchant struct {
 	*httptest.Server
+	quit   chan struct{} // closed when the test ends: hanging answers give up
 	mu     sync.Mutex
 	got    []received
 	answer func(n int, w http.ResponseWriter, r *http.Request, body []byte)
@@ -38,16 +39,28 @@ type merchant struct {
 
 func newMerchant(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Request, body []byte)) *merchant {
 	t.Helper()
-	m := &merchant{answer: answer}
+	m := &merchant{answer: answer, quit: make(chan struct{})}
 	m.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		m.mu.Lock()
 		m.got = append(m.got, received{r.Header.Clone(), body})
 		n := len(m.got)
 		m.mu.Unlock()
-		m.answer(n, w, r, body)
+		ctx, cancel := context.WithCancel(r.Context()) // ends when the test does, too
+		defer cancel()
+		go func() {
+			select {
+			case <-m.quit:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		m.answer(n, w, r.WithContext(ctx), body)
 	}))
-	t.Cleanup(m.Close)
+	t.Cleanup(func() {
+		close(m.quit)
+		m.Close()
+	})
 	return m
 }
 
@@ -67,7 +80,7 @@ func ack(w http.ResponseWriter, body []byte) {
 
 func acking(_ int, w http.ResponseWriter, _ *http.Request, body []byte) { ack(w, body) }
 
-// hang holds the answer until the emulator gives up.
+// hang holds the answer until the emulator gives up (or the test ends).
 func hang(_ int, _ http.ResponseWriter, r *http.Request, _ []byte) { <-r.Context().Done() }
 
 // paidQR creates a QR 30 of the demo-plain application and pays it with faults.
