@@ -47,6 +47,7 @@ var commands = []command{
 	{"sandbox", "serve a local emulator of SCB's OAuth API", runSandbox},
 	{"contract", "check that a server's answers match openapi.yaml", runContract},
 	{"token", "print an access token for an SCB application", runToken},
+	{"pay", "pay a QR or deeplink on a running emulator and show its confirmation's delivery", runPay},
 	{"version", "print the version of scboauth", runVersion},
 }
 
