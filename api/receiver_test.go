@@ -62,7 +62,13 @@ type answer struct {
 // against the spec.
 func deliver(t testing.TB, h http.Handler, body string, edit ...func(*http.Request)) answer {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/scb/confirm", strings.NewReader(body))
+	return deliverBytes(t, h, []byte(body), edit...)
+}
+
+// deliverBytes is deliver with a body of any bytes. It may run on any goroutine.
+func deliverBytes(t testing.TB, h http.Handler, body []byte, edit ...func(*http.Request)) answer {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/scb/confirm", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for _, e := range edit {
 		e(req)
@@ -73,7 +79,9 @@ func deliver(t testing.TB, h http.Handler, body string, edit ...func(*http.Reque
 		t.Errorf("the answer breaks the spec: %v\n%s", err, rec.Body)
 	}
 	a := answer{status: rec.Code, header: rec.Header()}
-	_ = json.Unmarshal(rec.Body.Bytes(), &a.body)
+	if err := json.Unmarshal(rec.Body.Bytes(), &a.body); err != nil {
+		t.Errorf("the answer is not JSON: %v", err)
+	}
 	return a
 }
 
