@@ -173,3 +173,43 @@ func TestGeneratedCallbackRoundTrip(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.JSONEq(t, `{"resCode":"00","transactionId":"202307261Nlm85Q4mCrpihM"}`, string(raw))
 }
+
+// TestCallbackBrokenCopiesRejected: both validators read the callbacks: a dangling reference in
+// one, or an example of the confirmation that breaks its schema, is rejected by both.
+func TestCallbackBrokenCopiesRejected(t *testing.T) {
+	spec := string(readSpec(t))
+	for _, tt := range []brokenCopy{
+		{
+			name:    "dangling reference in the callback",
+			old:     "PaymentConfirmation.\n              security: []\n              requestBody:\n                $ref: '#/components/requestBodies/PaymentConfirmation'\n",
+			new:     "PaymentConfirmation.\n              security: []\n              requestBody:\n                $ref: '#/components/requestBodies/PaymentConfirmations'\n",
+			wantKin: `map key "PaymentConfirmations" not found`,
+			wantLib: "`#/components/requestBodies/PaymentConfirmations` does not exist",
+		},
+		{
+			name:    "acknowledgement example with another resCode",
+			old:     "                resCode: '00'\n                'resDesc ': success\n",
+			new:     "                resCode: '01'\n                'resDesc ': success\n",
+			wantKin: "value is not one of the allowed values",
+			wantLib: "resCode",
+		},
+		{
+			name:    "confirmation example with a three-decimal amount",
+			old:     "                amount: '1'\n                channelCode: PMH\n                transactionId: 202307261Nlm85Q4mCrpihM\n",
+			new:     "                amount: '1.005'\n                channelCode: PMH\n                transactionId: 202307261Nlm85Q4mCrpihM\n",
+			wantKin: "amount",
+			wantLib: "amount",
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, 1, strings.Count(spec, tt.old), "the mutation must apply exactly once")
+			broken := []byte(strings.Replace(spec, tt.old, tt.new, 1))
+			if _, err := kinValidate(broken); err == nil || !strings.Contains(err.Error(), tt.wantKin) {
+				t.Errorf("kin-openapi: got %v, want an error mentioning %q", err, tt.wantKin)
+			}
+			if problems := strings.Join(libValidate(broken), "\n"); problems == "" || !strings.Contains(problems, tt.wantLib) {
+				t.Errorf("libopenapi: got %q, want a problem mentioning %q", problems, tt.wantLib)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -363,5 +364,24 @@ func TestPaymentConfirmationsOptions(t *testing.T) {
 				t.Errorf("the error shows the secret")
 			}
 		})
+	}
+}
+
+// TestReceiverSecretNeverShown: the shared secrets never appear when the receiver is printed
+// in any form, in its log, or in its answers, whatever the request sent.
+func TestReceiverSecretNeverShown(t *testing.T) {
+	const header, param = "header-secret-value", "param-secret-value"
+	var logs bytes.Buffer
+	rc := newReceiver(t, func(context.Context, *api.PaymentConfirmation) error { return nil },
+		api.WithSecretHeader("X-Shop-Secret", header), api.WithSecretParam("token", param),
+		api.WithReceiverLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	a := deliver(t, rc, confirmation("T1"), func(r *http.Request) {
+		r.Header.Set("X-Shop-Secret", header+"x")
+		r.URL.RawQuery = "token=" + param
+	})
+	wantRefusal(t, a, http.StatusUnauthorized, "shared secret")
+	shown := fmt.Sprintf("%v %+v %#v %s", rc, rc, rc, logs.String()) + fmt.Sprint(a.body)
+	if strings.Contains(shown, "secret-value") {
+		t.Errorf("a secret shows: %s", shown)
 	}
 }
