@@ -125,7 +125,7 @@ type fieldFlags map[string][]string
 func (m fieldFlags) flagError(f *flags, ir *api.InvalidRequestError) error {
 	reason := goName.ReplaceAllStringFunc(ir.Reason, func(w string) string {
 		if names, ok := m[w]; ok {
-			return f.Label(names[0])
+			return "--" + names[0]
 		}
 		return w
 	})
