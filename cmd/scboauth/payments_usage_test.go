@@ -247,3 +247,65 @@ func TestPaymentCommandsHostileServer(t *testing.T) {
 		}
 	}
 }
+
+// TestPaymentCommandsHostileFlags: a hostile value in any flag of any payment verb (escapes,
+// CR LF, bidi overrides, invalid UTF-8, invisible characters, NUL, a megabyte) is refused with a
+// short message that shows no unsafe character, and never reaches SCB.
+func TestPaymentCommandsHostileFlags(t *testing.T) {
+	p := newPayServer(t)
+	hostile := map[string]string{
+		"bidi override": "\u202eevil", "escape": "\x1b[2J\x1b]0;title\x07", "CR LF": "x\r\nInjected: yes",
+		"invalid UTF-8": "\xff\xfe", "zero width": "a\u200bb", "line separator": "a\u2028b", "NUL": "a\x00b",
+		"huge": strings.Repeat("9", 1<<20) + "\u202e",
+	}
+	valid := map[string][]string{
+		"qr create": pp[2:], "slip verify": {"--trans-ref", "X1"}, "bill inquire": {"--date", "2026-04-02", "--biller-id", billerID, "--ref1", "A"},
+		"deeplink create": {"--amount", "1", "--biller-id", billerID, "--ref1", "A"}, "transaction get": {"--id", "x"},
+	}
+	flagLine := regexp.MustCompile(`(?m)^  --([a-z0-9-]+) (\S+)$`) // flags with a value
+	for cmd, args := range valid {
+		_, help, _ := runCmd(t, nil, append(strings.Fields(cmd), "--help")...)
+		flags := flagLine.FindAllStringSubmatch(help, -1)
+		if len(flags) < 10 {
+			t.Fatalf("%s: found %d flags in the help", cmd, len(flags))
+		}
+		for _, fl := range flags {
+			if fl[1] == "image" {
+				continue // any name is a file name of the user's choice
+			}
+			for name, v := range hostile {
+				code, stdout, stderr := p.run(t, nil, append(append(strings.Fields(cmd), args...), "--"+fl[1], v)...)
+				if code == exitOK || stdout != "" || stderr == "" || len(stderr) > 2000 {
+					t.Errorf("%s --%s %s: got exit %d, stdout %q, %d bytes on stderr; want a short error", cmd, fl[1], name, code, stdout, len(stderr))
+				}
+				if r, ok := sandboxtest.UnsafeRune(stderr); ok {
+					t.Errorf("%s --%s %s: stderr has %U: %q", cmd, fl[1], name, r, stderr)
+				}
+			}
+		}
+	}
+	if n := p.Calls(); n != 0 {
+		t.Errorf("%d payment calls reached SCB, want none", n)
+	}
+}
+
+// TestPaymentCommandSCBErrors: SCB's refusal of the credentials is exit 1 and shows no secret;
+// no answer at all is exit 2.
+func TestPaymentCommandSCBErrors(t *testing.T) {
+	p := newPayServer(t)
+	const secret = "wrong-secret-x"
+	code, stdout, stderr := p.run(t, map[string]string{"SCB_APPLICATION_SECRET": secret}, "slip", "verify", "--trans-ref", "X1")
+	if code != exitFail || stdout != "" || !strings.Contains(stderr, "scboauth slip verify: api: token request: 401 9500 ") || strings.Contains(stderr, secret) {
+		t.Errorf("wrong secret: got exit %d, stdout %q, stderr %q; want 1 and SCB's 401 without the secret", code, stdout, stderr)
+	}
+	code, _, stderr = p.run(t, nil, "transaction", "get", "--id", "x", "--application-secret", secret, "--timeout", "soon")
+	if code != exitUsage || strings.Contains(stderr, secret) {
+		t.Errorf("a secret flag next to a bad one: got exit %d, stderr %q; want 2 without the secret", code, stderr)
+	}
+	// TLS spoken to a plain HTTP server: no answer, and a failure that is not retried.
+	https := map[string]string{"SCB_BASE_URL": strings.Replace(p.environ["SCB_BASE_URL"], "http:", "https:", 1)}
+	code, stdout, stderr = p.run(t, https, "deeplink", "create", "--amount", "1", "--biller-id", billerID, "--ref1", "A")
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "server gave HTTP response to HTTPS client") {
+		t.Errorf("no answer: got exit %d, stdout %q, stderr %q; want 2", code, stdout, stderr)
+	}
+}
