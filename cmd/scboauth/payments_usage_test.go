@@ -18,94 +18,99 @@ var paymentGroups = []*group{qrCommand, slipCommand, billCommand, deeplinkComman
 // goFieldName matches a Go name such as BillerID or PartnerTransactionID in a message.
 var goFieldName = regexp.MustCompile(`\b[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*\b`)
 
+// Arguments of the verbs for the usage errors, args appended.
+func qrArgs(args ...string) []string { return append([]string{"qr", "create"}, args...) }
+func ppWith(args ...string) []string { return append(append([]string{}, pp...), args...) }
+func csArgs(args ...string) []string {
+	return qrArgs(append([]string{"--type", "CS", "--amount", "5", "--merchant-id", "M1", "--terminal-id", "T1", "--invoice", "I1"}, args...)...)
+}
+func billArgs(args ...string) []string {
+	return append([]string{"bill", "inquire", "--date", "2026-04-02", "--biller-id", billerID, "--ref1", "INV001"}, args...)
+}
+func dlArgs(args ...string) []string {
+	return append([]string{"deeplink", "create", "--amount", "250", "--biller-id", billerID, "--ref1", "INV001"}, args...)
+}
+
+// paymentUsageCases are the usage errors of the payment verbs: what stderr must contain.
+var paymentUsageCases = []struct {
+	name    string
+	environ map[string]string
+	args    []string
+	want    string
+}{
+	{"no amount", nil, qrArgs("--biller-id", billerID, "--ref1", "A", "--ref3", "SCB"), "scboauth qr create: --amount (SCB_QR_AMOUNT): required"},
+	{"three decimals", nil, ppWith("--amount", "1.234"), `--amount "1.234": not an amount of baht such as 100 or 100.50`},
+	{"negative amount", nil, ppWith("--amount", "-5"), `--amount "-5": not an amount`},
+	{"exponent", nil, ppWith("--amount", "1e3"), `--amount "1e3": not an amount`},
+	{"thousands separator", nil, ppWith("--amount", "1,000"), `--amount "1,000": not an amount`},
+	{"sixteen digits", nil, ppWith("--amount", "1234567890123456"), `not an amount`},
+	{"zero amount", nil, ppWith("--amount", "0"), "--amount (SCB_QR_AMOUNT): must be more than zero, got 0.00"},
+	{"amount over the QR's limit", nil, ppWith("--amount", "10000000000"), "--amount (SCB_QR_AMOUNT): must be at most 9999999999.99 baht"},
+	{"bad amount variable", map[string]string{"SCB_QR_AMOUNT": "ten"}, qrArgs("--biller-id", billerID), `SCB_QR_AMOUNT="ten" (--amount): not an amount`},
+	{"lower-case ref1", nil, ppWith("--ref1", "inv001"), "--ref1 (SCB_QR_REF1): must be 1 to 20 of A-Z and 0-9"},
+	{"ref1 too long", nil, ppWith("--ref1", strings.Repeat("A", 21)), "--ref1 (SCB_QR_REF1): must be 1 to 20"},
+	{"empty ref3", nil, ppWith("--ref3", ""), "--ref3 (SCB_QR_REF3): required"},
+	{"short biller id", nil, ppWith("--biller-id", "12345"), "--biller-id (SCB_BILLER_ID): must be 15 digits"},
+	{"unknown type", nil, ppWith("--type", "XX"), `--type "XX": want PP, CS or PPCS (any case)`},
+	{"ref3 on a card QR", nil, csArgs("--ref3", "SCB"), "--ref3 (SCB_QR_REF3): does not apply to a QR of type CS"},
+	{"invoice on a QR 30", nil, ppWith("--invoice", "I1"), "--invoice (SCB_QR_INVOICE): does not apply to a QR of type PP"},
+	{"note on a QR 30", nil, ppWith("--note", "hi"), "--note (SCB_QR_NOTE): does not apply to a QR of type PP"},
+	{"card QR without invoice", nil, qrArgs("--type", "cs", "--amount", "5", "--merchant-id", "M1", "--terminal-id", "T1"), "--invoice (SCB_QR_INVOICE): required"},
+	{"expiry not in minutes", nil, csArgs("--expires-in", "90s"), "--expires-in (SCB_QR_EXPIRES_IN): must be whole minutes from 1 to 9999, got 1m30s"},
+	{"expiry too long", nil, csArgs("--expires-in", "10000m"), `--expires-in "10000m": must be between 0s and 166h39m`},
+	{"note with CR LF", nil, csArgs("--note", "a\r\nInjected: b"), "--note (SCB_QR_NOTE): has control or invisible characters"},
+	{"merchant id with a space", nil, qrArgs("--type", "CS", "--amount", "5", "--merchant-id", "M 1", "--terminal-id", "T1", "--invoice", "I1"), "--merchant-id (SCB_MERCHANT_ID): must be visible ASCII without spaces"},
+	{"unknown format", nil, ppWith("--format", "yaml"), `--format "yaml": want text or json (any case)`},
+	{"zero timeout", nil, ppWith("--timeout", "0s"), `--timeout "0s": must be between 1ms and 24h`},
+	{"no credentials", map[string]string{"SCB_APPLICATION_KEY": "", "SCB_APPLICATION_SECRET": ""}, pp,
+		"missing the application's credentials: set --application-key (SCB_APPLICATION_KEY) and --application-secret (SCB_APPLICATION_SECRET)"},
+	{"http to a remote host", nil, ppWith("--base-url", "http://api.partners.scb/partners"), "--base-url (SCB_BASE_URL): https required"},
+	{"stray argument", nil, ppWith("INV001"), `unexpected argument "INV001"`},
+
+	{"no transRef", nil, []string{"slip", "verify"}, "scboauth slip verify: --trans-ref (SCB_SLIP_TRANS_REF): required"},
+	{"transRef with a slash", nil, []string{"slip", "verify", "--trans-ref", "../x"}, "--trans-ref (SCB_SLIP_TRANS_REF): must be 1 to 64 letters and digits"},
+	{"two-digit bank", nil, []string{"slip", "verify", "--trans-ref", "X1", "--sending-bank", "14"}, "--sending-bank (SCB_SLIP_SENDING_BANK): must be a bank code of 3 digits"},
+
+	{"no date", nil, []string{"bill", "inquire", "--biller-id", billerID, "--ref1", "A"}, "scboauth bill inquire: --date (SCB_BILL_DATE): required"},
+	{"no such month", nil, billArgs("--date", "2026-13-01"), `--date "2026-13-01": not a date such as 2026-04-01`},
+	{"Thai date order", nil, billArgs("--date", "01/04/2026"), `--date "01/04/2026": not a date`},
+	{"no biller id", nil, []string{"bill", "inquire", "--date", "2026-04-02", "--ref1", "A"}, "--biller-id (SCB_BILLER_ID): required"},
+	{"partner id and biller id flags", nil, billArgs("--partner-transaction-id", "P1"),
+		"--biller-id (SCB_BILLER_ID): does not apply with --partner-transaction-id (a My Prompt QR)"},
+	{"partner id and ref1", nil, []string{"bill", "inquire", "--date", "2026-04-02", "--ref1", "A", "--partner-transaction-id", "P1"},
+		"--ref1 (SCB_BILL_REF1): does not apply with --partner-transaction-id"},
+	{"partner id too long", nil, []string{"bill", "inquire", "--date", "2026-04-02", "--partner-transaction-id", strings.Repeat("P", 36)},
+		"--partner-transaction-id (SCB_BILL_PARTNER_TRANSACTION_ID): longer than 35 bytes"},
+	{"inquiry amount with three decimals", nil, billArgs("--amount", "0.001"), `--amount "0.001": not an amount`},
+
+	{"deeplink without amount", nil, []string{"deeplink", "create", "--biller-id", billerID, "--ref1", "A"}, "--amount (SCB_DEEPLINK_AMOUNT): required"},
+	{"deeplink without biller id", nil, []string{"deeplink", "create", "--amount", "1", "--ref1", "A"}, "--biller-id (SCB_BILLER_ID): required"},
+	{"deeplink ref2 lower-case", nil, dlArgs("--ref2", "x"), "--ref2 (SCB_DEEPLINK_REF2): must be 1 to 20 of A-Z and 0-9"},
+	{"validity under a minute", nil, dlArgs("--valid-for", "30s"), "--valid-for (SCB_DEEPLINK_VALID_FOR): must be whole seconds from 1 to 30 minutes, got 30s"},
+	{"validity not in seconds", nil, dlArgs("--valid-for", "90500ms"), "--valid-for (SCB_DEEPLINK_VALID_FOR): must be whole seconds"},
+	{"validity over 30 minutes", nil, dlArgs("--valid-for", "31m"), `--valid-for "31m": must be between 0s and 30m`},
+	{"javascript callback", nil, dlArgs("--callback-url", "javascript://alert(1)"), "--callback-url (SCB_DEEPLINK_CALLBACK_URL): has a scheme a browser runs"},
+	{"relative callback", nil, dlArgs("--callback-url", "/back"), "--callback-url (SCB_DEEPLINK_CALLBACK_URL): is not an absolute URL"},
+	{"merchant name with a bidi override", nil, dlArgs("--merchant-name", "shop\u202e"), "--merchant-name (SCB_DEEPLINK_MERCHANT_NAME): has control or invisible characters"},
+	{"account too long", nil, dlArgs("--account-from", strings.Repeat("1", 16)), "--account-from (SCB_DEEPLINK_ACCOUNT_FROM): longer than 15 bytes"},
+
+	{"no transaction id", nil, []string{"transaction", "get"}, "scboauth transaction get: --id (SCB_TRANSACTION_ID): required"},
+	{"transaction id with a slash", nil, []string{"transaction", "get", "--id", "a/b"}, "--id (SCB_TRANSACTION_ID): must be 1 to 64 letters, digits and hyphens"},
+	{"poll interval too short", nil, []string{"transaction", "get", "--id", "x", "--wait", "--poll-interval", "1ms"}, `--poll-interval "1ms": must be between 100ms and 1h`},
+	{"bad wait variable", map[string]string{"SCB_TRANSACTION_WAIT": "maybe"}, []string{"transaction", "get", "--id", "x"}, `SCB_TRANSACTION_WAIT="maybe" (--wait): not a boolean`},
+
+	{"group without a verb", nil, []string{"qr"}, "Usage: scboauth qr <verb> [flags]"},
+	{"unknown verb", nil, []string{"qr", "scan"}, "scboauth qr: unknown verb \"scan\" (want create)\nRun \"scboauth qr --help\" for the verbs."},
+	{"flag before the verb", nil, []string{"slip", "--trans-ref", "x"}, `scboauth slip: unknown verb "--trans-ref" (want verify)`},
+	{"hostile verb", nil, []string{"bill", "\x1b[2J\u202e"}, `unknown verb "\x1b[2J\u202e"`},
+}
+
 // TestPaymentCommandUsageErrors: every bad flag, variable, combination and value SCB would
 // refuse is exit 2 with a message naming the flag, before anything reaches SCB; no message
 // names a Go field or shows the application secret.
 func TestPaymentCommandUsageErrors(t *testing.T) {
 	p := newPayServer(t)
-	qr := func(args ...string) []string { return append([]string{"qr", "create"}, args...) }
-	ppWith := func(args ...string) []string { return append(append([]string{}, pp...), args...) }
-	cs := func(args ...string) []string {
-		return qr(append([]string{"--type", "CS", "--amount", "5", "--merchant-id", "M1", "--terminal-id", "T1", "--invoice", "I1"}, args...)...)
-	}
-	bill := func(args ...string) []string {
-		return append([]string{"bill", "inquire", "--date", "2026-04-02", "--biller-id", billerID, "--ref1", "INV001"}, args...)
-	}
-	dl := func(args ...string) []string {
-		return append([]string{"deeplink", "create", "--amount", "250", "--biller-id", billerID, "--ref1", "INV001"}, args...)
-	}
-	tests := []struct {
-		name    string
-		environ map[string]string
-		args    []string
-		want    string
-	}{
-		{"no amount", nil, qr("--biller-id", billerID, "--ref1", "A", "--ref3", "SCB"), "scboauth qr create: --amount (SCB_QR_AMOUNT): required"},
-		{"three decimals", nil, ppWith("--amount", "1.234"), `--amount "1.234": not an amount of baht such as 100 or 100.50`},
-		{"negative amount", nil, ppWith("--amount", "-5"), `--amount "-5": not an amount`},
-		{"exponent", nil, ppWith("--amount", "1e3"), `--amount "1e3": not an amount`},
-		{"thousands separator", nil, ppWith("--amount", "1,000"), `--amount "1,000": not an amount`},
-		{"sixteen digits", nil, ppWith("--amount", "1234567890123456"), `not an amount`},
-		{"zero amount", nil, ppWith("--amount", "0"), "--amount (SCB_QR_AMOUNT): must be more than zero, got 0.00"},
-		{"amount over the QR's limit", nil, ppWith("--amount", "10000000000"), "--amount (SCB_QR_AMOUNT): must be at most 9999999999.99 baht"},
-		{"bad amount variable", map[string]string{"SCB_QR_AMOUNT": "ten"}, qr("--biller-id", billerID), `SCB_QR_AMOUNT="ten" (--amount): not an amount`},
-		{"lower-case ref1", nil, ppWith("--ref1", "inv001"), "--ref1 (SCB_QR_REF1): must be 1 to 20 of A-Z and 0-9"},
-		{"ref1 too long", nil, ppWith("--ref1", strings.Repeat("A", 21)), "--ref1 (SCB_QR_REF1): must be 1 to 20"},
-		{"empty ref3", nil, ppWith("--ref3", ""), "--ref3 (SCB_QR_REF3): required"},
-		{"short biller id", nil, ppWith("--biller-id", "12345"), "--biller-id (SCB_BILLER_ID): must be 15 digits"},
-		{"unknown type", nil, ppWith("--type", "XX"), `--type "XX": want PP, CS or PPCS (any case)`},
-		{"ref3 on a card QR", nil, cs("--ref3", "SCB"), "--ref3 (SCB_QR_REF3): does not apply to a QR of type CS"},
-		{"invoice on a QR 30", nil, ppWith("--invoice", "I1"), "--invoice (SCB_QR_INVOICE): does not apply to a QR of type PP"},
-		{"note on a QR 30", nil, ppWith("--note", "hi"), "--note (SCB_QR_NOTE): does not apply to a QR of type PP"},
-		{"card QR without invoice", nil, qr("--type", "cs", "--amount", "5", "--merchant-id", "M1", "--terminal-id", "T1"), "--invoice (SCB_QR_INVOICE): required"},
-		{"expiry not in minutes", nil, cs("--expires-in", "90s"), "--expires-in (SCB_QR_EXPIRES_IN): must be whole minutes from 1 to 9999, got 1m30s"},
-		{"expiry too long", nil, cs("--expires-in", "10000m"), `--expires-in "10000m": must be between 0s and 166h39m`},
-		{"note with CR LF", nil, cs("--note", "a\r\nInjected: b"), "--note (SCB_QR_NOTE): has control or invisible characters"},
-		{"merchant id with a space", nil, qr("--type", "CS", "--amount", "5", "--merchant-id", "M 1", "--terminal-id", "T1", "--invoice", "I1"), "--merchant-id (SCB_MERCHANT_ID): must be visible ASCII without spaces"},
-		{"unknown format", nil, ppWith("--format", "yaml"), `--format "yaml": want text or json (any case)`},
-		{"zero timeout", nil, ppWith("--timeout", "0s"), `--timeout "0s": must be between 1ms and 24h`},
-		{"no credentials", map[string]string{"SCB_APPLICATION_KEY": "", "SCB_APPLICATION_SECRET": ""}, pp,
-			"missing the application's credentials: set --application-key (SCB_APPLICATION_KEY) and --application-secret (SCB_APPLICATION_SECRET)"},
-		{"http to a remote host", nil, ppWith("--base-url", "http://api.partners.scb/partners"), "--base-url (SCB_BASE_URL): https required"},
-		{"stray argument", nil, ppWith("INV001"), `unexpected argument "INV001"`},
-
-		{"no transRef", nil, []string{"slip", "verify"}, "scboauth slip verify: --trans-ref (SCB_SLIP_TRANS_REF): required"},
-		{"transRef with a slash", nil, []string{"slip", "verify", "--trans-ref", "../x"}, "--trans-ref (SCB_SLIP_TRANS_REF): must be 1 to 64 letters and digits"},
-		{"two-digit bank", nil, []string{"slip", "verify", "--trans-ref", "X1", "--sending-bank", "14"}, "--sending-bank (SCB_SLIP_SENDING_BANK): must be a bank code of 3 digits"},
-
-		{"no date", nil, []string{"bill", "inquire", "--biller-id", billerID, "--ref1", "A"}, "scboauth bill inquire: --date (SCB_BILL_DATE): required"},
-		{"no such month", nil, bill("--date", "2026-13-01"), `--date "2026-13-01": not a date such as 2026-04-01`},
-		{"Thai date order", nil, bill("--date", "01/04/2026"), `--date "01/04/2026": not a date`},
-		{"no biller id", nil, []string{"bill", "inquire", "--date", "2026-04-02", "--ref1", "A"}, "--biller-id (SCB_BILLER_ID): required"},
-		{"partner id and biller id flags", nil, bill("--partner-transaction-id", "P1"),
-			"--biller-id (SCB_BILLER_ID): does not apply with --partner-transaction-id (a My Prompt QR)"},
-		{"partner id and ref1", nil, []string{"bill", "inquire", "--date", "2026-04-02", "--ref1", "A", "--partner-transaction-id", "P1"},
-			"--ref1 (SCB_BILL_REF1): does not apply with --partner-transaction-id"},
-		{"partner id too long", nil, []string{"bill", "inquire", "--date", "2026-04-02", "--partner-transaction-id", strings.Repeat("P", 36)},
-			"--partner-transaction-id (SCB_BILL_PARTNER_TRANSACTION_ID): longer than 35 bytes"},
-		{"inquiry amount with three decimals", nil, bill("--amount", "0.001"), `--amount "0.001": not an amount`},
-
-		{"deeplink without amount", nil, []string{"deeplink", "create", "--biller-id", billerID, "--ref1", "A"}, "--amount (SCB_DEEPLINK_AMOUNT): required"},
-		{"deeplink without biller id", nil, []string{"deeplink", "create", "--amount", "1", "--ref1", "A"}, "--biller-id (SCB_BILLER_ID): required"},
-		{"deeplink ref2 lower-case", nil, dl("--ref2", "x"), "--ref2 (SCB_DEEPLINK_REF2): must be 1 to 20 of A-Z and 0-9"},
-		{"validity under a minute", nil, dl("--valid-for", "30s"), "--valid-for (SCB_DEEPLINK_VALID_FOR): must be whole seconds from 1 to 30 minutes, got 30s"},
-		{"validity not in seconds", nil, dl("--valid-for", "90500ms"), "--valid-for (SCB_DEEPLINK_VALID_FOR): must be whole seconds"},
-		{"validity over 30 minutes", nil, dl("--valid-for", "31m"), `--valid-for "31m": must be between 0s and 30m`},
-		{"javascript callback", nil, dl("--callback-url", "javascript://alert(1)"), "--callback-url (SCB_DEEPLINK_CALLBACK_URL): has a scheme a browser runs"},
-		{"relative callback", nil, dl("--callback-url", "/back"), "--callback-url (SCB_DEEPLINK_CALLBACK_URL): is not an absolute URL"},
-		{"merchant name with a bidi override", nil, dl("--merchant-name", "shop\u202e"), "--merchant-name (SCB_DEEPLINK_MERCHANT_NAME): has control or invisible characters"},
-		{"account too long", nil, dl("--account-from", strings.Repeat("1", 16)), "--account-from (SCB_DEEPLINK_ACCOUNT_FROM): longer than 15 bytes"},
-
-		{"no transaction id", nil, []string{"transaction", "get"}, "scboauth transaction get: --id (SCB_TRANSACTION_ID): required"},
-		{"transaction id with a slash", nil, []string{"transaction", "get", "--id", "a/b"}, "--id (SCB_TRANSACTION_ID): must be 1 to 64 letters, digits and hyphens"},
-		{"poll interval too short", nil, []string{"transaction", "get", "--id", "x", "--wait", "--poll-interval", "1ms"}, `--poll-interval "1ms": must be between 100ms and 1h`},
-		{"bad wait variable", map[string]string{"SCB_TRANSACTION_WAIT": "maybe"}, []string{"transaction", "get", "--id", "x"}, `SCB_TRANSACTION_WAIT="maybe" (--wait): not a boolean`},
-
-		{"group without a verb", nil, []string{"qr"}, "Usage: scboauth qr <verb> [flags]"},
-		{"unknown verb", nil, []string{"qr", "scan"}, "scboauth qr: unknown verb \"scan\" (want create)\nRun \"scboauth qr --help\" for the verbs."},
-		{"flag before the verb", nil, []string{"slip", "--trans-ref", "x"}, `scboauth slip: unknown verb "--trans-ref" (want verify)`},
-		{"hostile verb", nil, []string{"bill", "\x1b[2J\u202e"}, `unknown verb "\x1b[2J\u202e"`},
-	}
+	tests := paymentUsageCases
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := p.run(t, tt.environ, tt.args...)
