@@ -23,7 +23,7 @@ var slipVerifyHelp = help{
 the amount and the bill's references. A slip SCB does not know, or that was not paid from
 --sending-bank, is SCB's 404 (exit 1):
 
-  scboauth slip verify --trans-ref 202604011Gt8DabG5S3Rz2Kq --sending-bank 014` + paymentNotes,
+  scboauth slip verify --trans-ref 20260401Gt8DabG5S3Rz2Kq --sending-bank 014` + paymentNotes,
 	exit: paymentExit,
 }
 
