@@ -47,6 +47,11 @@ var commands = []command{
 	{"sandbox", "serve a local emulator of SCB's OAuth API", runSandbox},
 	{"contract", "check that a server's answers match openapi.yaml", runContract},
 	{"token", "print an access token for an SCB application", runToken},
+	{"qr", "create a payment QR (qr create)", qrCommand.run},
+	{"slip", "verify a payment slip (slip verify)", slipCommand.run},
+	{"bill", "look up the bill payments of a QR (bill inquire)", billCommand.run},
+	{"deeplink", "create a payment in the SCB app (deeplink create)", deeplinkCommand.run},
+	{"transaction", "read a deeplink's transaction, or wait until paid (transaction get)", transactionCommand.run},
 	{"version", "print the version of scboauth", runVersion},
 }
 
@@ -84,7 +89,7 @@ func run(ctx context.Context, args []string, e *env) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, "scboauth: tools for the OAuth API of SCB's Developer Platform\n\nUsage:\n  scboauth <command> [flags]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nRun \"scboauth <command> --help\" (or \"scboauth help <command>\") for a command's flags, their\n"+
 		"environment variables and its exit statuses. Every command exits 2 on bad flags or arguments,\n"+
