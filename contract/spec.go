@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -161,8 +162,7 @@ func newOpCheck(doc *openapi3.T, name, path string, item *openapi3.PathItem, met
 
 // resolve returns the checks for a request to method and path (relative to the base URL).
 func (s *Spec) resolve(method, path string) *opCheck {
-	req := &http.Request{Method: method, URL: &url.URL{Path: path}}
-	route, _, err := s.router.FindRoute(req)
+	route, err := s.findRoute(method, path)
 	if err == nil {
 		if oc := s.ops[route.Operation]; oc != nil {
 			return oc
@@ -180,11 +180,36 @@ func (s *Spec) resolve(method, path string) *opCheck {
 // "/v2/transactions/{transactionId}" for "/v2/transactions/t-1"; path itself when none does.
 func (s *Spec) template(path string) string {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		if route, _, err := s.router.FindRoute(&http.Request{Method: m, URL: &url.URL{Path: path}}); err == nil {
+		if route, err := s.findRoute(m, path); err == nil {
 			return route.Path
 		}
 	}
 	return path
+}
+
+// errInexact is findRoute's error for a path kin-openapi's router matched only loosely.
+var errInexact = errors.New("contract: the path matches an operation's only with a slash added or removed, or an empty path parameter")
+
+// findRoute routes method and path exactly, as SCB and the emulator do: kin-openapi's router
+// forgives a trailing slash (/v1/oauth/token/ routes to createToken) and an empty path
+// parameter, which SCB answers 404, so the route is kept only when its template, filled with
+// the path parameters it read, none of them empty, is the path itself.
+func (s *Spec) findRoute(method, path string) (*routers.Route, error) {
+	route, params, err := s.router.FindRoute(&http.Request{Method: method, URL: &url.URL{Path: path}})
+	if err != nil {
+		return nil, err
+	}
+	filled := route.Path
+	for name, value := range params {
+		if value == "" {
+			return nil, errInexact
+		}
+		filled = strings.Replace(filled, "{"+name+"}", value, 1)
+	}
+	if filled != path {
+		return nil, errInexact
+	}
+	return route, nil
 }
 
 // Operation names what a request to method and path resolves to: an operationId such as
