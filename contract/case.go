@@ -23,7 +23,7 @@ type caseRun struct {
 
 // runCase runs c, or says why it does not: a skip by design, or a run that has stopped.
 func (r *runner) runCase(ctx context.Context, c Case) CaseResult {
-	res := CaseResult{ID: c.ID, Title: c.Title, Expect: describeOutcomes(c.wants(r.emulator(), r.strict), r.emulator()), Source: c.Source,
+	res := CaseResult{ID: c.ID, Title: c.Title, Expect: c.expectation(r.emulator(), r.strict), Source: c.Source,
 		Interactions: []InteractionResult{}, Findings: []CaseFinding{}}
 	if r.stopped != "" {
 		res.Verdict, res.Reason = VerdictNotRun, r.stopped+" before the case began"
@@ -115,12 +115,12 @@ func (c *caseRun) checkRequest(rq request) {
 	switch rq.check {
 	case requestConforms:
 		for i := range fs {
-			fs[i].Message = "the catalogue's request breaks the spec: " + fs[i].Message
+			fs[i].Message = "the case's request breaks the spec: " + fs[i].Message
 		}
 		c.add(label, fs...)
 	case requestBreaks:
 		if len(fs) == 0 {
-			c.add(label, errorf(RuleRequest, pathBody, "the catalogue's request was meant to break the spec but conforms"))
+			c.add(label, errorf(RuleRequest, pathBody, "the case's request was meant to break the spec but conforms"))
 		}
 	}
 }

@@ -45,6 +45,9 @@ type Config struct {
 	// Payments are the live application's biller and merchant for the payment cases; the
 	// emulator needs none.
 	Payments Payments
+	// Generated, when set, adds the cases generated from the spec (Spec.Generate) after the
+	// catalogue's; nil runs the catalogue only.
+	Generated *Generation
 }
 
 // DefaultTimeout bounds each request when Config.Timeout is 0.

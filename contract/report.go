@@ -12,6 +12,8 @@ type Report struct {
 	Strict   bool          `json:"strict"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"-"`
+	// Seed is the seed of the generated cases (Config.Generated), 0 when the run had none.
+	Seed uint64 `json:"seed,omitempty"`
 	// Stopped says why the run stopped before every case ran, such as "the run's deadline (5m0s)
 	// passed"; empty when every case had its turn.
 	Stopped string       `json:"stopped,omitempty"`

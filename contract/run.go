@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +43,16 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 	ctx, cancel := context.WithTimeoutCause(ctx, r.deadline, errDeadline)
 	defer cancel()
 	rep := &Report{Target: r.secrets.redact(r.target), Mode: r.mode(), Strict: cfg.Strict, Started: r.now()}
-	for _, c := range catalogue {
+	cases := catalogue
+	if g := cfg.Generated; g != nil {
+		gen := *g
+		if gen.Seed == 0 {
+			gen.Seed = NewSeed()
+		}
+		rep.Seed = gen.Seed
+		cases = append(slices.Clone(catalogue), r.spec.Generate(gen)...)
+	}
+	for _, c := range cases {
 		res := r.runCase(ctx, c)
 		if r.fatal != nil {
 			return nil, r.fatal
@@ -60,6 +71,10 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 	}
 	return rep, nil
 }
+
+// NewSeed returns a random seed for Generation.Seed: never 0, and below 2^53, so that it
+// survives JSON and a shell variable unchanged.
+func NewSeed() uint64 { return rand.Uint64()>>11 | 1 }
 
 // runner is one run in progress: the configuration with its defaults, what the run has learnt
 // (secrets, tokens), and why it stops.

@@ -45,23 +45,33 @@ func report(t *testing.T, rep *contract.Report, allowWarnings bool) {
 	}
 }
 
-// TestEmulator runs the whole catalogue against the embedded emulator, which must pass every
-// case with zero findings, warnings included.
+// TestEmulator runs the whole catalogue and the cases generated from the spec, with several
+// seeds, against the embedded emulator, which must pass every case with zero findings,
+// warnings included.
 func TestEmulator(t *testing.T) {
-	em, hs := sandboxtest.NewServer(t)
-	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true}, nil)
+	spec, err := contract.LoadSpec()
 	if err != nil {
-		t.Fatalf("Run: %v", err)
+		t.Fatal(err)
 	}
-	if got, want := len(rep.Cases), len(contract.Catalogue()); got != want {
-		t.Errorf("got %d cases, want %d", got, want)
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			em, hs := sandboxtest.NewServer(t)
+			gen := contract.Generation{Seed: seed}
+			rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true, Generated: &gen}, nil)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if got, want := len(rep.Cases), len(contract.Catalogue())+len(spec.Generate(gen)); got != want || rep.Seed != seed {
+				t.Errorf("got %d cases of seed %d, want %d of seed %d", got, rep.Seed, want, seed)
+			}
+			for _, c := range rep.Cases {
+				if c.Verdict == contract.VerdictSkip {
+					t.Errorf("case %s: skipped against the emulator (%s), want it run", c.ID, c.Reason)
+				}
+			}
+			report(t, rep, false)
+		})
 	}
-	for _, c := range rep.Cases {
-		if c.Verdict == contract.VerdictSkip {
-			t.Errorf("case %s: skipped against the emulator (%s), want it run", c.ID, c.Reason)
-		}
-	}
-	report(t, rep, false)
 }
 
 // TestEmulatorStrict runs the catalogue against an emulator in strict mode: it refuses the
@@ -69,7 +79,7 @@ func TestEmulator(t *testing.T) {
 // default emulator does.
 func TestEmulatorStrict(t *testing.T) {
 	em, hs := sandboxtest.NewServer(t, sandbox.WithStrict())
-	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true}, nil)
+	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true, Generated: &contract.Generation{Seed: 1}}, nil)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -142,7 +152,7 @@ func TestServedEmulator(t *testing.T) {
 			if n := len(srv.Applications()); n != 6 {
 				t.Errorf("got %d applications, want the 3 demo ones and 3 of the run", n)
 			}
-			rep, err := contract.Run(t.Context(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true}, nil)
+			rep, err := contract.Run(t.Context(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true, Generated: &contract.Generation{Seed: 1}}, nil)
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -234,6 +244,7 @@ func TestLiveConfig(t *testing.T) {
 	if len(missing) > 0 {
 		t.Fatalf("got missing %v, want none", missing)
 	}
+	cfg.Generated = &contract.Generation{Seed: 1}
 	rep, err := contract.Run(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
