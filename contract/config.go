@@ -48,6 +48,9 @@ type Config struct {
 	// Generated, when set, adds the cases generated from the spec (Spec.Generate) after the
 	// catalogue's; nil runs the catalogue only.
 	Generated *Generation
+	// MinCoverage fails the run (Report.Conforms) when a coverage figure is below its
+	// percentage: by kind, one of CoverageKinds.
+	MinCoverage map[string]float64
 }
 
 // DefaultTimeout bounds each request when Config.Timeout is 0.

@@ -18,6 +18,11 @@ type Report struct {
 	// passed"; empty when every case had its turn.
 	Stopped string       `json:"stopped,omitempty"`
 	Cases   []CaseResult `json:"cases"`
+	// Coverage is what of openapi.yaml the run exercised.
+	Coverage *Coverage `json:"coverage,omitempty"`
+	// CoverageShortfalls are the coverage figures below Config.MinCoverage, such as "statuses
+	// coverage 91.3% is below 100%"; a report with any does not conform.
+	CoverageShortfalls []string `json:"coverageShortfalls,omitempty"`
 }
 
 // Verdict is the outcome of a case.
@@ -110,11 +115,12 @@ func (r *Report) Counts() (passed, failed, skipped, warnings int) {
 	return s.Passed, s.Failed, s.Skipped, s.Warnings
 }
 
-// Conforms reports whether the run shows that the target conforms: no case failed, and no case
-// was left unrun (a skip, with its reason, is by design and does not count against it).
+// Conforms reports whether the run shows that the target conforms: no case failed, no case
+// was left unrun (a skip, with its reason, is by design and does not count against it), and
+// no coverage figure is below its threshold.
 func (r *Report) Conforms() bool {
 	s := r.Summary()
-	return s.Failed == 0 && s.NotRun == 0
+	return s.Failed == 0 && s.NotRun == 0 && len(r.CoverageShortfalls) == 0
 }
 
 // verdictLine is the summary's first word: "conforms", "CONTRACT VIOLATION" or "INCOMPLETE".

@@ -64,6 +64,7 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 	}
 	rep.Duration = r.now().Sub(rep.Started)
 	rep.Stopped = r.stopped
+	rep.Coverage, rep.CoverageShortfalls = r.cov.report(r.emulator(), cfg.MinCoverage)
 	// The report is redacted once, with every secret the run learnt: a token the target quoted
 	// before it issued it leaves no trace either (the rows streamed to observe could not know it).
 	for i := range rep.Cases {
@@ -92,6 +93,7 @@ type runner struct {
 	apps      [3]Credentials // the emulator's applications by role; zero on a live target
 	strict    bool           // the emulator is in strict mode (StrictEmulator)
 	secrets   secrets        // every value no report may show
+	cov       *coverage      // what of the spec the run exercised
 
 	reached bool   // the target answered at least once
 	fatal   error  // stops the run without a report
@@ -129,6 +131,7 @@ func newRunner(cfg Config) (*runner, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.cov = newCoverage(r.spec)
 	if r.limiter == nil {
 		r.limiter = DefaultLimiter(base)
 	}

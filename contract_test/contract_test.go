@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -303,6 +304,7 @@ func TestLiveModeAgainstEmulator(t *testing.T) {
 				"web-without-code-challenge":        "needs the scboauth emulator",
 				"client-credentials-app-sends-code": "needs the scboauth emulator",
 				"authorize-client-credentials-app":  "needs the scboauth emulator",
+				"refresh-client-credentials-app":    "needs the scboauth emulator",
 			}
 			for _, id := range []string{"slip", "inquiry-paid", "transaction-paid"} {
 				wantSkip[id] = "needs the scboauth emulator"
@@ -418,5 +420,42 @@ func BenchmarkRunEmulatorUnchecked(b *testing.B) {
 			_ = json.NewDecoder(resp.Body).Decode(&v)
 			resp.Body.Close()
 		}
+	}
+}
+
+// TestEmulatorCoverage: the embedded emulator run with the generated cases reaches every
+// operation and every documented status but those it cannot produce, which the report lists
+// with a reason; a threshold above a figure fails the run, naming it.
+func TestEmulatorCoverage(t *testing.T) {
+	em, hs := sandboxtest.NewServer(t)
+	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Generated: &contract.Generation{Seed: 1},
+		MinCoverage: map[string]float64{"operations": 100, "codes": 100}}, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	c := rep.Coverage
+	if c.Operations.Percent != 100 {
+		t.Errorf("operations: got %+v, want every one", c.Operations)
+	}
+	var cannot []string
+	for _, g := range c.NotProducible {
+		if g.Reason == "" {
+			t.Errorf("%s: not producible, without a reason", g.Item)
+		}
+		cannot = append(cannot, g.Item)
+	}
+	if !slices.Equal(c.Statuses.Missing, cannot) || len(cannot) == 0 {
+		t.Errorf("statuses not reached: got %q, want exactly those the emulator cannot produce, %q", c.Statuses.Missing, cannot)
+	}
+	if c.Statuses.Covered+len(cannot) != c.Statuses.Total {
+		t.Errorf("statuses: got %d of %d covered with %d not producible", c.Statuses.Covered, c.Statuses.Total, len(cannot))
+	}
+	for _, f := range []contract.CoverageFigure{c.Codes, c.RequestProperties, c.ResponseProperties} {
+		if f.Covered == 0 || f.Covered > f.Total || f.Percent <= 0 || f.Percent > 100 {
+			t.Errorf("got figure %+v, want a share of its total", f)
+		}
+	}
+	if rep.Conforms() || len(rep.CoverageShortfalls) != 1 || !strings.Contains(rep.CoverageShortfalls[0], "codes coverage") {
+		t.Errorf("got shortfalls %q (conforms %v), want the codes figure below 100%%", rep.CoverageShortfalls, rep.Conforms())
 	}
 }
