@@ -1,9 +1,14 @@
 package contract_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,4 +96,52 @@ func TestGeneratedCasesCatchWhatTheCatalogueMisses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReproducerResendsTheRequest: the reproducer of a finding, run with curl and the
+// application's key and secret in their variables, sends the server the very request of the
+// run (the same requestUId, headers and body), and the report never shows the secret.
+func TestReproducerResendsTheRequest(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl is not installed: the reproducer cannot be run")
+	}
+	em := newEmulator(t)
+	var mu sync.Mutex
+	seen := map[string][]string{} // requestUId -> method, headers and body of each request with it
+	broken := mutate(em, brokenVariants[0].edit)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		mu.Lock()
+		seen[r.Header.Get("requestUId")] = append(seen[r.Header.Get("requestUId")], fmt.Sprint(r.Method, r.URL, r.Header.Get("Content-Type"), r.Header.Get("resourceOwnerId"), string(body)))
+		mu.Unlock()
+		broken.ServeHTTP(w, r)
+	})
+	rep := checkAgainst(t, em, h, false)
+	c := findCase(t, rep, "client-credentials")
+	if c.Verdict != contract.VerdictFail || len(c.Interactions) != 1 || c.Interactions[0].Reproduce == "" {
+		t.Fatalf("got %+v, want a failure with a reproducer", c)
+	}
+	cmd := c.Interactions[0].Reproduce
+	app := demo("plain")
+	if strings.Contains(cmd, app.Secret) || !strings.Contains(cmd, `"$SCB_APPLICATION_SECRET"`) || !strings.Contains(cmd, `"$SCB_APPLICATION_KEY"`) {
+		t.Fatalf("reproducer %s: want the key and secret as variables, never the secret", cmd)
+	}
+	run := exec.Command("bash", "-c", strings.Replace(cmd, "curl ", curl+" ", 1))
+	run.Env = []string{"SCB_APPLICATION_KEY=" + app.Key, "SCB_APPLICATION_SECRET=" + app.Secret}
+	if out, err := run.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "HTTP/1.1 200") {
+		t.Fatalf("running the reproducer: %v\n%s", err, out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for uid, reqs := range seen {
+		if strings.Contains(cmd, uid) && uid != "" {
+			if len(reqs) != 2 || reqs[0] != reqs[1] {
+				t.Errorf("requestUId %s: got the requests %q, want the run's sent again", uid, reqs)
+			}
+			return
+		}
+	}
+	t.Errorf("the reproducer's requestUId reached the server only once, or not at all")
 }

@@ -95,7 +95,7 @@ func (c *caseRun) send(rq request) *Interaction {
 	in, _ := c.r.transport.interact(c.r.spec, req)
 	c.latency += in.Latency()
 	if in.Err != nil || (in.cut && c.ctx.Err() != nil) {
-		c.noAnswer(in, req.URL)
+		c.noAnswer(in, req.URL, rq)
 		return nil
 	}
 	c.r.reached = true
@@ -103,7 +103,7 @@ func (c *caseRun) send(rq request) *Interaction {
 	c.r.cov.observe(rq, in)
 	c.add(in, append(in.Findings, c.r.answerChecks(rq, in)...)...)
 	code, _, _ := envelope(in.value)
-	c.res.Interactions = append(c.res.Interactions, InteractionResult{Method: in.Method, Path: in.Path, Operation: in.Operation, Status: in.Status, Code: code, LatencyMS: ms(in.Latency())})
+	c.res.Interactions = append(c.res.Interactions, InteractionResult{Method: in.Method, Path: in.Path, Operation: in.Operation, Status: in.Status, Code: code, LatencyMS: ms(in.Latency()), rq: &rq})
 	c.res.Status, c.res.Code = in.Status, code
 	return in
 }
@@ -169,7 +169,7 @@ func (c *caseRun) httpRequest(ctx context.Context, rq request) (*http.Request, e
 
 // noAnswer records a request that got no answer: the end of the run (its deadline, ctx, or a
 // target that never answered at all), or a finding.
-func (c *caseRun) noAnswer(in *Interaction, u *url.URL) {
+func (c *caseRun) noAnswer(in *Interaction, u *url.URL, rq request) {
 	switch {
 	case c.ctx.Err() != nil:
 		c.stopped("the answer to " + in.Method + " " + in.Path)
@@ -181,7 +181,7 @@ func (c *caseRun) noAnswer(in *Interaction, u *url.URL) {
 	default:
 		c.add(in, errorf(RuleTransport, pathStatus, "no answer: %v", unwrapURLError(in.Err)))
 	}
-	c.res.Interactions = append(c.res.Interactions, InteractionResult{Method: in.Method, Path: in.Path, Operation: in.Operation, LatencyMS: ms(in.Latency())})
+	c.res.Interactions = append(c.res.Interactions, InteractionResult{Method: in.Method, Path: in.Path, Operation: in.Operation, LatencyMS: ms(in.Latency()), rq: &rq})
 }
 
 func unwrapURLError(err error) error {

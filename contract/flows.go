@@ -50,7 +50,7 @@ func runAuthorizationCode(c *caseRun, cs Case) {
 func runWeb(withChallenge bool) func(*caseRun, Case) {
 	return func(c *caseRun, cs Case) {
 		state, challenge := randomString(12), randomString(32)
-		c.r.secrets.add(challenge)
+		c.r.secrets.addAs("SCB_CODE_CHALLENGE", challenge)
 		code := c.mintCode(roleWeb, state, challenge)
 		if code == "" {
 			return
@@ -88,7 +88,7 @@ func (c *caseRun) mintCode(ro role, state, codeChallenge string) string {
 		c.add(nil, errorf(RuleTransport, pathStatus, "the emulator's consent failed: %v", err))
 		return ""
 	}
-	c.r.secrets.add(code)
+	c.r.secrets.addAs("SCB_AUTH_CODE", code)
 	return code
 }
 

@@ -136,7 +136,13 @@ func junitCaseOf(c CaseResult, mode string) junitCase {
 		if len(errs) > 0 {
 			msg += ": " + errs[0]
 		}
-		jc.Failure = &junitMessage{Message: msg, Type: "contract", Text: strings.Join(errs, "\n") + "\nexpected: " + c.Expect + "\n"}
+		text := strings.Join(errs, "\n") + "\nexpected: " + c.Expect + "\n"
+		for _, in := range c.Interactions {
+			if in.Reproduce != "" {
+				text += "reproduce: " + in.Reproduce + "\n"
+			}
+		}
+		jc.Failure = &junitMessage{Message: msg, Type: "contract", Text: text}
 	case VerdictNotRun:
 		jc.Error = &junitMessage{Message: "not run: " + c.Reason, Type: "not-run"}
 	case VerdictSkip:

@@ -250,7 +250,7 @@ func (c *caseRun) takeStep(ext *linkStepExt, next *opCheck, prev request, in *In
 
 // consent has the emulator's user consent to callbackURL; "" after recording why not.
 func (c *caseRun) consent(callbackURL string) string {
-	c.r.secrets.add(callbackURL)
+	c.r.secrets.addAs("SCB_CALLBACK_URL", callbackURL)
 	code, err := c.r.cfg.Emulator.GrantConsent(c.ctx, callbackURL, "", "")
 	if c.ctx.Err() != nil {
 		c.stopped("the emulator's consent")
@@ -260,7 +260,7 @@ func (c *caseRun) consent(callbackURL string) string {
 		c.add(nil, errorf(RuleTransport, pathStatus, "the emulator's consent failed: %v", err))
 		return ""
 	}
-	c.r.secrets.add(code)
+	c.r.secrets.addAs("SCB_AUTH_CODE", code)
 	return code
 }
 

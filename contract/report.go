@@ -61,6 +61,11 @@ type InteractionResult struct {
 	Status    int     `json:"status"`
 	Code      int     `json:"code,omitempty"`
 	LatencyMS float64 `json:"latencyMs"`
+	// Reproduce, for an interaction with a finding, is a curl command line that sends its
+	// request again, secrets and tokens read from environment variables ($SCB_ACCESS_TOKEN...).
+	Reproduce string `json:"reproduce,omitempty"`
+
+	rq *request // the request sent, until the report is final
 }
 
 // ExchangeResult is the former name of InteractionResult.

@@ -69,6 +69,9 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 	// before it issued it leaves no trace either (the rows streamed to observe could not know it).
 	for i := range rep.Cases {
 		rep.Cases[i] = r.redacted(rep.Cases[i])
+		for j := range rep.Cases[i].Interactions {
+			rep.Cases[i].Interactions[j].rq = nil // the report is final: its requests held secrets
+		}
 	}
 	return rep, nil
 }
@@ -139,9 +142,12 @@ func newRunner(cfg Config) (*runner, error) {
 	clean.User, clean.RawQuery, clean.Fragment = nil, "", ""
 	r.target = strings.TrimSuffix(clean.String(), "/")
 	r.transport = &Transport{Base: cfg.Transport, Spec: r.spec, BasePath: base.Path, Now: r.now}
-	r.secrets.add(cfg.Application.Secret, cfg.AuthCode)
+	r.secrets.addAs("SCB_APPLICATION_SECRET", cfg.Application.Secret)
+	r.secrets.addAs("SCB_AUTH_CODE", cfg.AuthCode)
+	r.secrets.name("SCB_APPLICATION_KEY", cfg.Application.Key)
 	for _, c := range r.apps {
-		r.secrets.add(c.Secret)
+		r.secrets.addAs("SCB_APPLICATION_SECRET", c.Secret)
+		r.secrets.name("SCB_APPLICATION_KEY", c.Key)
 	}
 	return r, nil
 }
@@ -218,16 +224,35 @@ func (r *runner) redacted(res CaseResult) CaseResult {
 		fs[i] = f
 	}
 	res.Findings = fs
+	res.Interactions = slices.Clone(res.Interactions)
+	for i := range res.Interactions {
+		in := &res.Interactions[i]
+		if in.rq != nil && hasFindingOf(res, i) {
+			in.Reproduce = reproducer(r.target, *in.rq, r.secrets.named.Redact)
+		}
+	}
 	return res
+}
+
+// hasFindingOf reports whether a finding of res is about its interaction i: one naming its
+// request, or one of the case as a whole when i is the last.
+func hasFindingOf(res CaseResult, i int) bool {
+	name := res.Interactions[i].Method + " " + res.Interactions[i].Path
+	for _, f := range res.Findings {
+		if f.Request == name || (f.Request == "" && i == len(res.Interactions)-1) {
+			return true
+		}
+	}
+	return false
 }
 
 // learnSecrets remembers the tokens and codes of an answer so that no report shows them.
 func (r *runner) learnSecrets(v any) {
 	obj, _ := v.(map[string]any)
 	data, _ := obj["data"].(map[string]any)
-	for _, k := range []string{"accessToken", "refreshToken", "authCode", "callbackUrl"} {
+	for k, name := range map[string]string{"accessToken": "SCB_ACCESS_TOKEN", "refreshToken": "SCB_REFRESH_TOKEN", "authCode": "SCB_AUTH_CODE", "callbackUrl": "SCB_CALLBACK_URL"} {
 		if s, ok := data[k].(string); ok {
-			r.secrets.add(s)
+			r.secrets.addAs(name, s)
 		}
 	}
 }
@@ -239,9 +264,24 @@ type secrets struct {
 	known []string
 	set   *redact.Set
 	built int // len(known) when set was built
+	// named has every secret, and the application keys, under the environment variable a
+	// reproducer reads it from (variable), for reproducers and recordings.
+	named redact.Set
 }
 
-func (s *secrets) add(values ...string) { s.known = append(s.known, values...) }
+// addAs adds secret values, which reproducers and recordings read from the variable name.
+func (s *secrets) addAs(name string, values ...string) {
+	s.known = append(s.known, values...)
+	s.named.AddAs(variable(name), values...)
+}
+
+// name adds values that reports may show but reproducers and recordings read from the
+// variable name: an application's key.
+func (s *secrets) name(name string, values ...string) { s.named.AddAs(variable(name), values...) }
+
+// variable is the marker of the environment variable name in text redacted by secrets.named:
+// NUL bytes, which no header can hold and encoding/json always escapes, around the name.
+func variable(name string) string { return "\x00" + name + "\x00" }
 
 // redact returns text with every known secret replaced by redact.Marker.
 func (s *secrets) redact(text string) string {

@@ -86,6 +86,11 @@ func (t *TableWriter) Case(c CaseResult) error {
 	}
 	if c.Verdict == VerdictFail {
 		t.printf("    expected: %s\n", c.Expect)
+		for _, in := range c.Interactions {
+			if in.Reproduce != "" {
+				t.printf("    reproduce: %s\n", in.Reproduce)
+			}
+		}
 	}
 	return t.err
 }
