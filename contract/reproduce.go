@@ -38,8 +38,9 @@ func reproducer(target string, rq request, named func(string) string) string {
 	return strings.Join(append(words, "--data-raw", shellWord(named(string(rq.body)))), " ")
 }
 
-// shellWord quotes s as one POSIX shell word: in single quotes, each ' written '\”, and each
-// variable marker (see variable) as "$NAME", expanded but never split.
+// shellWord quotes s as one POSIX shell word: in single quotes (a single quote in s closes
+// them, is escaped and opens them again), and each variable marker (see variable) as "$NAME",
+// expanded but never split.
 func shellWord(s string) string {
 	var b strings.Builder
 	for i, part := range strings.Split(s, "\x00") {
