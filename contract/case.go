@@ -101,6 +101,9 @@ func (c *caseRun) send(rq request) *Interaction {
 	c.r.reached = true
 	c.r.learnSecrets(in.value)
 	c.r.cov.observe(rq, in)
+	if rec := c.r.cfg.Recorder; rec != nil {
+		rec.add(c.res.ID, c.r.target+rq.path, rq, in)
+	}
 	c.add(in, append(in.Findings, c.r.answerChecks(rq, in)...)...)
 	code, _, _ := envelope(in.value)
 	c.res.Interactions = append(c.res.Interactions, InteractionResult{Method: in.Method, Path: in.Path, Operation: in.Operation, Status: in.Status, Code: code, LatencyMS: ms(in.Latency()), rq: &rq})

@@ -51,6 +51,9 @@ type Config struct {
 	// MinCoverage fails the run (Report.Conforms) when a coverage figure is below its
 	// percentage: by kind, one of CoverageKinds.
 	MinCoverage map[string]float64
+	// Recorder, when set, keeps every interaction of the run, secrets and tokens redacted, to
+	// be saved with Recorder.Save once Run returns (see Replay).
+	Recorder *Recorder
 }
 
 // DefaultTimeout bounds each request when Config.Timeout is 0.

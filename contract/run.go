@@ -65,6 +65,10 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 	rep.Duration = r.now().Sub(rep.Started)
 	rep.Stopped = r.stopped
 	rep.Coverage, rep.CoverageShortfalls = r.cov.report(r.emulator(), cfg.MinCoverage)
+	if cfg.Recorder != nil {
+		cfg.Recorder.seal(RunRecord{Format: recordingFormat, Target: namesOf(r.secrets.named.Redact(r.target)), Mode: r.mode(), Seed: rep.Seed,
+			Started: rep.Started.UTC(), Spec: r.spec.title()}, r.secrets.named.Redact)
+	}
 	// The report is redacted once, with every secret the run learnt: a token the target quoted
 	// before it issued it leaves no trace either (the rows streamed to observe could not know it).
 	for i := range rep.Cases {
