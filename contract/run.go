@@ -43,16 +43,14 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 	ctx, cancel := context.WithTimeoutCause(ctx, r.deadline, errDeadline)
 	defer cancel()
 	rep := &Report{Target: r.secrets.redact(r.target), Mode: r.mode(), Strict: cfg.Strict, Started: r.now()}
-	cases := catalogue
-	if g := cfg.Generated; g != nil {
-		gen := *g
+	if cfg.Generated != nil {
+		gen := *cfg.Generated
 		if gen.Seed == 0 {
 			gen.Seed = NewSeed()
 		}
-		rep.Seed = gen.Seed
-		cases = append(slices.Clone(catalogue), r.spec.Generate(gen)...)
+		rep.Seed, cfg.Generated = gen.Seed, &gen
 	}
-	for _, c := range cases {
+	for _, c := range cases(r.spec, cfg) {
 		res := r.runCase(ctx, c)
 		if r.fatal != nil {
 			return nil, r.fatal
@@ -78,6 +76,27 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 		}
 	}
 	return rep, nil
+}
+
+// Cases returns the cases Run runs with cfg, in order, without sending anything: the
+// catalogue's, then, with cfg.Generated, those generated from cfg.Spec (nil: LoadSpec) with
+// its seed. Set the seed (NewSeed) to list the very cases a run will run.
+func Cases(cfg Config) ([]Case, error) {
+	spec := cfg.Spec
+	if spec == nil {
+		var err error
+		if spec, err = LoadSpec(); err != nil {
+			return nil, err
+		}
+	}
+	return cases(spec, cfg), nil
+}
+
+func cases(spec *Spec, cfg Config) []Case {
+	if cfg.Generated == nil {
+		return slices.Clone(catalogue)
+	}
+	return append(slices.Clone(catalogue), spec.Generate(*cfg.Generated)...)
 }
 
 // NewSeed returns a random seed for Generation.Seed: never 0, and below 2^53, so that it

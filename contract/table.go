@@ -22,14 +22,19 @@ func NewTableWriter(w io.Writer) *TableWriter { return &TableWriter{w: w} }
 
 const tableRow = "%-*s %4s %5s  %-7s %9s\n"
 
-// caseWidth is the width of the CASE column: the longest case ID of the catalogue.
+// caseWidth is the width of the CASE column: the longest case ID of the catalogue and of the
+// cases generated from openapi.yaml (their IDs do not depend on the seed), at most
+// maxCaseWidth; a longer ID pushes its row to the right.
 var caseWidth = sync.OnceValue(func() int {
 	w := len("CASE")
-	for _, c := range catalogue {
-		w = max(w, len(c.ID))
+	cs, _ := Cases(Config{Generated: &Generation{Seed: 1}})
+	for _, c := range append(cs, catalogue...) {
+		w = max(w, min(len(c.ID), maxCaseWidth))
 	}
 	return w
 })
+
+const maxCaseWidth = 56
 
 func (t *TableWriter) printf(format string, args ...any) {
 	if t.err == nil {
