@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/scboauth/scboauth/contract"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,10 +8,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"go.yaml.in/yaml/v4"
+
+	"github.com/scboauth/scboauth/contract"
 )
 
 // TestContractList: --list prints every case, the catalogue's and the generated ones with the
@@ -127,5 +131,80 @@ func TestContractMinCoverage(t *testing.T) {
 	code, out, errOut := runContractCmd(t, map[string]string{"SCB_CONTRACT_MIN_COVERAGE": "codes=99 statuses=10"}, "--seed", "1", "--format", "junit")
 	if code != exitFail || !strings.Contains(errOut, "codes coverage") || !strings.Contains(out, `<testcase name="coverage"`) || !strings.Contains(out, "is below 99%") {
 		t.Errorf("got exit %d, stderr %q\n%s", code, errOut, out)
+	}
+}
+
+// TestContractExamples: the workflows in examples/ use only flags and variables that scboauth
+// contract binds, and the nightly one fails on exit 1 only, not on exit 2.
+func TestContractExamples(t *testing.T) {
+	f, c := newFlags(&env{getenv: func(string) string { return "" }}, "contract", contractHelp), &contractFlags{}
+	c.bind(f)
+	names, vars := map[string]bool{}, map[string]bool{}
+	for _, b := range f.list {
+		names["--"+b.name], vars[b.env] = true, true
+	}
+	files, _ := filepath.Glob("../../examples/*.yml")
+	if len(files) != 2 {
+		t.Fatalf("got workflows %v, want the nightly and the replay", files)
+	}
+	flagRE, varRE := regexp.MustCompile(`(?m)scboauth contract( [^\n]*)`), regexp.MustCompile(`\bSCB_[A-Z_]+\b`)
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range flagRE.FindAllStringSubmatch(string(data), -1) {
+			for _, word := range strings.Fields(m[1]) {
+				if strings.HasPrefix(word, "--") && !names[word] {
+					t.Errorf("%s: scboauth contract has no flag %s", file, word)
+				}
+			}
+		}
+		for _, v := range varRE.FindAllString(string(data), -1) {
+			if !vars[v] {
+				t.Errorf("%s: scboauth contract reads no variable %s", file, v)
+			}
+		}
+	}
+	nightly, _ := os.ReadFile("../../examples/contract-nightly.yml")
+	if !strings.Contains(string(nightly), "if: steps.check.outputs.exit != '0' && steps.check.outputs.exit != '2'") {
+		t.Errorf("the nightly workflow does not fail on exit 1 alone")
+	}
+	checkNightlyStep(t, nightly)
+}
+
+// checkNightlyStep runs the nightly workflow's check step with a stand-in go that exits 0, 1
+// and 2: the step itself always succeeds and passes the exit status on, for the next step.
+func checkNightlyStep(t *testing.T, workflow []byte) {
+	var doc struct {
+		Jobs map[string]struct {
+			Steps []struct{ ID, Run string }
+		}
+	}
+	if err := yaml.Unmarshal(workflow, &doc); err != nil {
+		t.Fatalf("the nightly workflow is not YAML: %v", err)
+	}
+	script := ""
+	for _, st := range doc.Jobs["contract"].Steps {
+		if st.ID == "check" {
+			script = st.Run
+		}
+	}
+	bash, err := exec.LookPath("bash")
+	if script == "" || err != nil {
+		t.Fatalf("no check step (%q) or no bash (%v)", script, err)
+	}
+	for _, code := range []string{"0", "1", "2"} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "go"), []byte("#!/bin/sh\nexit "+code+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bash, "-e", "-c", script)
+		cmd.Dir, cmd.Env = dir, []string{"PATH=" + dir + ":/usr/bin:/bin", "GITHUB_OUTPUT=" + filepath.Join(dir, "out")}
+		out, err := cmd.CombinedOutput()
+		got, _ := os.ReadFile(filepath.Join(dir, "out"))
+		if err != nil || string(got) != "exit="+code+"\n" {
+			t.Errorf("go exiting %s: the step failed (%v) or wrote %q\n%s", code, err, got, out)
+		}
 	}
 }
