@@ -222,7 +222,7 @@ func (c *caseRun) takeStep(ext *linkStepExt, next *opCheck, prev request, in *In
 	gives := map[string]string{}
 	switch ext.Action {
 	case "consent":
-		code := c.consent(fmt.Sprint(target))
+		code := c.consent(fmt.Sprint(target), "", "")
 		if code == "" {
 			return false
 		}
@@ -246,22 +246,6 @@ func (c *caseRun) takeStep(ext *linkStepExt, next *opCheck, prev request, in *In
 		}
 	}
 	return true
-}
-
-// consent has the emulator's user consent to callbackURL; "" after recording why not.
-func (c *caseRun) consent(callbackURL string) string {
-	c.r.secrets.addAs("SCB_CALLBACK_URL", callbackURL)
-	code, err := c.r.cfg.Emulator.GrantConsent(c.ctx, callbackURL, "", "")
-	if c.ctx.Err() != nil {
-		c.stopped("the emulator's consent")
-		return ""
-	}
-	if err != nil || code == "" {
-		c.add(nil, errorf(RuleTransport, pathStatus, "the emulator's consent failed: %v", err))
-		return ""
-	}
-	c.r.secrets.addAs("SCB_AUTH_CODE", code)
-	return code
 }
 
 // declaresLink reports whether the answer's documented response has the link name.
