@@ -291,8 +291,6 @@ func (s *Spec) notProducible() []Gap {
 func emulatorCannot(oc *opCheck, status int) string {
 	op, _, _ := opStart(oc)
 	switch {
-	case status == http.StatusTooManyRequests:
-		return "X-Sandbox-Fault has no 429, and the emulator's rate limit (sandbox.Faults.RateLimit) counts every request of an application: on, it would throttle the run's own cases"
 	case status == http.StatusNotImplemented && op == pathAuthorize:
 		return "the emulator serves every documented response-channel to every application and answers one outside the enum 400 1102; SCB's 501 4101 is for a channel an application may not use"
 	case status == http.StatusForbidden && isPayment(op):

@@ -257,7 +257,7 @@ var emulatorFaults = []struct {
 	fault        string
 	status, code int
 }{
-	{"500", 500, 9700}, {"502", 502, 9900}, {"503", 503, 9900}, {"504", 504, 9900},
+	{"429", 429, 9900}, {"500", 500, 9700}, {"502", 502, 9900}, {"503", 503, 9900}, {"504", 504, 9900},
 }
 
 // fixed adds a case that expects one answer: want of the emulator, live (when given) of a
