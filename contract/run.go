@@ -40,9 +40,7 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, r.deadline, errDeadline)
-	defer cancel()
-	rep := &Report{Target: r.secrets.redact(r.target), Mode: r.mode(), Strict: cfg.Strict, Started: r.now()}
+	rep := &Report{Target: r.secrets.redact(r.target), Mode: r.mode(), Strict: cfg.Strict}
 	if cfg.Generated != nil {
 		gen := *cfg.Generated
 		if gen.Seed == 0 {
@@ -50,7 +48,11 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 		}
 		rep.Seed, cfg.Generated = gen.Seed, &gen
 	}
-	for _, c := range cases(r.spec, cfg) {
+	all := cases(r.spec, cfg) // made before the deadline starts: it bounds the sending
+	ctx, cancel := context.WithTimeoutCause(ctx, r.deadline, errDeadline)
+	defer cancel()
+	rep.Started = r.now()
+	for _, c := range all {
 		res := r.runCase(ctx, c)
 		if r.fatal != nil {
 			return nil, r.fatal
