@@ -1,11 +1,14 @@
 package contract_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
 
+	"github.com/scboauth/scboauth/contract"
 	"github.com/scboauth/scboauth/generated"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 // BenchmarkValidateResponse measures the per-response cost of the checker (status, headers,
@@ -42,4 +45,49 @@ func BenchmarkValidateResponse(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRun measures a whole run on the embedded emulator (served on loopback): the
+// catalogue alone, the baseline, and the catalogue with the cases generated from the spec. It
+// reports the cases per second, the time per interaction (sending, validating, checking) and
+// the coverage of documented statuses and of response properties the run reached.
+func BenchmarkRun(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		gen  *contract.Generation
+	}{{"catalogue", nil}, {"catalogue+generated", &contract.Generation{Seed: 1}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			em, hs := sandboxtest.NewServer(b)
+			var cases, interactions int
+			var rep *contract.Report
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				rep, err = contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Generated: bc.gen}, nil)
+				if err != nil || !rep.Conforms() {
+					b.Fatalf("Run: %v", err)
+				}
+				cases += len(rep.Cases)
+				for _, c := range rep.Cases {
+					interactions += len(c.Interactions)
+				}
+			}
+			b.ReportMetric(float64(cases)/b.Elapsed().Seconds(), "cases/s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(interactions), "ns/interaction")
+			b.ReportMetric(rep.Coverage.Statuses.Percent, "%statuses")
+			b.ReportMetric(rep.Coverage.ResponseProperties.Percent, "%response-properties")
+		})
+	}
+}
+
+// BenchmarkGenerate measures the generation of the cases from the spec, each request checked
+// against it as it is made.
+func BenchmarkGenerate(b *testing.B) {
+	s := spec(b)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n = len(s.Generate(contract.Generation{Seed: 1}))
+	}
+	b.ReportMetric(float64(n), "cases")
 }

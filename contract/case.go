@@ -23,7 +23,7 @@ type caseRun struct {
 
 // runCase runs c, or says why it does not: a skip by design, or a run that has stopped.
 func (r *runner) runCase(ctx context.Context, c Case) CaseResult {
-	res := CaseResult{ID: c.ID, Title: c.Title, Expect: describeOutcomes(c.wants(r.emulator(), r.strict), r.emulator()), Source: c.Source,
+	res := CaseResult{ID: c.ID, Title: c.Title, Expect: c.expectation(r.emulator(), r.strict), Source: c.Source,
 		Interactions: []InteractionResult{}, Findings: []CaseFinding{}}
 	if r.stopped != "" {
 		res.Verdict, res.Reason = VerdictNotRun, r.stopped+" before the case began"
@@ -95,14 +95,18 @@ func (c *caseRun) send(rq request) *Interaction {
 	in, _ := c.r.transport.interact(c.r.spec, req)
 	c.latency += in.Latency()
 	if in.Err != nil || (in.cut && c.ctx.Err() != nil) {
-		c.noAnswer(in, req.URL)
+		c.noAnswer(in, req.URL, rq)
 		return nil
 	}
 	c.r.reached = true
 	c.r.learnSecrets(in.value)
+	c.r.cov.observe(rq, in)
+	if rec := c.r.cfg.Recorder; rec != nil {
+		rec.add(c.res.ID, c.r.target+rq.path, rq, in)
+	}
 	c.add(in, append(in.Findings, c.r.answerChecks(rq, in)...)...)
 	code, _, _ := envelope(in.value)
-	c.res.Interactions = append(c.res.Interactions, InteractionResult{Method: in.Method, Path: in.Path, Operation: in.Operation, Status: in.Status, Code: code, LatencyMS: ms(in.Latency())})
+	c.res.Interactions = append(c.res.Interactions, InteractionResult{Method: in.Method, Path: in.Path, Operation: in.Operation, Status: in.Status, Code: code, LatencyMS: ms(in.Latency()), rq: &rq})
 	c.res.Status, c.res.Code = in.Status, code
 	return in
 }
@@ -115,12 +119,12 @@ func (c *caseRun) checkRequest(rq request) {
 	switch rq.check {
 	case requestConforms:
 		for i := range fs {
-			fs[i].Message = "the catalogue's request breaks the spec: " + fs[i].Message
+			fs[i].Message = "the case's request breaks the spec: " + fs[i].Message
 		}
 		c.add(label, fs...)
 	case requestBreaks:
 		if len(fs) == 0 {
-			c.add(label, errorf(RuleRequest, pathBody, "the catalogue's request was meant to break the spec but conforms"))
+			c.add(label, errorf(RuleRequest, pathBody, "the case's request was meant to break the spec but conforms"))
 		}
 	}
 }
@@ -168,7 +172,7 @@ func (c *caseRun) httpRequest(ctx context.Context, rq request) (*http.Request, e
 
 // noAnswer records a request that got no answer: the end of the run (its deadline, ctx, or a
 // target that never answered at all), or a finding.
-func (c *caseRun) noAnswer(in *Interaction, u *url.URL) {
+func (c *caseRun) noAnswer(in *Interaction, u *url.URL, rq request) {
 	switch {
 	case c.ctx.Err() != nil:
 		c.stopped("the answer to " + in.Method + " " + in.Path)
@@ -180,7 +184,7 @@ func (c *caseRun) noAnswer(in *Interaction, u *url.URL) {
 	default:
 		c.add(in, errorf(RuleTransport, pathStatus, "no answer: %v", unwrapURLError(in.Err)))
 	}
-	c.res.Interactions = append(c.res.Interactions, InteractionResult{Method: in.Method, Path: in.Path, Operation: in.Operation, LatencyMS: ms(in.Latency())})
+	c.res.Interactions = append(c.res.Interactions, InteractionResult{Method: in.Method, Path: in.Path, Operation: in.Operation, LatencyMS: ms(in.Latency()), rq: &rq})
 }
 
 func unwrapURLError(err error) error {

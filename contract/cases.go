@@ -63,6 +63,12 @@ var catalogue = []Case{
 		call: call{op: pathToken, role: rolePlain, field: []edit{set("authCode", freshUUID)}},
 	},
 	{
+		ID: "refresh-client-credentials-app", Title: "a client-credentials-only application redeems a refresh token",
+		Source:       "[doc] 403 9503 \"Invalid authorization method for current credentials\": the refresh belongs to the authorization-code grant",
+		emulatorWant: []outcome{{status: 403, code: 9503, desc: "Invalid authorization method for current credentials"}}, emulatorOnly: true,
+		call: call{op: pathRefresh, role: rolePlain},
+	},
+	{
 		ID: "wrong-secret", Title: "a registered applicationKey with the wrong applicationSecret",
 		Source:       "[doc] 401 9500 \"Invalid authorization credentials\" (generic table); a live target: 401 with a code of the table",
 		emulatorWant: []outcome{{status: 401, code: 9500}}, liveWant: []outcome{{status: 401}},

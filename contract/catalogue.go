@@ -24,11 +24,29 @@ type Case struct {
 	liveWant     []outcome            // what a live target may answer
 	needs        precondition         // what an earlier case or the configuration must provide
 	emulatorOnly bool                 // needs the emulator's demo applications or consent
+	gen          *genCase             // a case generated from the spec (Spec.Generate); nil for the catalogue's
 }
 
 // Expect states what the case expects from an emulator target (emulator true) or a live one.
-func (c Case) Expect(emulator bool) string {
-	return describeOutcomes(c.wants(emulator, false), emulator)
+func (c Case) Expect(emulator bool) string { return c.expectation(emulator, false) }
+
+// expectation states what the case expects from the target.
+func (c Case) expectation(emulator, strict bool) string {
+	if c.gen != nil {
+		return c.gen.expectation(emulator, c)
+	}
+	return describeOutcomes(c.wants(emulator, strict), emulator)
+}
+
+// Generated reports whether the case was generated from the spec (Spec.Generate), and, when
+// it was, whether the spec accepts its request ("valid"), refuses it ("invalid"), or it
+// expects one answer ("fixed": a fault asked of the emulator, a wrong method, an unknown path)
+// or follows the spec's links ("sequence").
+func (c Case) Generated() (kind string, ok bool) {
+	if c.gen == nil {
+		return "", false
+	}
+	return map[genKind]string{genValid: "valid", genInvalid: "invalid", genFixed: "fixed", genSequence: "sequence"}[c.gen.kind], true
 }
 
 // wants returns the case's expectations of the target: a live one, the emulator, or the

@@ -45,6 +45,15 @@ type Config struct {
 	// Payments are the live application's biller and merchant for the payment cases; the
 	// emulator needs none.
 	Payments Payments
+	// Generated, when set, adds the cases generated from the spec (Spec.Generate) after the
+	// catalogue's; nil runs the catalogue only.
+	Generated *Generation
+	// MinCoverage fails the run (Report.Conforms) when a coverage figure is below its
+	// percentage: by kind, one of CoverageKinds.
+	MinCoverage map[string]float64
+	// Recorder, when set, keeps every interaction of the run, secrets and tokens redacted, to
+	// be saved with Recorder.Save once Run returns (see Replay).
+	Recorder *Recorder
 }
 
 // DefaultTimeout bounds each request when Config.Timeout is 0.

@@ -35,7 +35,7 @@ func ExampleRun() {
 	// web-authorization-code 200 1000 pass
 	// web-without-code-challenge 401 9300 pass
 	// refresh 200 1000 pass
-	// conforms: true, 62 passed, 0 failed, 0 skipped, 0 not run, 0 warnings
+	// conforms: true, 63 passed, 0 failed, 0 skipped, 0 not run, 0 warnings
 }
 
 // Validate one answer: every schema error is reported with its JSON path.

@@ -41,6 +41,10 @@ const (
 	RuleRequest Rule = "request"
 	// RuleTransport: no usable answer (connection error, timeout, unreadable body).
 	RuleTransport Rule = "transport"
+	// RuleAccepted: the target answered 2xx to a request openapi.yaml refuses. A violation of
+	// the emulator, which must refuse it; a warning of a live target (the spec may be
+	// stricter than SCB), a violation with Config.Strict.
+	RuleAccepted Rule = "accepted"
 )
 
 // Finding is one problem found in one interaction: where it is (a JSON path into the body such as

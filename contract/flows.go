@@ -50,7 +50,7 @@ func runAuthorizationCode(c *caseRun, cs Case) {
 func runWeb(withChallenge bool) func(*caseRun, Case) {
 	return func(c *caseRun, cs Case) {
 		state, challenge := randomString(12), randomString(32)
-		c.r.secrets.add(challenge)
+		c.r.secrets.addAs("SCB_CODE_CHALLENGE", challenge)
 		code := c.mintCode(roleWeb, state, challenge)
 		if code == "" {
 			return
@@ -79,7 +79,14 @@ func (c *caseRun) mintCode(ro role, state, codeChallenge string) string {
 		c.add(in, errorf(RuleExpect, "$.data.callbackUrl", "no callbackUrl to consent to"))
 		return ""
 	}
-	code, err := c.r.cfg.Emulator.GrantConsent(c.ctx, cb, state, codeChallenge)
+	return c.consent(cb, state, codeChallenge)
+}
+
+// consent has the emulator's user consent to callbackURL, with state and codeChallenge, and
+// returns the authorization code; "" after recording why there is none.
+func (c *caseRun) consent(callbackURL, state, codeChallenge string) string {
+	c.r.secrets.addAs("SCB_CALLBACK_URL", callbackURL)
+	code, err := c.r.cfg.Emulator.GrantConsent(c.ctx, callbackURL, state, codeChallenge)
 	if c.ctx.Err() != nil {
 		c.stopped("the emulator's consent")
 		return ""
@@ -88,7 +95,7 @@ func (c *caseRun) mintCode(ro role, state, codeChallenge string) string {
 		c.add(nil, errorf(RuleTransport, pathStatus, "the emulator's consent failed: %v", err))
 		return ""
 	}
-	c.r.secrets.add(code)
+	c.r.secrets.addAs("SCB_AUTH_CODE", code)
 	return code
 }
 

@@ -69,8 +69,23 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	if r.Stopped != "" {
 		suite.Properties = append(suite.Properties, junitProperty{"stopped", r.Stopped})
 	}
+	if r.Seed != 0 {
+		suite.Properties = append(suite.Properties, junitProperty{"seed", fmt.Sprint(r.Seed)})
+	}
 	for _, c := range r.Cases {
 		suite.Cases = append(suite.Cases, junitCaseOf(c, r.Mode))
+	}
+	if r.Coverage != nil {
+		for i, f := range r.Coverage.figures() {
+			suite.Properties = append(suite.Properties, junitProperty{"coverage." + CoverageKinds[i], fmt.Sprintf("%d/%d (%.1f%%)", f.Covered, f.Total, f.Percent)})
+		}
+		suite.Cases = append(suite.Cases, junitCoverage(r))
+		if len(r.CoverageShortfalls) > 0 {
+			counts.Failures++
+			suite.Failures++
+		}
+		counts.Tests++
+		suite.Tests++
 	}
 	doc := junitSuites{junitCounts: counts, Suites: []junitSuite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
@@ -83,6 +98,25 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitCoverage is the testcase "coverage": a failure when a figure is below its threshold,
+// the figures and what was not reached in system-out.
+func junitCoverage(r *Report) junitCase {
+	jc := junitCase{Name: "coverage", Classname: "scboauth.contract." + r.Mode, Time: "0.000"}
+	if len(r.CoverageShortfalls) > 0 {
+		jc.Failure = &junitMessage{Message: strings.Join(r.CoverageShortfalls, "; "), Type: "coverage", Text: strings.Join(r.CoverageShortfalls, "\n") + "\n"}
+	}
+	var out []string
+	for i, f := range r.Coverage.figures() {
+		out = append(out, fmt.Sprintf("%s: %d/%d (%.1f%%)", CoverageKinds[i], f.Covered, f.Total, f.Percent))
+	}
+	for _, g := range r.Coverage.NotProducible {
+		out = append(out, "the emulator cannot produce "+g.Item+": "+g.Reason)
+	}
+	out = append(out, "statuses not reached: "+strings.Join(r.Coverage.Statuses.Missing, ", "))
+	jc.SystemOut = &junitText{strings.Join(out, "\n")}
+	return jc
 }
 
 func junitCaseOf(c CaseResult, mode string) junitCase {
@@ -102,7 +136,13 @@ func junitCaseOf(c CaseResult, mode string) junitCase {
 		if len(errs) > 0 {
 			msg += ": " + errs[0]
 		}
-		jc.Failure = &junitMessage{Message: msg, Type: "contract", Text: strings.Join(errs, "\n") + "\nexpected: " + c.Expect + "\n"}
+		text := strings.Join(errs, "\n") + "\nexpected: " + c.Expect + "\n"
+		for _, in := range c.Interactions {
+			if in.Reproduce != "" {
+				text += "reproduce: " + in.Reproduce + "\n"
+			}
+		}
+		jc.Failure = &junitMessage{Message: msg, Type: "contract", Text: text}
 	case VerdictNotRun:
 		jc.Error = &junitMessage{Message: "not run: " + c.Reason, Type: "not-run"}
 	case VerdictSkip:

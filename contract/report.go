@@ -12,10 +12,17 @@ type Report struct {
 	Strict   bool          `json:"strict"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"-"`
+	// Seed is the seed of the generated cases (Config.Generated), 0 when the run had none.
+	Seed uint64 `json:"seed,omitempty"`
 	// Stopped says why the run stopped before every case ran, such as "the run's deadline (5m0s)
 	// passed"; empty when every case had its turn.
 	Stopped string       `json:"stopped,omitempty"`
 	Cases   []CaseResult `json:"cases"`
+	// Coverage is what of openapi.yaml the run exercised.
+	Coverage *Coverage `json:"coverage,omitempty"`
+	// CoverageShortfalls are the coverage figures below Config.MinCoverage, such as "statuses
+	// coverage 91.3% is below 100%"; a report with any does not conform.
+	CoverageShortfalls []string `json:"coverageShortfalls,omitempty"`
 }
 
 // Verdict is the outcome of a case.
@@ -54,6 +61,11 @@ type InteractionResult struct {
 	Status    int     `json:"status"`
 	Code      int     `json:"code,omitempty"`
 	LatencyMS float64 `json:"latencyMs"`
+	// Reproduce, for an interaction with a finding, is a curl command line that sends its
+	// request again, secrets and tokens read from environment variables ($SCB_ACCESS_TOKEN...).
+	Reproduce string `json:"reproduce,omitempty"`
+
+	rq *request // the request sent, until the report is final
 }
 
 // ExchangeResult is the former name of InteractionResult.
@@ -108,11 +120,12 @@ func (r *Report) Counts() (passed, failed, skipped, warnings int) {
 	return s.Passed, s.Failed, s.Skipped, s.Warnings
 }
 
-// Conforms reports whether the run shows that the target conforms: no case failed, and no case
-// was left unrun (a skip, with its reason, is by design and does not count against it).
+// Conforms reports whether the run shows that the target conforms: no case failed, no case
+// was left unrun (a skip, with its reason, is by design and does not count against it), and
+// no coverage figure is below its threshold.
 func (r *Report) Conforms() bool {
 	s := r.Summary()
-	return s.Failed == 0 && s.NotRun == 0
+	return s.Failed == 0 && s.NotRun == 0 && len(r.CoverageShortfalls) == 0
 }
 
 // verdictLine is the summary's first word: "conforms", "CONTRACT VIOLATION" or "INCOMPLETE".

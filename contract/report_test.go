@@ -184,9 +184,10 @@ func TestFormatTable(t *testing.T) {
 	rep, target, outs := formatsRun(t)
 	out := outs["table"]
 	s := rep.Summary()
-	idWidth := 0 // the CASE column is as wide as the longest case ID
-	for _, c := range contract.Catalogue() {
-		idWidth = max(idWidth, len(c.ID))
+	idWidth := 0 // the CASE column is as wide as the longest case ID, generated ones too, up to 56
+	cases, _ := contract.Cases(contract.Config{Generated: &contract.Generation{Seed: 1}})
+	for _, c := range cases {
+		idWidth = max(idWidth, min(len(c.ID), 56))
 	}
 	for _, want := range []string{
 		"scboauth contract: " + target + " (live)\n",
@@ -268,8 +269,12 @@ func TestFormatJUnit(t *testing.T) {
 	if err := xml.Unmarshal([]byte(out["junit"]), &doc); err != nil {
 		t.Fatalf("got invalid XML: %v", err)
 	}
-	if doc.Tests != len(rep.Cases) || doc.Failures != 2 || doc.Skipped != skipped || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != len(rep.Cases) {
-		t.Fatalf("got tests %d failures %d skipped %d, want %d, 2, %d", doc.Tests, doc.Failures, doc.Skipped, len(rep.Cases), skipped)
+	// A testcase per case, and one for the coverage.
+	if doc.Tests != len(rep.Cases)+1 || doc.Failures != 2 || doc.Skipped != skipped || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != len(rep.Cases)+1 {
+		t.Fatalf("got tests %d failures %d skipped %d, want %d, 2, %d", doc.Tests, doc.Failures, doc.Skipped, len(rep.Cases)+1, skipped)
+	}
+	if last := doc.Suites[0].Cases[len(rep.Cases)]; last.Name != "coverage" || last.Failure != nil || !strings.Contains(last.SystemOut, "operations: ") {
+		t.Errorf("got %+v, want the coverage testcase, passing, with its figures", last)
 	}
 	for _, c := range doc.Suites[0].Cases {
 		switch {

@@ -31,14 +31,19 @@ type call struct {
 	method string  // when set, sent with this method instead of op's
 	header []edit  // header edits, in order
 	field  []edit  // body field edits, in order
+	query  []edit  // query parameter edits, in order
+	param  []edit  // path parameter edits, in order (tmpl names the parameters)
+	tmpl   string  // the operation's path template, such as /v2/transactions/{transactionId}
 	raw    *string // when set, the body is these bytes; "" sends no body
 	check  requestCheck
 }
 
-// edit sets a header or body field to value, or deletes it when del is set. A value of type
-// fresh is made when the request is built.
+// edit sets a header, parameter or body field to value, or deletes it when del is set. A
+// value of type fresh is made when the request is built. A body edit names a top-level field,
+// or, with at, the JSON pointer tokens of a nested one (an array index is a number).
 type edit struct {
 	name  string
+	at    []string
 	value any
 	del   bool
 }
@@ -114,20 +119,20 @@ func (c *caseRun) build(k call) request {
 	if isPayment(k.op) {
 		c.preparePayment(&rq, fields, k.role)
 	}
+	return k.apply(rq, fields, c.value)
+}
+
+// apply makes k's edits to the well-formed request rq with its body fields, values made by
+// value.
+func (k call) apply(rq request, fields map[string]any, value func(any) any) request {
 	for _, e := range k.header {
 		if e.del {
 			rq.header.Del(e.name)
 		} else {
-			rq.header.Set(e.name, fmt.Sprint(c.value(e.value)))
+			rq.header.Set(e.name, fmt.Sprint(value(e.value)))
 		}
 	}
-	for _, e := range k.field {
-		if e.del {
-			delete(fields, e.name)
-		} else {
-			fields[e.name] = c.value(e.value)
-		}
-	}
+	fields = applyFields(fields, k.field, value)
 	if code, ok := fields["authCode"]; ok && code != nil && rq.grant == grantClientCredentials {
 		rq.grant = grantAuthorizationCode
 	}
@@ -140,7 +145,8 @@ func (c *caseRun) build(k call) request {
 			rq.body = []byte(*k.raw)
 		}
 	}
-	rq.path, rq.method, rq.check = cmp.Or(k.path, rq.path), cmp.Or(k.method, rq.method), k.check
+	rq.path = k.applyPath(cmp.Or(k.path, rq.path), value)
+	rq.method, rq.check = cmp.Or(k.method, rq.method), k.check
 	return rq
 }
 

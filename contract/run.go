@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,10 +40,19 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 	if err != nil {
 		return nil, err
 	}
+	rep := &Report{Target: r.secrets.redact(r.target), Mode: r.mode(), Strict: cfg.Strict}
+	if cfg.Generated != nil {
+		gen := *cfg.Generated
+		if gen.Seed == 0 {
+			gen.Seed = NewSeed()
+		}
+		rep.Seed, cfg.Generated = gen.Seed, &gen
+	}
+	all := cases(r.spec, cfg) // made before the deadline starts: it bounds the sending
 	ctx, cancel := context.WithTimeoutCause(ctx, r.deadline, errDeadline)
 	defer cancel()
-	rep := &Report{Target: r.secrets.redact(r.target), Mode: r.mode(), Strict: cfg.Strict, Started: r.now()}
-	for _, c := range catalogue {
+	rep.Started = r.now()
+	for _, c := range all {
 		res := r.runCase(ctx, c)
 		if r.fatal != nil {
 			return nil, r.fatal
@@ -53,13 +64,46 @@ func Run(ctx context.Context, cfg Config, observe func(CaseResult)) (*Report, er
 	}
 	rep.Duration = r.now().Sub(rep.Started)
 	rep.Stopped = r.stopped
+	rep.Coverage, rep.CoverageShortfalls = r.cov.report(r.emulator(), cfg.MinCoverage)
+	if cfg.Recorder != nil {
+		cfg.Recorder.seal(RunRecord{Format: recordingFormat, Target: namesOf(r.secrets.named.Redact(r.target)), Mode: r.mode(), Seed: rep.Seed,
+			Started: rep.Started.UTC(), Spec: r.spec.title()}, r.secrets.named.Redact)
+	}
 	// The report is redacted once, with every secret the run learnt: a token the target quoted
 	// before it issued it leaves no trace either (the rows streamed to observe could not know it).
 	for i := range rep.Cases {
 		rep.Cases[i] = r.redacted(rep.Cases[i])
+		for j := range rep.Cases[i].Interactions {
+			rep.Cases[i].Interactions[j].rq = nil // the report is final: its requests held secrets
+		}
 	}
 	return rep, nil
 }
+
+// Cases returns the cases Run runs with cfg, in order, without sending anything: the
+// catalogue's, then, with cfg.Generated, those generated from cfg.Spec (nil: LoadSpec) with
+// its seed. Set the seed (NewSeed) to list the very cases a run will run.
+func Cases(cfg Config) ([]Case, error) {
+	spec := cfg.Spec
+	if spec == nil {
+		var err error
+		if spec, err = LoadSpec(); err != nil {
+			return nil, err
+		}
+	}
+	return cases(spec, cfg), nil
+}
+
+func cases(spec *Spec, cfg Config) []Case {
+	if cfg.Generated == nil {
+		return slices.Clone(catalogue)
+	}
+	return append(slices.Clone(catalogue), spec.Generate(*cfg.Generated)...)
+}
+
+// NewSeed returns a random seed for Generation.Seed: never 0, and below 2^53, so that it
+// survives JSON and a shell variable unchanged.
+func NewSeed() uint64 { return rand.Uint64()>>11 | 1 }
 
 // runner is one run in progress: the configuration with its defaults, what the run has learnt
 // (secrets, tokens), and why it stops.
@@ -77,6 +121,7 @@ type runner struct {
 	apps      [3]Credentials // the emulator's applications by role; zero on a live target
 	strict    bool           // the emulator is in strict mode (StrictEmulator)
 	secrets   secrets        // every value no report may show
+	cov       *coverage      // what of the spec the run exercised
 
 	reached bool   // the target answered at least once
 	fatal   error  // stops the run without a report
@@ -114,6 +159,7 @@ func newRunner(cfg Config) (*runner, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.cov = newCoverage(r.spec)
 	if r.limiter == nil {
 		r.limiter = DefaultLimiter(base)
 	}
@@ -121,9 +167,12 @@ func newRunner(cfg Config) (*runner, error) {
 	clean.User, clean.RawQuery, clean.Fragment = nil, "", ""
 	r.target = strings.TrimSuffix(clean.String(), "/")
 	r.transport = &Transport{Base: cfg.Transport, Spec: r.spec, BasePath: base.Path, Now: r.now}
-	r.secrets.add(cfg.Application.Secret, cfg.AuthCode)
+	r.secrets.addAs("SCB_APPLICATION_SECRET", cfg.Application.Secret)
+	r.secrets.addAs("SCB_AUTH_CODE", cfg.AuthCode)
+	r.secrets.name("SCB_APPLICATION_KEY", cfg.Application.Key)
 	for _, c := range r.apps {
-		r.secrets.add(c.Secret)
+		r.secrets.addAs("SCB_APPLICATION_SECRET", c.Secret)
+		r.secrets.name("SCB_APPLICATION_KEY", c.Key)
 	}
 	return r, nil
 }
@@ -200,16 +249,35 @@ func (r *runner) redacted(res CaseResult) CaseResult {
 		fs[i] = f
 	}
 	res.Findings = fs
+	res.Interactions = slices.Clone(res.Interactions)
+	for i := range res.Interactions {
+		in := &res.Interactions[i]
+		if in.rq != nil && hasFindingOf(res, i) {
+			in.Reproduce = reproducer(r.target, *in.rq, r.secrets.named.Redact)
+		}
+	}
 	return res
+}
+
+// hasFindingOf reports whether a finding of res is about its interaction i: one naming its
+// request, or one of the case as a whole when i is the last.
+func hasFindingOf(res CaseResult, i int) bool {
+	name := res.Interactions[i].Method + " " + res.Interactions[i].Path
+	for _, f := range res.Findings {
+		if f.Request == name || (f.Request == "" && i == len(res.Interactions)-1) {
+			return true
+		}
+	}
+	return false
 }
 
 // learnSecrets remembers the tokens and codes of an answer so that no report shows them.
 func (r *runner) learnSecrets(v any) {
 	obj, _ := v.(map[string]any)
 	data, _ := obj["data"].(map[string]any)
-	for _, k := range []string{"accessToken", "refreshToken", "authCode", "callbackUrl"} {
+	for k, name := range map[string]string{"accessToken": "SCB_ACCESS_TOKEN", "refreshToken": "SCB_REFRESH_TOKEN", "authCode": "SCB_AUTH_CODE", "callbackUrl": "SCB_CALLBACK_URL"} {
 		if s, ok := data[k].(string); ok {
-			r.secrets.add(s)
+			r.secrets.addAs(name, s)
 		}
 	}
 }
@@ -221,9 +289,24 @@ type secrets struct {
 	known []string
 	set   *redact.Set
 	built int // len(known) when set was built
+	// named has every secret, and the application keys, under the environment variable a
+	// reproducer reads it from (variable), for reproducers and recordings.
+	named redact.Set
 }
 
-func (s *secrets) add(values ...string) { s.known = append(s.known, values...) }
+// addAs adds secret values, which reproducers and recordings read from the variable name.
+func (s *secrets) addAs(name string, values ...string) {
+	s.known = append(s.known, values...)
+	s.named.AddAs(variable(name), values...)
+}
+
+// name adds values that reports may show but reproducers and recordings read from the
+// variable name: an application's key.
+func (s *secrets) name(name string, values ...string) { s.named.AddAs(variable(name), values...) }
+
+// variable is the marker of the environment variable name in text redacted by secrets.named:
+// NUL bytes, which no header can hold and encoding/json always escapes, around the name.
+func variable(name string) string { return "\x00" + name + "\x00" }
 
 // redact returns text with every known secret replaced by redact.Marker.
 func (s *secrets) redact(text string) string {

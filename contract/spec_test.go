@@ -268,3 +268,32 @@ func TestCodesMatchValidation(t *testing.T) {
 		t.Errorf("got %d documented answers, want the spec's (at least 30)", len(answers))
 	}
 }
+
+// TestSpecRoutesExactly: SCB and the emulator answer a path with a trailing slash added or
+// removed 404, so the spec resolves it to "unknown path", although kin-openapi's router
+// forgives the slash; a wrong method on an exact path is still the path's 405.
+func TestSpecRoutesExactly(t *testing.T) {
+	s := spec(t)
+	tests := []struct{ method, path, want string }{
+		{"POST", "/v1/oauth/token", "createToken"},
+		{"POST", "/v1/oauth/token/", "unknown path"},
+		{"POST", "/v1/oauth/token/refresh/", "unknown path"},
+		{"GET", "/v2/oauth/authorize/", "unknown path"},
+		{"GET", "/v1/payment/billpayment/transactions/ABC", "verifySlip"},
+		{"GET", "/v1/payment/billpayment/transactions/ABC/", "unknown path"},
+		{"GET", "/v1/payment/billpayment/transactions/", "unknown path"},
+		{"GET", "/v2/transactions/t-1/", "unknown path"},
+		{"DELETE", "/v2/transactions/t-1", "wrong method on /v2/transactions/{transactionId}"},
+		{"GET", "/v1/oauth/token", "wrong method on /v1/oauth/token"},
+		{"GET", "/v1/oauth/token/", "unknown path"},
+	}
+	for _, tt := range tests {
+		if got := s.Operation(tt.method, tt.path); got != tt.want {
+			t.Errorf("Operation(%s %s): got %q, want %q", tt.method, tt.path, got, tt.want)
+		}
+	}
+	body := `{"status":{"code":1104,"description":"Requested entity record does not exist"},"data":null}`
+	if fs := s.ValidateResponse("POST", "/v1/oauth/token/", 404, jsonHeader(), []byte(body)); len(fs) != 0 {
+		t.Errorf("a 404 to POST /v1/oauth/token/: got findings %v, want none", fs)
+	}
+}

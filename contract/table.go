@@ -3,6 +3,7 @@ package contract
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -21,14 +22,19 @@ func NewTableWriter(w io.Writer) *TableWriter { return &TableWriter{w: w} }
 
 const tableRow = "%-*s %4s %5s  %-7s %9s\n"
 
-// caseWidth is the width of the CASE column: the longest case ID of the catalogue.
+// caseWidth is the width of the CASE column: the longest case ID of the catalogue and of the
+// cases generated from openapi.yaml (their IDs do not depend on the seed), at most
+// maxCaseWidth; a longer ID pushes its row to the right.
 var caseWidth = sync.OnceValue(func() int {
 	w := len("CASE")
-	for _, c := range catalogue {
-		w = max(w, len(c.ID))
+	cs, _ := Cases(Config{Generated: &Generation{Seed: 1}})
+	for _, c := range append(cs, catalogue...) {
+		w = max(w, min(len(c.ID), maxCaseWidth))
 	}
 	return w
 })
+
+const maxCaseWidth = 56
 
 func (t *TableWriter) printf(format string, args ...any) {
 	if t.err == nil {
@@ -85,6 +91,11 @@ func (t *TableWriter) Case(c CaseResult) error {
 	}
 	if c.Verdict == VerdictFail {
 		t.printf("    expected: %s\n", c.Expect)
+		for _, in := range c.Interactions {
+			if in.Reproduce != "" {
+				t.printf("    reproduce: %s\n", in.Reproduce)
+			}
+		}
 	}
 	return t.err
 }
@@ -124,11 +135,63 @@ func (t *TableWriter) End(r *Report) error {
 		strict = "on"
 	}
 	t.start()
-	t.printf("\n%s: %s (strict %s) in %s\n", s.verdictLine(), s.counts(), strict, formatLatency(r.Duration))
+	verdict := s.verdictLine()
+	if verdict == "conforms" && len(r.CoverageShortfalls) > 0 {
+		verdict = "COVERAGE BELOW THRESHOLD"
+	}
+	seed := ""
+	if r.Seed != 0 {
+		seed = fmt.Sprintf(", seed %d", r.Seed)
+	}
+	t.printf("\n%s: %s (strict %s%s) in %s\n", verdict, s.counts(), strict, seed, formatLatency(r.Duration))
 	if r.Stopped != "" {
 		t.printf("stopped: %s; %d cases were not checked\n", r.Stopped, s.NotRun)
 	}
+	t.coverage(r)
 	return t.err
+}
+
+// coverage writes the coverage figures, the statuses the emulator cannot produce grouped by
+// why, the statuses not reached otherwise, and the figures below their thresholds.
+func (t *TableWriter) coverage(r *Report) {
+	c := r.Coverage
+	if c == nil {
+		return
+	}
+	names := []string{"operations", "statuses", "codes", "request properties", "response properties"}
+	parts := make([]string, len(names))
+	for i, f := range c.figures() {
+		parts[i] = fmt.Sprintf("%s %d/%d (%.1f%%)", names[i], f.Covered, f.Total, f.Percent)
+	}
+	t.printf("coverage: %s\n", strings.Join(parts, ", "))
+	cannot := map[string]bool{}
+	var reasons []string
+	byReason := map[string][]string{}
+	for _, g := range c.NotProducible {
+		cannot[g.Item] = true
+		if byReason[g.Reason] == nil {
+			reasons = append(reasons, g.Reason)
+		}
+		byReason[g.Reason] = append(byReason[g.Reason], g.Item)
+	}
+	if len(c.NotProducible) > 0 {
+		t.printf("  statuses the emulator cannot produce (%d):\n", len(c.NotProducible))
+		for _, why := range reasons {
+			t.printf("    %s: %s\n", strings.Join(byReason[why], ", "), why)
+		}
+	}
+	var missed []string
+	for _, m := range c.Statuses.Missing {
+		if !cannot[m] {
+			missed = append(missed, m)
+		}
+	}
+	if len(missed) > 0 {
+		t.printf("  statuses not reached: %s\n", strings.Join(missed, ", "))
+	}
+	for _, sf := range r.CoverageShortfalls {
+		t.printf("COVERAGE BELOW THRESHOLD: %s\n", sf)
+	}
 }
 
 // WriteTable writes the whole report as a table (Begin, Case for each case, End).

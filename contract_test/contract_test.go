@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,23 +46,33 @@ func report(t *testing.T, rep *contract.Report, allowWarnings bool) {
 	}
 }
 
-// TestEmulator runs the whole catalogue against the embedded emulator, which must pass every
-// case with zero findings, warnings included.
+// TestEmulator runs the whole catalogue and the cases generated from the spec, with several
+// seeds, against the embedded emulator, which must pass every case with zero findings,
+// warnings included.
 func TestEmulator(t *testing.T) {
-	em, hs := sandboxtest.NewServer(t)
-	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true}, nil)
+	spec, err := contract.LoadSpec()
 	if err != nil {
-		t.Fatalf("Run: %v", err)
+		t.Fatal(err)
 	}
-	if got, want := len(rep.Cases), len(contract.Catalogue()); got != want {
-		t.Errorf("got %d cases, want %d", got, want)
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			em, hs := sandboxtest.NewServer(t)
+			gen := contract.Generation{Seed: seed}
+			rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true, Generated: &gen}, nil)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if got, want := len(rep.Cases), len(contract.Catalogue())+len(spec.Generate(gen)); got != want || rep.Seed != seed {
+				t.Errorf("got %d cases of seed %d, want %d of seed %d", got, rep.Seed, want, seed)
+			}
+			for _, c := range rep.Cases {
+				if c.Verdict == contract.VerdictSkip {
+					t.Errorf("case %s: skipped against the emulator (%s), want it run", c.ID, c.Reason)
+				}
+			}
+			report(t, rep, false)
+		})
 	}
-	for _, c := range rep.Cases {
-		if c.Verdict == contract.VerdictSkip {
-			t.Errorf("case %s: skipped against the emulator (%s), want it run", c.ID, c.Reason)
-		}
-	}
-	report(t, rep, false)
 }
 
 // TestEmulatorStrict runs the catalogue against an emulator in strict mode: it refuses the
@@ -69,7 +80,7 @@ func TestEmulator(t *testing.T) {
 // default emulator does.
 func TestEmulatorStrict(t *testing.T) {
 	em, hs := sandboxtest.NewServer(t, sandbox.WithStrict())
-	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true}, nil)
+	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true, Generated: &contract.Generation{Seed: 1}}, nil)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -142,7 +153,7 @@ func TestServedEmulator(t *testing.T) {
 			if n := len(srv.Applications()); n != 6 {
 				t.Errorf("got %d applications, want the 3 demo ones and 3 of the run", n)
 			}
-			rep, err := contract.Run(t.Context(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true}, nil)
+			rep, err := contract.Run(t.Context(), contract.Config{BaseURL: hs.URL, Emulator: em, Strict: true, Generated: &contract.Generation{Seed: 1}}, nil)
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -232,6 +243,7 @@ func TestLiveConfig(t *testing.T) {
 	if len(missing) > 0 {
 		t.Fatalf("got missing %v, want none", missing)
 	}
+	cfg.Generated = &contract.Generation{Seed: 1}
 	rep, err := contract.Run(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -290,6 +302,7 @@ func TestLiveModeAgainstEmulator(t *testing.T) {
 				"web-without-code-challenge":        "needs the scboauth emulator",
 				"client-credentials-app-sends-code": "needs the scboauth emulator",
 				"authorize-client-credentials-app":  "needs the scboauth emulator",
+				"refresh-client-credentials-app":    "needs the scboauth emulator",
 			}
 			for _, id := range []string{"slip", "inquiry-paid", "transaction-paid"} {
 				wantSkip[id] = "needs the scboauth emulator"
@@ -405,5 +418,42 @@ func BenchmarkRunEmulatorUnchecked(b *testing.B) {
 			_ = json.NewDecoder(resp.Body).Decode(&v)
 			resp.Body.Close()
 		}
+	}
+}
+
+// TestEmulatorCoverage: the embedded emulator run with the generated cases reaches every
+// operation and every documented status but those it cannot produce, which the report lists
+// with a reason; a threshold above a figure fails the run, naming it.
+func TestEmulatorCoverage(t *testing.T) {
+	em, hs := sandboxtest.NewServer(t)
+	rep, err := contract.Run(context.Background(), contract.Config{BaseURL: hs.URL, Emulator: em, Generated: &contract.Generation{Seed: 1},
+		MinCoverage: map[string]float64{"operations": 100, "codes": 100}}, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	c := rep.Coverage
+	if c.Operations.Percent != 100 {
+		t.Errorf("operations: got %+v, want every one", c.Operations)
+	}
+	var cannot []string
+	for _, g := range c.NotProducible {
+		if g.Reason == "" {
+			t.Errorf("%s: not producible, without a reason", g.Item)
+		}
+		cannot = append(cannot, g.Item)
+	}
+	if !slices.Equal(c.Statuses.Missing, cannot) || len(cannot) == 0 {
+		t.Errorf("statuses not reached: got %q, want exactly those the emulator cannot produce, %q", c.Statuses.Missing, cannot)
+	}
+	if c.Statuses.Covered+len(cannot) != c.Statuses.Total {
+		t.Errorf("statuses: got %d of %d covered with %d not producible", c.Statuses.Covered, c.Statuses.Total, len(cannot))
+	}
+	for _, f := range []contract.CoverageFigure{c.Codes, c.RequestProperties, c.ResponseProperties} {
+		if f.Covered == 0 || f.Covered > f.Total || f.Percent <= 0 || f.Percent > 100 {
+			t.Errorf("got figure %+v, want a share of its total", f)
+		}
+	}
+	if rep.Conforms() || len(rep.CoverageShortfalls) != 1 || !strings.Contains(rep.CoverageShortfalls[0], "codes coverage") {
+		t.Errorf("got shortfalls %q (conforms %v), want the codes figure below 100%%", rep.CoverageShortfalls, rep.Conforms())
 	}
 }

@@ -313,7 +313,8 @@ type AmountNumber = json.Number
 
 // AmountText An amount in baht as text [seen: SCB's wording, "up to 13 characters including '.',
 // e.g. 100, 100.00"]: digits, and at most two decimals. [decision] At least 0.01 baht
-// (the scboauth emulator answers 1102 to zero), and no sign, exponent or spaces.
+// (the scboauth emulator answers 1102 to zero: the `not` below), and no sign, exponent
+// or spaces.
 //
 // Example: 100.00
 type AmountText = string

@@ -133,6 +133,7 @@
 // application's budget nor goes unlimited. A request to one of SCB's paths can ask for a fault
 // with the X-Sandbox-Fault header:
 //
+//	429       429 9900 "Too many requests", Retry-After: 1, as the rate limit answers
 //	500       500 9700 "Generic server side error"
 //	502       502 9900 "Invalid response from upstream server"
 //	503       503 9900, Retry-After: 1

@@ -41,6 +41,7 @@ func TestFaultHeader(t *testing.T) {
 		desc       string
 		retryAfter string
 	}{
+		{"429", 429, 9900, "Too many requests", "1"},
 		{"500", 500, 9700, "Generic server side error", ""},
 		{"502", 502, 9900, "Invalid response from upstream server", ""},
 		{"503", 503, 9900, "Server is currently unavailable because traffic overload or it is down for maintenance", "1"},

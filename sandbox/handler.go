@@ -29,7 +29,7 @@ const (
 )
 
 // FaultHeader is the request header that asks for a per-request fault on SCB's paths: 500,
-// 502, 503, 504, timeout, truncate or html (see the package documentation).
+// 502, 503, 504, timeout, truncate or html, or 429 (see the package documentation).
 const FaultHeader = "X-Sandbox-Fault"
 
 type operation uint8
@@ -359,6 +359,8 @@ func isCanonicalKey(k string) bool {
 // fault answers with the fault the X-Sandbox-Fault header asked for.
 func (s *Server) fault(x *respWriter, r *http.Request, rt *route, v string) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "429":
+		_ = errTooManyRequests.withRetryAfter(1).write(x)
 	case "500":
 		_ = errServer.write(x)
 	case "502":

@@ -170,7 +170,7 @@ func TestDetail(t *testing.T) {
 		{"unknown field", "POST", pathToken, stdHeaders(), credentials(demoPlain, "grant\u202eType", "x"), `body: unknown field "grant\u202eType"`},
 		{"not JSON", "POST", pathToken, stdHeaders(), `{`, "body: not valid JSON"},
 		{"content type", "POST", pathToken, stdHeaders("Content-Type", "text/plain"), credentials(demoPlain), "header Content-Type: not application/json"},
-		{"fault", "POST", pathToken, stdHeaders(sandbox.FaultHeader, "5O3"), credentials(demoPlain), "header X-Sandbox-Fault: not one of 500, 502, 503, 504, timeout, truncate, html"},
+		{"fault", "POST", pathToken, stdHeaders(sandbox.FaultHeader, "5O3"), credentials(demoPlain), "header X-Sandbox-Fault: not one of 429, 500, 502, 503, 504, timeout, truncate, html"},
 		{"web consent", "POST", pathConsent, map[string]string{"Content-Type": "application/json"}, "", "body: codeChallenge: missing; a web application's consent needs one"},
 		{"response-channel", "GET", pathAuthorize, authorizeHeaders(demoWeb, "response-channel", "sms"), "", "header response-channel: not mobile or mobile_mma"},
 	}

@@ -17,7 +17,7 @@ import (
 type FaultRule struct {
 	// ID is assigned by AddFaultRule.
 	ID string
-	// Fault is what a matching request gets: 500, 502, 503, 504, timeout, truncate or html.
+	// Fault is what a matching request gets: 429, 500, 502, 503, 504, timeout, truncate or html.
 	Fault string
 	// Path, when set, limits the rule to one of SCB's paths (/v1/oauth/token,
 	// /v1/oauth/token/refresh, /v2/oauth/authorize).
@@ -43,12 +43,12 @@ const (
 )
 
 // faultNames lists the faults X-Sandbox-Fault and fault rules can ask for.
-const faultNames = "500, 502, 503, 504, timeout, truncate, html"
+const faultNames = "429, 500, 502, 503, 504, timeout, truncate, html"
 
 // validFault reports whether f is one of faultNames.
 func validFault(f string) bool {
 	switch f {
-	case "500", "502", "503", "504", "timeout", "truncate", "html":
+	case "429", "500", "502", "503", "504", "timeout", "truncate", "html":
 		return true
 	}
 	return false

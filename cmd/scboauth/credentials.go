@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/scboauth/scboauth/api"
 )
@@ -17,9 +18,14 @@ type credentials struct {
 
 // bindApplication binds the application's key and secret and an authorization code.
 func bindApplication(f *flags, c *credentials, authCodeUsage string) {
+	bindKeyAndSecret(f, c)
+	f.Secret(&c.authCode, "auth-code", "SCB_AUTH_CODE", authCodeUsage)
+}
+
+// bindKeyAndSecret binds the application's key and secret.
+func bindKeyAndSecret(f *flags, c *credentials) {
 	f.String(&c.key, "application-key", "SCB_APPLICATION_KEY", "", "the application's API key")
 	f.Secret(&c.secret, "application-secret", "SCB_APPLICATION_SECRET", "the application's API secret")
-	f.Secret(&c.authCode, "auth-code", "SCB_AUTH_CODE", authCodeUsage)
 }
 
 // bindClientCertificate binds the PEM files of a client certificate, for mutual TLS.
@@ -45,6 +51,44 @@ func (c *credentials) check(f *flags) error {
 		return fmt.Errorf("a client certificate needs both %s and %s", f.Label("client-cert"), f.Label("client-key"))
 	}
 	return nil
+}
+
+// caller is how the token and payment commands call SCB: where, with which application, for
+// which resource owner and in which language, each attempt bounded by timeout.
+type caller struct {
+	credentials
+	baseURL, owner, language string
+	timeout                  time.Duration
+}
+
+// bindBaseURL binds the base URL of SCB's API.
+func (c *caller) bindBaseURL(f *flags) {
+	f.URL(&c.baseURL, "base-url", "SCB_BASE_URL", api.SandboxURL, "base URL of SCB's API (UAT "+api.UATURL+", production "+api.ProductionURL+") or of an emulator")
+}
+
+// bindOwnerAndLanguage binds the resourceOwnerId and accept-language headers.
+func (c *caller) bindOwnerAndLanguage(f *flags) {
+	f.String(&c.owner, "resource-owner-id", "SCB_RESOURCE_OWNER_ID", "", "resourceOwnerId header; empty sends the API key")
+	f.Enum(&c.language, "language", "SCB_LANGUAGE", "", "accept-language of SCB's descriptions", "EN", "TH")
+}
+
+// client returns the client of c's application, each HTTP attempt bounded by c.timeout (at most
+// api.DefaultTimeout); a Config the api refuses is an error naming the flag.
+func (c *caller) client(f *flags) (*api.Client, error) {
+	client, err := api.NewClient(api.Config{
+		BaseURL:           c.baseURL,
+		ApplicationKey:    c.key,
+		ApplicationSecret: c.secret,
+		ResourceOwnerID:   c.owner,
+		Language:          api.Language(c.language),
+		Timeout:           min(c.timeout, api.DefaultTimeout),
+		CertFile:          c.certFile,
+		KeyFile:           c.keyFile,
+	})
+	if err != nil {
+		err, _ = configError(f, err)
+	}
+	return client, err
 }
 
 // configFlags maps the api.Config fields the token command sets to their flags.

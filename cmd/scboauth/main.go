@@ -18,6 +18,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"golang.org/x/term"
 )
 
 // Exit codes shared by every command.
@@ -34,6 +36,8 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// isTerminal reports whether a stream is a terminal (contract's progress line); nil: none is.
+	isTerminal func(io.Writer) bool
 }
 
 type command struct {
@@ -47,13 +51,18 @@ var commands = []command{
 	{"sandbox", "serve a local emulator of SCB's OAuth API", runSandbox},
 	{"contract", "check that a server's answers match openapi.yaml", runContract},
 	{"token", "print an access token for an SCB application", runToken},
+	{"qr", "create a payment QR (qr create)", qrCommand.run},
+	{"slip", "verify a payment slip (slip verify)", slipCommand.run},
+	{"bill", "look up the bill payments of a QR (bill inquire)", billCommand.run},
+	{"deeplink", "create a payment in the SCB app (deeplink create)", deeplinkCommand.run},
+	{"transaction", "read a deeplink's transaction, or wait until paid (transaction get)", transactionCommand.run},
 	{"pay", "pay a QR or deeplink on a running emulator and show its confirmation's delivery", runPay},
 	{"version", "print the version of scboauth", runVersion},
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal})
 	stop()
 	os.Exit(code)
 }
@@ -82,10 +91,16 @@ func run(ctx context.Context, args []string, e *env) int {
 	return exitUsage
 }
 
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, "scboauth: tools for the OAuth API of SCB's Developer Platform\n\nUsage:\n  scboauth <command> [flags]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nRun \"scboauth <command> --help\" (or \"scboauth help <command>\") for a command's flags, their\n"+
 		"environment variables and its exit statuses. Every command exits 2 on bad flags or arguments,\n"+

@@ -25,8 +25,8 @@ Three demo applications (one per kind: plain, authorization-code, web) are regis
 (a YAML or JSON file); an application with a callback URL (--app name:key:secret:kind:URL, or
 callbackUrl in the file) gets the payment confirmation of every payment simulated through the
 admin API (POST /sandbox/v1/payments, or "scboauth pay"), re-sent as SCB does (--delivery-*).
-A request asks for a fault with the header X-Sandbox-Fault: 500, 502, 503, 504, timeout,
-truncate or html.
+A request asks for a fault with the header X-Sandbox-Fault: 429, 500, 502, 503, 504,
+timeout, truncate or html.
 
 By default the emulator accepts what SCB accepts, which is more than SCB documents (a requestUId
 that is not a UUID, optional fields sent as null); --strict holds clients to the documented forms.
@@ -314,6 +314,6 @@ func printBanner(w io.Writer, base, adminBase string, demo, registered []sandbox
 	if f.strict {
 		fmt.Fprintln(w, "strict mode: requestUId must be a UUID or 32 alphanumerics, no null body fields")
 	}
-	fmt.Fprintf(w, "faults: latency %v, failure rate %g, rate limit %s; per request: header %s: 500|502|503|504|timeout|truncate|html\n",
+	fmt.Fprintf(w, "faults: latency %v, failure rate %g, rate limit %s; per request: header %s: 429|500|502|503|504|timeout|truncate|html\n",
 		f.latency, f.failureRate, rate, sandbox.FaultHeader)
 }

@@ -36,10 +36,9 @@ certificate (--client-cert and --client-key, mutual TLS).`,
 
 // tokenFlags are the token command's settings.
 type tokenFlags struct {
-	credentials
-	baseURL, owner, state, challenge, language string
-	accessOnly                                 bool
-	timeout                                    time.Duration
+	caller
+	state, challenge string
+	accessOnly       bool
 }
 
 // tokenOutput is what the token command prints: the caller's own token, secrets included.
@@ -63,18 +62,8 @@ func runToken(ctx context.Context, e *env, args []string) int {
 	if err := t.check(f); err != nil {
 		return f.fail(err)
 	}
-	client, err := api.NewClient(api.Config{
-		BaseURL:           t.baseURL,
-		ApplicationKey:    t.key,
-		ApplicationSecret: t.secret,
-		ResourceOwnerID:   t.owner,
-		Language:          api.Language(t.language),
-		Timeout:           min(t.timeout, api.DefaultTimeout),
-		CertFile:          t.certFile,
-		KeyFile:           t.keyFile,
-	})
+	client, err := t.client(f)
 	if err != nil {
-		err, _ = configError(f, err)
 		return f.fail(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
@@ -93,17 +82,16 @@ func runToken(ctx context.Context, e *env, args []string) int {
 
 // bind defines the token command's flags.
 func (t *tokenFlags) bind(f *flags) {
-	f.URL(&t.baseURL, "base-url", "SCB_BASE_URL", api.SandboxURL, "base URL of SCB's API (UAT "+api.UATURL+", production "+api.ProductionURL+") or of an emulator")
+	t.bindBaseURL(f)
 	bindApplication(f, &t.credentials, "exchange this authorization code for a user's token instead of using the client-credentials grant")
 	f.lookup("application-key").Alias("key")
 	f.lookup("application-secret").Alias("secret")
-	f.String(&t.owner, "resource-owner-id", "SCB_RESOURCE_OWNER_ID", "", "resourceOwnerId header; empty sends the API key")
+	t.bindOwnerAndLanguage(f)
 	f.String(&t.state, "state", "SCB_STATE", "", "state of the session, for a web application's exchange")
 	f.Secret(&t.challenge, "code-challenge", "SCB_CODE_CHALLENGE", "code challenge of the session, for a web application's exchange")
 	bindClientCertificate(f, &t.credentials)
 	f.lookup("client-cert").Alias("cert")
 	f.lookup("client-key").Alias("key-file")
-	f.Enum(&t.language, "language", "SCB_LANGUAGE", "", "accept-language of SCB's descriptions", "EN", "TH")
 	f.Duration(&t.timeout, "timeout", "SCB_TOKEN_TIMEOUT", 30*time.Second, time.Millisecond, 24*time.Hour, "give up after this long, retries included")
 	f.Bool(&t.accessOnly, "access-token-only", "SCB_TOKEN_ACCESS_TOKEN_ONLY", "print only the access token, for $(...) in scripts")
 }

@@ -73,6 +73,7 @@ func (e DeliveryState) Valid() bool {
 // Defines values for Fault.
 const (
 	Html     Fault = "html"
+	N429     Fault = "429"
 	N500     Fault = "500"
 	N502     Fault = "502"
 	N503     Fault = "503"
@@ -85,6 +86,8 @@ const (
 func (e Fault) Valid() bool {
 	switch e {
 	case Html:
+		return true
+	case N429:
 		return true
 	case N500:
 		return true
@@ -384,9 +387,9 @@ type Error struct {
 	Field *string `json:"field,omitempty"`
 }
 
-// Fault The answer a fault gives, as for the `X-Sandbox-Fault` header: `500`, `502`, `503`
-// (with `Retry-After: 1`), `504`, `timeout` (held, then 504), `truncate` (a success cut in
-// half), `html` (a 502 HTML page).
+// Fault The answer a fault gives, as for the `X-Sandbox-Fault` header: `429` (as the rate limit,
+// with `Retry-After: 1`), `500`, `502`, `503` (with `Retry-After: 1`), `504`, `timeout`
+// (held, then 504), `truncate` (a success cut in half), `html` (a 502 HTML page).
 type Fault string
 
 // FaultRule defines model for FaultRule.
@@ -396,9 +399,9 @@ type FaultRule struct {
 	// Count The firings left, when the rule has a count.
 	Count *int `json:"count,omitempty"`
 
-	// Fault The answer a fault gives, as for the `X-Sandbox-Fault` header: `500`, `502`, `503`
-	// (with `Retry-After: 1`), `504`, `timeout` (held, then 504), `truncate` (a success cut in
-	// half), `html` (a 502 HTML page).
+	// Fault The answer a fault gives, as for the `X-Sandbox-Fault` header: `429` (as the rate limit,
+	// with `Retry-After: 1`), `500`, `502`, `503` (with `Retry-After: 1`), `504`, `timeout`
+	// (held, then 504), `truncate` (a success cut in half), `html` (a 502 HTML page).
 	Fault Fault `json:"fault"`
 
 	// Fired How many requests the rule has answered.
@@ -482,9 +485,9 @@ type NewFaultRule struct {
 	// Count Fire on the next `count` matching requests, then remove the rule; absent, until cleared.
 	Count *int `json:"count,omitempty"`
 
-	// Fault The answer a fault gives, as for the `X-Sandbox-Fault` header: `500`, `502`, `503`
-	// (with `Retry-After: 1`), `504`, `timeout` (held, then 504), `truncate` (a success cut in
-	// half), `html` (a 502 HTML page).
+	// Fault The answer a fault gives, as for the `X-Sandbox-Fault` header: `429` (as the rate limit,
+	// with `Retry-After: 1`), `500`, `502`, `503` (with `Retry-After: 1`), `504`, `timeout`
+	// (held, then 504), `truncate` (a success cut in half), `html` (a 502 HTML page).
 	Fault Fault `json:"fault"`
 
 	// Path Only requests to this one of SCB's paths; absent, any of them.

@@ -85,7 +85,7 @@ func Format(f fmt.State, verb rune, description string) {
 // "red") cannot make it loop. Short secrets are replaced too: a one-letter secret costs
 // readability, never the secret.
 func String(text string, secrets ...string) string {
-	return replace(text, Marker, variants(secrets))
+	return replace(text, func(string) string { return Marker }, variants(secrets))
 }
 
 // variants returns each non-empty secret with its escaped forms, longest first (so that where
@@ -110,11 +110,12 @@ func variants(secrets []string) []string {
 	return vs
 }
 
-// replace is String's single pass with marker and the secret variants vs, longest first. It
+// replace is String's single pass with the secret variants vs, longest first, each replaced by
+// marker(variant). It
 // compares ASCII letters without case (non-ASCII bytes exactly) and runs in time linear in text
 // for each variant, apart from overlapping occurrences: for each variant it keeps the next place
 // it occurs, found with strings.Index, and searches again only once the scan has passed it.
-func replace(text, marker string, vs []string) string {
+func replace(text string, marker func(variant string) string, vs []string) string {
 	if len(vs) == 0 || text == "" {
 		return text
 	}
@@ -150,10 +151,10 @@ func replace(text, marker string, vs []string) string {
 		}
 		at := next[best]
 		if b.Len() == 0 {
-			b.Grow(len(text) + len(marker))
+			b.Grow(len(text) + len(Marker))
 		}
 		b.WriteString(text[last:at])
-		b.WriteString(marker)
+		b.WriteString(marker(vs[best]))
 		last = at + len(vs[best])
 	}
 	if last == 0 && b.Len() == 0 {
@@ -183,18 +184,31 @@ func lowerASCII(s string) string {
 // Set is a growing set of secrets to redact, safe for concurrent use: a run that learns tokens
 // as it goes adds them, and everything it reports passes through Redact.
 type Set struct {
-	mu sync.RWMutex
-	vs []string // variants, longest first
-	in []string // the secrets added
+	mu    sync.RWMutex
+	vs    []string          // variants, longest first
+	in    []string          // the secrets added
+	names map[string]string // the marker of each variant of a secret added with AddAs
 }
 
 // Add adds non-empty secrets to the set.
-func (s *Set) Add(secrets ...string) {
+func (s *Set) Add(secrets ...string) { s.AddAs(Marker, secrets...) }
+
+// AddAs adds non-empty secrets to the set, each to be replaced by marker instead of Marker:
+// a name such as "$SCB_ACCESS_TOKEN" where a reproducer or a recording must say which secret
+// stood there. A secret added again takes the latest marker.
+func (s *Set) AddAs(marker string, secrets ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, v := range secrets {
-		if v != "" {
-			s.in = append(s.in, v)
+		if v == "" {
+			continue
+		}
+		s.in = append(s.in, v)
+		if s.names == nil {
+			s.names = map[string]string{}
+		}
+		for _, form := range variants([]string{v}) {
+			s.names[form] = marker
 		}
 	}
 	s.vs = variants(s.in)
@@ -204,5 +218,13 @@ func (s *Set) Add(secrets ...string) {
 func (s *Set) Redact(text string) string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return replace(text, Marker, s.vs)
+	return replace(text, s.marker, s.vs)
+}
+
+// marker returns the marker of a variant.
+func (s *Set) marker(variant string) string {
+	if m, ok := s.names[variant]; ok {
+		return m
+	}
+	return Marker
 }
