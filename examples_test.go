@@ -85,6 +85,10 @@ var goTypes = map[string]func() any{
 	"TransactionResponse":          func() any { return new(generated.TransactionResponse) },
 	"PaymentBadRequestError":       func() any { return new(generated.PaymentBadRequestError) },
 	"PaymentServerError":           func() any { return new(generated.PaymentServerError) },
+	// The payment confirmation (a callback of the payment calls).
+	"PaymentConfirmation":        func() any { return new(generated.PaymentConfirmation) },
+	"PaymentConfirmationAck":     func() any { return new(generated.PaymentConfirmationAck) },
+	"PaymentConfirmationRefusal": func() any { return new(generated.PaymentConfirmationRefusal) },
 }
 
 type example struct {
@@ -204,7 +208,7 @@ func TestExamplesRoundTrip(t *testing.T) {
 	}
 	for _, name := range []string{"TokenRequest", "RefreshTokenRequest", "TokenResponse", "CallbackResponse", "ErrorResponse", "UnauthorizedError", "Token",
 		"QRCodeRequest", "QRCodeResponse", "SlipResponse", "BillPaymentInquiryResponse", "DeeplinkRequest", "DeeplinkResponse", "TransactionResponse",
-		"PaymentBadRequestError", "PaymentServerError"} {
+		"PaymentBadRequestError", "PaymentServerError", "PaymentConfirmation", "PaymentConfirmationAck", "PaymentConfirmationRefusal"} {
 		assert.True(t, seen[name], "no example was round-tripped through schema %s", name)
 	}
 }

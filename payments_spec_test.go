@@ -244,7 +244,8 @@ func TestFactsPaymentMarks(t *testing.T) {
 	}
 	payment := []string{"QRCodeRequest", "QRCode", "QRChannel", "Slip", "SlipParty", "SlipIdentifier", "BillPayment",
 		"DeeplinkRequest", "DeeplinkBillPayment", "DeeplinkCreditCard", "DeeplinkInstallment", "MerchantInfo", "PaymentInfo",
-		"MerchantMetaData", "Deeplink", "Transaction", "TransactionBillPayment"}
+		"MerchantMetaData", "Deeplink", "Transaction", "TransactionBillPayment",
+		"PaymentConfirmation", "PaymentConfirmationAck", "PaymentConfirmationRefusal"}
 	n := 0
 	for _, name := range payment {
 		s := doc.Components.Schemas[name]

@@ -1,7 +1,8 @@
 // Package api is a client of the OAuth API of the Siam Commercial Bank (SCB) Developer Platform
 // (https://developer.scb, API Reference > OAuth): access tokens for the client-credentials and
 // authorization-code grants, refresh, the authorize call, a token source that caches tokens and
-// renews them ahead of expiry, and an HTTP client for SCB's other APIs that carries them.
+// renews them ahead of expiry, and an HTTP client for SCB's other APIs that carries them; the
+// payment calls, and a receiver of SCB's payment confirmations.
 //
 // # Quick start
 //
@@ -80,6 +81,42 @@
 //	qr, err := client.CreateQR(ctx, api.QRRequest{Amount: api.Baht(100), BillerID: billerID, Ref1: "INV001", Ref3: "SCB"})
 //	// ... the customer pays; the slip they show:
 //	slip, err := client.VerifySlip(ctx, transRef, api.BankSCB)
+//
+// # Payment confirmations
+//
+// Once a customer has paid, SCB posts a payment confirmation to the URL registered with the
+// application, and re-sends it up to 3 times, 12 seconds apart, until it gets the
+// acknowledgement; then it e-mails the merchant. PaymentConfirmations returns the
+// http.Handler to mount there. It hands each payment to your function as a typed
+// PaymentConfirmation (Amount in satang, PaidAt in Bangkok, whether SCB wrote it on Bangkok's
+// clock or, for a QR CS, in GMT), and answers SCB's acknowledgement only once your function
+// has returned nil:
+//
+//	receiver, err := api.PaymentConfirmations(func(ctx context.Context, c *api.PaymentConfirmation) error {
+//		slip, err := client.VerifySlip(ctx, c.TransactionID, c.Payer.BankCode) // SCB signs nothing: check
+//		if err != nil || slip.Amount != c.Amount {
+//			return fmt.Errorf("payment %s not confirmed: %w", c.TransactionID, err) // SCB sends it again
+//		}
+//		return shop.MarkPaid(ctx, c.TransactionID, c.Ref1, c.Amount) // idempotent by TransactionID
+//	}, api.WithSecretParam("token", os.Getenv("SCB_CONFIRMATION_SECRET")))
+//	http.Handle("POST /scb/payment-confirmation", receiver)
+//
+// Delivery is at least once: SCB re-sends after an error, a slow answer or a lost one, and may
+// reach two replicas at once. The receiver calls your function once per transactionId: it
+// claims the id with a Deduplicator (in memory by default; api/redisstore's for a fleet),
+// answers 503 to a re-send while the first is processed, and acknowledges re-sends of a
+// processed payment without calling your function. Only a crash (or a lost write to the
+// deduplicator) between your function's success and the record of it can make it run twice,
+// once the claim's lease has ended: book the payment idempotently too (a unique key on
+// TransactionID in the transaction that books it). An error or a panic of your function, or
+// running past the timeout, answers 500 or 503, and SCB sends the confirmation again.
+//
+// SCB documents no signature, token or source addresses for confirmations: anyone who knows the
+// URL can post one. Check every payment with VerifySlip or InquireBillPayment before handing
+// anything over, and keep strangers out with a secret in the URL you register
+// (WithSecretParam), a header your gateway adds (WithSecretHeader), or the addresses you expect
+// (WithAllowedSources, with WithTrustedProxies behind a proxy), all compared in constant time.
+// Bodies are bounded (WithBodyLimit) and so is the handling time (WithHandlerTimeout).
 //
 // # Calling SCB's other APIs
 //

@@ -29,8 +29,9 @@ type EmulatorConfig struct {
 
 // HTTPEmulator is an Emulator that drives a served scboauth emulator through its admin API
 // (sandbox/admin.yaml): it registers an application of each kind with random credentials,
-// consents through the consent endpoint, and reads strict mode from the health answer. Close
-// removes its applications. It is safe for concurrent use.
+// consents through the consent endpoint, pays what the payment calls created (POST
+// /sandbox/v1/payments; a PaymentEmulator), and reads strict mode from the health answer.
+// Close removes its applications. It is safe for concurrent use.
 type HTTPEmulator struct {
 	client *adminapi.ClientWithResponses
 	apps   map[string]Credentials // by kind
@@ -38,7 +39,10 @@ type HTTPEmulator struct {
 	strict bool
 }
 
-var _ StrictEmulator = (*HTTPEmulator)(nil)
+var (
+	_ StrictEmulator  = (*HTTPEmulator)(nil)
+	_ PaymentEmulator = (*HTTPEmulator)(nil)
+)
 
 // ErrNotEmulator is returned by DialEmulator when the target does not answer as the scboauth
 // emulator's admin API: SCB itself, or an emulator without --admin.
@@ -127,6 +131,22 @@ func (e *HTTPEmulator) GrantConsent(ctx context.Context, callbackURL, state, cod
 		return "", fmt.Errorf("contract: the emulator's consent answered HTTP %d without a code", resp.StatusCode())
 	}
 	return resp.JSON200.Data.AuthCode, nil
+}
+
+// CompletePayment pays the QR or deeplink target names through the emulator's admin API, as
+// the sandbox customer, and returns the bill payment's transRef ("" for a card payment).
+func (e *HTTPEmulator) CompletePayment(ctx context.Context, target string) (string, error) {
+	resp, err := e.client.SimulatePaymentWithResponse(ctx, adminapi.PaymentSimulation{Target: target})
+	if err != nil {
+		return "", fmt.Errorf("contract: the emulator's payment: %w", unwrapURLError(err))
+	}
+	if resp.JSON201 == nil {
+		return "", fmt.Errorf("contract: the emulator refused the payment: HTTP %d", resp.StatusCode())
+	}
+	if ref := resp.JSON201.TransRef; ref != nil {
+		return *ref, nil
+	}
+	return "", nil
 }
 
 // Strict reports whether the emulator runs in strict mode (its health answer's strict).

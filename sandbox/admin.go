@@ -217,7 +217,7 @@ func (a adminServer) GrantConsent(w http.ResponseWriter, r *http.Request) { a.s.
 func (a adminServer) ResetState(w http.ResponseWriter, _ *http.Request) {
 	c := a.s.ResetState()
 	writeAdminJSON(w, http.StatusOK, adminapi.Reset{AccessTokens: c.AccessTokens, RefreshTokens: c.RefreshTokens,
-		Codes: c.Codes, Consents: c.Consents, FaultRules: c.FaultRules, Requests: c.Requests})
+		Codes: c.Codes, Consents: c.Consents, FaultRules: c.FaultRules, Requests: c.Requests, Deliveries: c.Deliveries})
 }
 
 func (a adminServer) ListRequests(w http.ResponseWriter, _ *http.Request, p adminapi.ListRequestsParams) {
@@ -238,7 +238,7 @@ func (a adminServer) ListRequests(w http.ResponseWriter, _ *http.Request, p admi
 	}
 	if p.Kind != nil {
 		if !p.Kind.Valid() {
-			writeAdminError(w, http.StatusBadRequest, "kind must be scb or consent", "kind")
+			writeAdminError(w, http.StatusBadRequest, "kind must be scb, consent or delivery", "kind")
 			return
 		}
 		f.Kind = RequestKind(*p.Kind)
@@ -255,16 +255,16 @@ func (a adminServer) ListRequests(w http.ResponseWriter, _ *http.Request, p admi
 		out.Requests[i] = adminapi.RequestEntry{Seq: e.Seq, Time: e.Time.UTC(), Kind: adminapi.RequestKind(e.Kind),
 			Method: e.Method, Path: e.Path, RequestUId: e.RequestUID, Status: e.Status, Code: e.Code,
 			Application: orNil(e.Application), Fault: orNil(e.Fault), Detail: orNil(e.Detail),
-			LatencyMs: float64(e.Latency) / float64(time.Millisecond)}
+			LatencyMs: float64(e.Latency) / float64(time.Millisecond), Delivery: orNil(e.Delivery)}
 	}
 	writeAdminJSON(w, http.StatusOK, out)
 }
 
 func (a adminServer) ListApplications(w http.ResponseWriter, _ *http.Request) {
-	apps := a.s.Applications()
+	apps := a.s.apps.Load().list
 	out := adminapi.ApplicationList{Applications: make([]adminapi.Application, len(apps))}
 	for i, app := range apps {
-		out.Applications[i] = adminapi.Application{Name: app.Name, Key: app.Key, Kind: adminapi.Kind(app.Kind)}
+		out.Applications[i] = adminApplication(app)
 	}
 	writeAdminJSON(w, http.StatusOK, out)
 }
@@ -274,7 +274,7 @@ func (a adminServer) RegisterApplication(w http.ResponseWriter, r *http.Request)
 	if !decodeAdminBody(w, r, &in) {
 		return
 	}
-	app := Application{Name: in.Name, Key: in.Key, Secret: deref(in.Secret), Kind: Kind(in.Kind)}
+	app := Application{Name: in.Name, Key: in.Key, Secret: deref(in.Secret), Kind: Kind(in.Kind), CallbackURL: deref(in.CallbackUrl)}
 	err := a.s.RegisterApplication(app)
 	var invalid *ApplicationError
 	switch {
@@ -283,7 +283,8 @@ func (a adminServer) RegisterApplication(w http.ResponseWriter, r *http.Request)
 	case err != nil:
 		writeAdminError(w, http.StatusConflict, strings.TrimPrefix(err.Error(), "sandbox: "), "")
 	default:
-		writeAdminJSON(w, http.StatusCreated, adminapi.Application{Name: app.Name, Key: app.Key, Kind: adminapi.Kind(app.Kind)})
+		writeAdminJSON(w, http.StatusCreated, adminapi.Application{Name: app.Name, Key: app.Key, Kind: adminapi.Kind(app.Kind),
+			CallbackUrl: orNil(shownURL(app.CallbackURL))})
 	}
 }
 

@@ -44,6 +44,13 @@ func FuzzAdmin(f *testing.F) {
 		{"PATCH", "clock", "", "", ""},
 		{"GET", "openapi.yaml", "", "", ""},
 		{"POST", "faults", "", "text/plain", "{"},
+		{"POST", "payments", "", "application/json", `{"target":"000201x","method":"QR30","payer":{"name":"n"},"delivery":{"duplicate":true,"delay":"5s"}}`},
+		{"POST", "payments", "", "application/json", `{"target":"","delivery":{"delay":"-1s"}}`},
+		{"GET", "deliveries", "application=demo-plain&transactionId=x", "", ""},
+		{"GET", "deliveries/d1", "wait=1ms", "", ""},
+		{"POST", "deliveries/d1/replay", "", "", ""},
+		{"PUT", "applications/demo-plain/callback-url", "", "application/json", `{"callbackUrl":null}`},
+		{"PUT", "applications/demo-plain/callback-url", "", "application/json", `{"callbackUrl":"javascript:x"}`},
 	} {
 		f.Add(s.method, s.path, s.query, s.ct, s.body, true)
 		f.Add(s.method, s.path, s.query, s.ct, s.body, false)

@@ -44,21 +44,35 @@ const redacted = "REDACTED"
 //
 // Only a value printed on its own, in a slice or map, or in an exported struct field is
 // covered: fmt cannot call methods on a value held in an unexported field.
+//
+// CallbackURL is where the emulator posts the payment confirmations of the application's
+// payments, as SCB posts them to the URL registered with the application [doc]; empty, none
+// are sent. It is shown with its password and query values redacted, since a receiver may
+// take a shared secret there.
 type Application struct {
-	Name   string // a label for logs and the start banner
-	Key    string // the API key, sent as applicationKey or the apikey header
-	Secret string // the API secret, sent as applicationSecret or the apisecret header
-	Kind   Kind   // the grants it may use
+	Name        string // a label for logs and the start banner
+	Key         string // the API key, sent as applicationKey or the apikey header
+	Secret      string // the API secret, sent as applicationSecret or the apisecret header
+	Kind        Kind   // the grants it may use
+	CallbackURL string // the payment confirmation URL, http or https; "" for none
 }
 
 // String returns the application with its secret redacted.
 func (a Application) String() string {
-	return fmt.Sprintf("{Name:%s Key:%s Secret:%s Kind:%s}", a.Name, a.Key, a.redactedSecret(), a.Kind)
+	s := fmt.Sprintf("{Name:%s Key:%s Secret:%s Kind:%s", a.Name, a.Key, a.redactedSecret(), a.Kind)
+	if a.CallbackURL != "" {
+		s += " CallbackURL:" + shownURL(a.CallbackURL)
+	}
+	return s + "}"
 }
 
 // GoString returns a Go-syntax representation of the application with its secret redacted.
 func (a Application) GoString() string {
-	return fmt.Sprintf("sandbox.Application{Name:%q, Key:%q, Secret:%q, Kind:%q}", a.Name, a.Key, a.redactedSecret(), string(a.Kind))
+	s := fmt.Sprintf("sandbox.Application{Name:%q, Key:%q, Secret:%q, Kind:%q", a.Name, a.Key, a.redactedSecret(), string(a.Kind))
+	if a.CallbackURL != "" {
+		s += fmt.Sprintf(", CallbackURL:%q", shownURL(a.CallbackURL))
+	}
+	return s + "}"
 }
 
 // Format implements fmt.Formatter so that every verb (%v, %+v, %#v, %s, %q, %x...) prints the
@@ -78,11 +92,12 @@ func (a Application) Format(f fmt.State, verb rune) {
 // diagnostics: an applications file cannot be written with it.
 func (a Application) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Name   string `json:"name"`
-		Key    string `json:"key"`
-		Secret string `json:"secret"`
-		Kind   Kind   `json:"kind"`
-	}{a.Name, a.Key, a.redactedSecret(), a.Kind})
+		Name        string `json:"name"`
+		Key         string `json:"key"`
+		Secret      string `json:"secret"`
+		Kind        Kind   `json:"kind"`
+		CallbackURL string `json:"callbackUrl,omitempty"`
+	}{a.Name, a.Key, a.redactedSecret(), a.Kind, shownURL(a.CallbackURL)})
 }
 
 // LogValue implements slog.LogValuer: the application as a group without its secret.
@@ -92,6 +107,7 @@ func (a Application) LogValue() slog.Value {
 		slog.String("key", a.Key),
 		slog.String("secret", a.redactedSecret()),
 		slog.String("kind", string(a.Kind)),
+		slog.String("callbackUrl", shownURL(a.CallbackURL)),
 	)
 }
 
@@ -126,6 +142,9 @@ func (a Application) fieldProblem() (field, problem string) {
 	}
 	if !a.Kind.Valid() {
 		return "kind", fmt.Sprintf("a kind that is not %s, %s or %s", KindPlain, KindAuthorizationCode, KindWeb)
+	}
+	if p := callbackURLProblem(a.CallbackURL); p != "" {
+		return "callbackUrl", p
 	}
 	return "", ""
 }
@@ -185,11 +204,14 @@ func DemoApplications() []Application {
 	}
 }
 
-// ParseApplication parses an application written name:key:secret:kind, the form of the
-// sandbox command's --app flag. The secret may contain colons; name, key and kind may not. Its
-// errors say what is wrong but show no field, since the fields may be in the wrong order.
+// ParseApplication parses an application written name:key:secret:kind, or
+// name:key:secret:kind:callbackURL with an http or https callback URL, the form of the sandbox
+// command's --app flag. The secret may contain colons; name, key and kind may not (a secret
+// containing ":plain:http://" or the like would be read as the kind and the URL). Its errors say
+// what is wrong but show no field, since the fields may be in the wrong order.
 func ParseApplication(s string) (Application, error) {
-	const form = "sandbox: an application is written name:key:secret:kind"
+	const form = "sandbox: an application is written name:key:secret:kind or name:key:secret:kind:callbackURL"
+	s, callback := splitCallback(s)
 	first := strings.IndexByte(s, ':')
 	last := strings.LastIndexByte(s, ':')
 	if first < 0 {
@@ -200,11 +222,25 @@ func ParseApplication(s string) (Application, error) {
 		return Application{}, errors.New(form)
 	}
 	second += first + 1
-	a := Application{Name: s[:first], Key: s[first+1 : second], Secret: s[second+1 : last], Kind: Kind(s[last+1:])}
+	a := Application{Name: s[:first], Key: s[first+1 : second], Secret: s[second+1 : last], Kind: Kind(s[last+1:]), CallbackURL: callback}
 	if p := a.problem(); p != "" {
 		return Application{}, fmt.Errorf("%s, and this one has %s", form, p)
 	}
 	return a, nil
+}
+
+// splitCallback splits an --app value at the first ":http://" or ":https://" that follows a
+// kind, into the application and its callback URL ("" when there is none).
+func splitCallback(s string) (head, callback string) {
+	for i := 0; i < len(s); i++ {
+		if s[i] != ':' || !strings.HasPrefix(s[i+1:], "http://") && !strings.HasPrefix(s[i+1:], "https://") {
+			continue
+		}
+		if k := strings.LastIndexByte(s[:i], ':'); k >= 0 && Kind(s[k+1:i]).Valid() {
+			return s[:i], s[i+1:]
+		}
+	}
+	return s, ""
 }
 
 // applicationsFile is the layout of an applications file.
@@ -213,10 +249,11 @@ type applicationsFile struct {
 }
 
 type fileApplication struct {
-	Name   string `json:"name" yaml:"name"`
-	Key    string `json:"key" yaml:"key"`
-	Secret string `json:"secret" yaml:"secret"`
-	Kind   Kind   `json:"kind" yaml:"kind"`
+	Name        string `json:"name" yaml:"name"`
+	Key         string `json:"key" yaml:"key"`
+	Secret      string `json:"secret" yaml:"secret"`
+	Kind        Kind   `json:"kind" yaml:"kind"`
+	CallbackURL string `json:"callbackUrl" yaml:"callbackUrl"`
 }
 
 var yamlLine = regexp.MustCompile(`line \d+`)
@@ -229,6 +266,7 @@ var yamlLine = regexp.MustCompile(`line \d+`)
 //	    key: l7b0a6c1a2b3c4d5e6f708192a3b4c5d6e
 //	    secret: 4c6f2a0e9b8d7c6e
 //	    kind: web          # plain, authorization-code or web
+//	    callbackUrl: http://127.0.0.1:9000/scb/confirm   # optional: payment confirmations go here
 //
 // Unknown fields, missing values, unknown kinds and duplicate names or keys are errors, and so
 // are fields longer than 256 bytes or with a control or format character. Error messages name

@@ -65,9 +65,9 @@ func TestParseApplication(t *testing.T) {
 		want    sandbox.Application
 		wantErr string
 	}{
-		{in: "shop:l7key:s3cret:web", want: sandbox.Application{"shop", "l7key", "s3cret", sandbox.KindWeb}},
-		{in: "shop:l7key:s3:cr:et:authorization-code", want: sandbox.Application{"shop", "l7key", "s3:cr:et", sandbox.KindAuthorizationCode}},
-		{in: "shop:l7key:s:plain", want: sandbox.Application{"shop", "l7key", "s", sandbox.KindPlain}},
+		{in: "shop:l7key:s3cret:web", want: sandbox.Application{"shop", "l7key", "s3cret", sandbox.KindWeb, ""}},
+		{in: "shop:l7key:s3:cr:et:authorization-code", want: sandbox.Application{"shop", "l7key", "s3:cr:et", sandbox.KindAuthorizationCode, ""}},
+		{in: "shop:l7key:s:plain", want: sandbox.Application{"shop", "l7key", "s", sandbox.KindPlain, ""}},
 		{in: "shop:l7key:s3cret", wantErr: "kind"},
 		{in: "shop:l7key:s3cret:mobile", wantErr: "a kind that is not plain, authorization-code or web"},
 		{in: "shop:l7key::web", wantErr: "no secret"},
@@ -156,10 +156,10 @@ applications:
     secret: SHOP-SECRET
     kind: web
   - {name: batch, key: l7batch, secret: "BATCH:SECRET", kind: plain}
-`, want: []sandbox.Application{{"shop", "l7shop", "SHOP-SECRET", sandbox.KindWeb}, {"batch", "l7batch", "BATCH:SECRET", sandbox.KindPlain}}},
+`, want: []sandbox.Application{{"shop", "l7shop", "SHOP-SECRET", sandbox.KindWeb, ""}, {"batch", "l7batch", "BATCH:SECRET", sandbox.KindPlain, ""}}},
 		{name: "json", file: "apps.json", content: `{"applications": [
 	{"name": "shop", "key": "l7shop", "secret": "SHOP-SECRET", "kind": "authorization-code"}
-]}`, want: []sandbox.Application{{"shop", "l7shop", "SHOP-SECRET", sandbox.KindAuthorizationCode}}},
+]}`, want: []sandbox.Application{{"shop", "l7shop", "SHOP-SECRET", sandbox.KindAuthorizationCode, ""}}},
 		{name: "yaml, unknown field", file: "a.yaml", content: "applications:\n  - name: a\n    key: k\n    secret: SHOP-SECRET\n    kind: web\n    scope: x\n", wantErr: "line 6"},
 		{name: "yaml, secret of the wrong type", file: "a.yaml", content: "applications:\n  - name: a\n    key: k\n    secret: [SHOP-SECRET]\n    kind: web\n", wantErr: "line 4"},
 		{name: "yaml, broken", file: "a.yaml", content: "applications:\n  - name: a\n   secret: SHOP-SECRET\n  x", wantErr: "invalid YAML"},
@@ -225,7 +225,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}{
 		{"no applications' secret", []sandbox.Option{sandbox.WithApplications(sandbox.Application{Name: "a", Key: "k", Kind: sandbox.KindWeb})}, "no secret"},
 		{"a line break in a key", []sandbox.Option{sandbox.WithApplications(sandbox.Application{Name: "a", Key: "k\r\nX: y", Secret: "s", Kind: sandbox.KindWeb})}, "a key with a control or format character"},
-		{"duplicate keys", []sandbox.Option{sandbox.WithApplications(sandbox.Application{"a", "k", "s", sandbox.KindWeb}, sandbox.Application{"b", "k", "t", sandbox.KindWeb})}, "same key"},
+		{"duplicate keys", []sandbox.Option{sandbox.WithApplications(sandbox.Application{"a", "k", "s", sandbox.KindWeb, ""}, sandbox.Application{"b", "k", "t", sandbox.KindWeb, ""})}, "same key"},
 		{"sub-second lifetime", []sandbox.Option{sandbox.WithLifetimes(sandbox.Lifetimes{AccessToken: time.Millisecond})}, "access token lifetime"},
 		{"negative lifetime", []sandbox.Option{sandbox.WithLifetimes(sandbox.Lifetimes{AuthCode: -time.Second})}, "authorization code lifetime"},
 		{"negative latency", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{Latency: -1})}, "latency"},
@@ -273,7 +273,7 @@ func TestNewAcceptsTheBounds(t *testing.T) {
 }
 
 func TestWithApplicationsReplacesDemo(t *testing.T) {
-	h := newHarness(t, sandbox.WithApplications(sandbox.Application{"shop", "l7shop", "shop-secret", sandbox.KindPlain}))
+	h := newHarness(t, sandbox.WithApplications(sandbox.Application{"shop", "l7shop", "shop-secret", sandbox.KindPlain, ""}))
 	if r := h.do("POST", pathToken, stdHeaders(), credentials(demoPlain)); r.status != 401 {
 		t.Errorf("demo application: got %d, want 401", r.status)
 	}

@@ -45,7 +45,9 @@ func (t *appTable) add(a *app) {
 }
 
 func (s *Server) newApp(a Application) *app {
-	return &app{Application: a, secretHash: sha256.Sum256([]byte(a.Secret)), limiter: newLimiter(s.faults.RateLimit)}
+	n := &app{Application: a, secretHash: sha256.Sum256([]byte(a.Secret)), limiter: newLimiter(s.faults.RateLimit)}
+	n.callback.Store(&a.CallbackURL)
+	return n
 }
 
 // Applications returns the applications s serves, in the order they were registered (the demo
@@ -56,6 +58,7 @@ func (s *Server) Applications() []Application {
 	out := make([]Application, len(list))
 	for i, a := range list {
 		out[i] = a.Application
+		out[i].CallbackURL = a.callbackURL()
 	}
 	return out
 }

@@ -6,9 +6,9 @@
 //
 // New builds a Server from options (WithApplications, WithClock, WithTokenGenerator,
 // WithLifetimes, WithFaults, WithLogger, WithMaxBodyBytes, WithStrict, WithAdmin,
-// WithAdminToken, WithRequestLogSize); every option is checked
+// WithAdminToken, WithRequestLogSize, WithDeliveryPolicy); every option is checked
 // against its bounds (MaxLifetime, MaxWait, MaxRateLimit, MaxBodyBytes). A Server is an
-// http.Handler.
+// http.Handler; Close stops its deliveries of payment confirmations.
 //
 // # What it accepts
 //
@@ -59,12 +59,16 @@
 //	GET, POST, DELETE /sandbox/v1/faults  fault rules: the next N requests to a path, a share of an application's (AddFaultRule)
 //	GET, POST /sandbox/v1/clock           move the clock forward, so that tokens expire without a wait (AdvanceClock)
 //	POST   /sandbox/v1/tokens/introspect  is a token still active (Introspect)
+//	PUT    /sandbox/v1/applications/NAME/callback-url  where its payment confirmations go (SetCallbackURL)
+//	POST   /sandbox/v1/payments           pay a QR or deeplink, with delivery faults (SimulatePaymentWith)
+//	GET    /sandbox/v1/deliveries         the deliveries of payment confirmations (Deliveries); /ID?wait=30s one (WaitDelivery)
+//	POST   /sandbox/v1/deliveries/ID/replay  deliver a confirmation again (ReplayDelivery)
 //
 // AdminHandler serves the same API alone, on an address of its own (--admin-addr; ServeAdmin).
 // WithAdminToken requires "Authorization: Bearer <token>" on every admin call but the consent.
 // Admin calls are never in the request log, which keeps the last WithRequestLogSize requests
-// to SCB's paths and the consent endpoint, redacted as the stderr log is; each entry has a kind
-// (KindSCB, KindConsent) so that later kinds (payments, webhook deliveries) can join it.
+// to SCB's paths and the consent endpoint, and the emulator's delivery attempts, redacted as the
+// stderr log is; each entry has a kind (KindSCB, KindConsent, KindDelivery).
 //
 // # Payments
 //
@@ -76,6 +80,28 @@
 // GET /v2/transactions/{id} reads the deeplink as paid. Requests are validated against the spec
 // itself, with SCB's codes (1101, 1102, 1103, 1105). Payment records are kept PaymentRetention,
 // in stores bounded like the OAuth ones.
+//
+// # Payment confirmations
+//
+// When a payment is simulated and its application has a callback URL (Application.CallbackURL:
+// the sandbox command's --app name:key:secret:kind:URL, the applications file's callbackUrl,
+// SetCallbackURL), the emulator posts its payment confirmation there, as SCB posts it to the URL
+// registered with the application (openapi.yaml, the callback paymentConfirmation; the
+// request generated from it): a bill payment's payee, payer and references, or a card
+// payment's merchant and card, a QR CS's time in GMT. It follows SCB's policy
+// (DefaultDeliveryPolicy: the first post and 3 re-sends, 12 s apart, each waiting 10 s for the
+// answer; WithDeliveryPolicy shortens them for tests): anything but the acknowledgement (an HTTP
+// 2xx whose JSON object has resCode "00" and, if any, the same transactionId; "resDesc " with
+// SCB's typo is accepted) is re-sent. Faults on demand (DeliveryFaults): a duplicate posted at
+// once, a delivery held until the application's next one (out of order), a delay during which
+// slip verification and the inquiry already show the payment. Every attempt is in the request
+// log (KindDelivery), a delivery can be waited for (WaitDelivery) and replayed (ReplayDelivery).
+//
+// Deliveries cannot be turned against others: only http and https URLs, no redirect followed
+// (a 3xx is a non-acknowledgement), no proxy, every attempt bounded by the policy's Timeout, at
+// most 64 KiB of an answer read, DeliveryPolicy.MaxInFlight attempts in flight at once, and at
+// most MaxDeliveries unfinished. The URL's password and query values (where a receiver may take
+// its secret) are redacted wherever the emulator shows it.
 //
 // # Errors
 //

@@ -112,9 +112,14 @@ type Payment struct {
 	// Method is how it was paid.
 	Method PaymentMethod
 	// TransRef is the id of the bill payment (methods QR30 and BP): the slip's transRef for
-	// GET /v1/payment/billpayment/transactions/{transRef}, and the payment confirmation's
-	// transactionId. Empty for card payments.
+	// GET /v1/payment/billpayment/transactions/{transRef}. Empty for card payments.
 	TransRef string
+	// TransactionID is the payment confirmation's transactionId: the TransRef of a bill
+	// payment, an id of the same form for a card payment.
+	TransactionID string
+	// Deliveries are the ids of the deliveries of its payment confirmation (see Delivery):
+	// none when the application has no callback URL, two with the duplicate fault.
+	Deliveries []string
 	// QRCodeID is the qrcodeId of a QR CS (QR payments of type CS or PPCS).
 	QRCodeID string
 	// DeeplinkID is the deeplink's transactionId (deeplink payments).
@@ -207,9 +212,32 @@ func (p *payment) size() int {
 // transaction reads as paid (statusCode 1). Each QR and deeplink is payable once, until it
 // expires; the errors are ErrUnknownPayment, ErrPaymentExpired, ErrAlreadyPaid,
 // ErrPaymentMethod and ErrInvalidPayer.
+//
+// When the application has a callback URL, the payment confirmation is then posted there, as
+// SCB posts it (see DeliveryPolicy); SimulatePaymentWith adds faults to that delivery.
 func (s *Server) SimulatePayment(target string, payer Payer) (Payment, error) {
+	return s.SimulatePaymentWith(target, payer, DeliveryFaults{})
+}
+
+// SimulatePaymentWith is SimulatePayment with faults of the delivery of its payment
+// confirmation. Its errors are SimulatePayment's, and ErrDeliveryFaults for faults out of
+// their bounds.
+func (s *Server) SimulatePaymentWith(target string, payer Payer, faults DeliveryFaults) (Payment, error) {
+	if err := faults.check(); err != nil {
+		return Payment{}, err
+	}
+	pay, a, err := s.pay(target, payer)
+	if err != nil {
+		return Payment{}, err
+	}
+	pay.Deliveries = s.delivery.schedule(s, &pay, a, faults)
+	return pay, nil
+}
+
+// pay pays target as payer: the payment and its application.
+func (s *Server) pay(target string, payer Payer) (Payment, *app, error) {
 	if payer.problem() {
-		return Payment{}, ErrInvalidPayer
+		return Payment{}, nil, ErrInvalidPayer
 	}
 	now := s.now()
 	ref := s.next() // outside the lock: the generator is the caller's code
@@ -217,17 +245,17 @@ func (s *Server) SimulatePayment(target string, payer Payer) (Payment, error) {
 	defer s.mu.Unlock()
 	p, err := s.pending(target, now)
 	if err != nil {
-		return Payment{}, err
+		return Payment{}, nil, err
 	}
 	pay, err := p.settle(payer.withDefaults(), now, ref)
 	if err != nil {
-		return Payment{}, err
+		return Payment{}, nil, err
 	}
 	p.paid = &pay
 	if pay.TransRef != "" {
 		s.store(&s.slips, pay.TransRef, grant{app: p.app, expires: p.created.Add(PaymentRetention), pay: p}, now)
 	}
-	return pay, nil
+	return pay, p.app, nil
 }
 
 // pending returns the payable QR or deeplink target names. s.mu is held.
@@ -260,8 +288,9 @@ func (p *payment) settle(payer Payer, now time.Time, ref string) (Payment, error
 		MerchantID: p.merchantID, TerminalID: p.terminalID, Invoice: p.invoice,
 		PayeeName: p.app.Name, PayeeAccount: payeeAccount, Payer: payer,
 	}
+	pay.TransactionID = transRef(now, ref)
 	if method == MethodQR30 || method == MethodBillPayment {
-		pay.TransRef = transRef(now, ref)
+		pay.TransRef = pay.TransactionID
 	}
 	return pay, nil
 }

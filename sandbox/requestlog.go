@@ -18,11 +18,11 @@ const (
 // RequestKind says what a request log entry is.
 type RequestKind string
 
-// The kinds of entry the request log keeps. Later kinds (a payment, a webhook delivery the
-// emulator sends) join these.
+// The kinds of entry the request log keeps.
 const (
-	KindSCB     RequestKind = "scb"     // a request to one of SCB's paths, or to a path SCB does not serve
-	KindConsent RequestKind = "consent" // a call of the consent endpoint
+	KindSCB      RequestKind = "scb"      // a request to one of SCB's paths, or to a path SCB does not serve
+	KindConsent  RequestKind = "consent"  // a call of the consent endpoint
+	KindDelivery RequestKind = "delivery" // an attempt to deliver a payment confirmation, which the emulator sent
 )
 
 // RequestEntry is a request the emulator answered, as the request log keeps it: redacted as
@@ -32,7 +32,7 @@ const (
 type RequestEntry struct {
 	Seq         int64         // counts from 1 since the emulator started
 	Time        time.Time     // when the request arrived, by the emulator's clock
-	Kind        RequestKind   // KindSCB or KindConsent
+	Kind        RequestKind   // KindSCB, KindConsent or KindDelivery
 	Method      string        // at most 16 bytes, escaped
 	Path        string        // at most 128 bytes, escaped
 	RequestUID  string        // the requestUId header, at most MaxRequestUIDBytes, escaped; "" when absent
@@ -42,6 +42,7 @@ type RequestEntry struct {
 	Fault       string        // the fault the request got, if any: a header's, a rule's ("rule <id>: 503") or "failure-rate"
 	Detail      string        // what was wrong with a refused request (see DetailHeader)
 	Latency     time.Duration // how long the answer took
+	Delivery    string        // the delivery's id, for KindDelivery (its Path is the callback URL, redacted)
 }
 
 // RequestFilter selects request log entries; its zero value selects the last

@@ -75,6 +75,7 @@ type config struct {
 	admin     bool
 	token     string
 	logSize   int
+	delivery  DeliveryPolicy
 }
 
 // Option configures a Server.
@@ -158,10 +159,14 @@ func WithMaxBodyBytes(n int64) Option {
 
 // app is a registered application with what the emulator derives from it.
 type app struct {
-	Application
-	secretHash [sha256.Size]byte
-	limiter    *rate.Limiter // nil when the rate limit is off
+	Application // its CallbackURL as registered; callback holds the current one
+	secretHash  [sha256.Size]byte
+	limiter     *rate.Limiter // nil when the rate limit is off
+	callback    atomic.Pointer[string]
 }
+
+// callbackURL returns where the application's payment confirmations go now ("" for nowhere).
+func (a *app) callbackURL() string { return *a.callback.Load() }
 
 // Server is the emulator: an http.Handler that answers SCB's three OAuth operations as SCB
 // documents them, plus the consent endpoint POST /sandbox/v1/consent and, with WithAdmin, the
@@ -185,6 +190,7 @@ type Server struct {
 	token     string       // the admin token; "" for none
 	log       requestLog
 	rules     faultRules
+	delivery  *deliverer // of payment confirmations
 
 	mu        sync.Mutex
 	consents  store // pending consents by callback id
@@ -217,6 +223,7 @@ func New(opts ...Option) (*Server, error) {
 		strict:    c.strict,
 		token:     c.token,
 	}
+	s.delivery = newDeliverer(c.delivery)
 	s.log.ring = make([]RequestEntry, c.logSize)
 	s.anonymous.Store(newLimiter(c.faults.RateLimit))
 	t := &appTable{byKey: make(map[string]*app, len(c.apps))}
@@ -294,7 +301,9 @@ func (c *config) validate() error {
 	if f.TimeoutHold == 0 {
 		f.TimeoutHold = defaultTimeoutHold
 	}
-	return nil
+	p, err := c.delivery.resolve()
+	c.delivery = p
+	return err
 }
 
 // Format implements fmt.Formatter: a Server prints as a summary for every verb, since its

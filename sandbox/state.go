@@ -43,10 +43,12 @@ type StateCounts struct {
 	AccessTokens, RefreshTokens, Codes, Consents int
 	FaultRules                                   int
 	Requests                                     int // request log entries
+	Deliveries                                   int // deliveries of payment confirmations, stopped if unfinished
 }
 
 // ResetState forgets every access and refresh token, authorization code and pending consent,
-// every payment record (QRs, deeplinks, bill payments), every fault rule, the request log and
+// every payment record (QRs, deeplinks, bill payments), the deliveries of payment
+// confirmations (stopping those not finished), every fault rule, the request log and
 // the rate limiter's budgets, and returns how many of each there were (payment records not
 // counted). It keeps the applications and the clock, which only moves forward
 // [decision]: a test calls it first to start from a known state.
@@ -58,6 +60,7 @@ func (s *Server) ResetState() StateCounts {
 	s.mu.Unlock()
 	c.FaultRules = s.ClearFaultRules()
 	c.Requests = s.log.reset()
+	c.Deliveries = s.delivery.reset()
 	s.resetLimiters()
 	return c
 }
@@ -69,7 +72,9 @@ func (s *Server) resetLimiters() {
 	old := s.apps.Load()
 	t := &appTable{byKey: make(map[string]*app, len(old.list))}
 	for _, a := range old.list {
-		t.add(s.newApp(a.Application))
+		n := s.newApp(a.Application)
+		n.callback.Store(a.callback.Load()) // the URL is configuration, not state
+		t.add(n)
 	}
 	s.apps.Store(t)
 	s.anonymous.Store(newLimiter(s.faults.RateLimit))

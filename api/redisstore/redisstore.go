@@ -54,6 +54,19 @@
 // retry loop would not apply; that is a SET and two five-line scripts, not a second
 // dependency.
 //
+// # Payment confirmations
+//
+// Deduplicator (NewDeduplicator) is an api.Deduplicator for the same Redis: give it to every
+// replica's api.PaymentConfirmations with api.WithDeduplicator, and a confirmation SCB sends
+// again, to another replica or to two at once, reaches your function once in the fleet:
+//
+//	dedup, err := redisstore.NewDeduplicator(rdb, redisstore.DedupOptions{})
+//	receiver, err := api.PaymentConfirmations(markPaid, api.WithDeduplicator(dedup))
+//
+// A claim lives Prefix+"confirm:"+transactionId with its lease as TTL, so the claim of a
+// replica that dies ends by itself and SCB's next re-send is processed; a processed
+// transactionId is kept for DedupOptions.Retention.
+//
 // # Timeouts
 //
 // Every call is bounded by Options.Timeout (default DefaultTimeout) as well as by its context.

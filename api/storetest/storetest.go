@@ -1,7 +1,8 @@
 // Package storetest checks that an implementation of api.Store keeps the contract api.Store
 // documents, the way testing/fstest checks a file system: records with versions,
 // compare-and-swap and compare-and-delete, expiry, locks with leases, separate keys, and
-// refusal of bad input. api/redisstore runs it against a real redis-server and miniredis.
+// refusal of bad input. RunDeduplicator does the same for an api.Deduplicator. api/redisstore
+// runs both against a real redis-server and miniredis.
 package storetest
 
 import (

@@ -56,6 +56,7 @@ var commands = []command{
 	{"bill", "look up the bill payments of a QR (bill inquire)", billCommand.run},
 	{"deeplink", "create a payment in the SCB app (deeplink create)", deeplinkCommand.run},
 	{"transaction", "read a deeplink's transaction, or wait until paid (transaction get)", transactionCommand.run},
+	{"pay", "pay a QR or deeplink on a running emulator and show its confirmation's delivery", runPay},
 	{"version", "print the version of scboauth", runVersion},
 }
 

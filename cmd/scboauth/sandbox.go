@@ -22,8 +22,11 @@ completes a user's consent without a phone and returns an authorization code.
 
 Three demo applications (one per kind: plain, authorization-code, web) are registered unless
 --no-demo; their public test credentials are printed at start. Register more with --app or --apps
-(a YAML or JSON file). A request asks for a fault with the header X-Sandbox-Fault: 429, 500, 502,
-503, 504, timeout, truncate or html.
+(a YAML or JSON file); an application with a callback URL (--app name:key:secret:kind:URL, or
+callbackUrl in the file) gets the payment confirmation of every payment simulated through the
+admin API (POST /sandbox/v1/payments, or "scboauth pay"), re-sent as SCB does (--delivery-*).
+A request asks for a fault with the header X-Sandbox-Fault: 429, 500, 502, 503, 504,
+timeout, truncate or html.
 
 By default the emulator accepts what SCB accepts, which is more than SCB documents (a requestUId
 that is not a UUID, optional fields sent as null); --strict holds clients to the documented forms.
@@ -60,6 +63,8 @@ type sandboxFlags struct {
 	maxBody                        int64
 	limits                         sandbox.Limits // the durations; the sizes are below
 	maxHeaderBytes, maxConns       int64
+	delivery                       sandbox.DeliveryPolicy // of payment confirmations
+	deliveryAttempts, inFlight     int64
 }
 
 // runSandbox serves the emulator until ctx is done.
@@ -159,6 +164,8 @@ func (s *sandboxFlags) options(demo, registered []sandbox.Application, logger *s
 		sandbox.WithFaults(sandbox.Faults{Latency: s.latency, FailureRate: s.failureRate, RateLimit: s.rateLimit, TimeoutHold: s.timeoutHold}),
 		sandbox.WithMaxBodyBytes(s.maxBody),
 		sandbox.WithRequestLogSize(int(s.requestLog)),
+		sandbox.WithDeliveryPolicy(sandbox.DeliveryPolicy{Attempts: int(s.deliveryAttempts), Interval: s.delivery.Interval,
+			Timeout: s.delivery.Timeout, MaxInFlight: int(s.inFlight)}),
 	}
 	if logger != nil {
 		opts = append(opts, sandbox.WithLogger(logger))
@@ -207,6 +214,11 @@ func (s *sandboxFlags) bind(f *flags) {
 	f.Duration(&s.limits.ShutdownTimeout, "shutdown-timeout", "SCB_SANDBOX_SHUTDOWN_TIMEOUT", def.ShutdownTimeout, ms, timeout, "how long a shutdown waits for requests in flight")
 	f.Int(&s.maxHeaderBytes, "max-header-bytes", "SCB_SANDBOX_MAX_HEADER_BYTES", int64(def.HeaderBytes), 1, sandbox.MaxHeaderBytes, "largest request line and headers in bytes; more is answered 431")
 	f.Int(&s.maxConns, "max-conns", "SCB_SANDBOX_MAX_CONNS", int64(def.Connections), 1, sandbox.MaxConnections, "connections served at once, more wait; keep it under the open-file limit")
+	dp := sandbox.DefaultDeliveryPolicy()
+	f.Int(&s.deliveryAttempts, "delivery-attempts", "SCB_SANDBOX_DELIVERY_ATTEMPTS", int64(dp.Attempts), 1, sandbox.MaxDeliveryAttempts, "posts of one payment confirmation at most: the first and the re-sends (SCB: 1 and 3)")
+	f.Duration(&s.delivery.Interval, "delivery-interval", "SCB_SANDBOX_DELIVERY_INTERVAL", dp.Interval, ms, wait, "wait between the end of one delivery attempt and the next (SCB: 12s)")
+	f.Duration(&s.delivery.Timeout, "delivery-timeout", "SCB_SANDBOX_DELIVERY_TIMEOUT", dp.Timeout, ms, wait, "how long a delivery attempt waits for the receiver's answer")
+	f.Int(&s.inFlight, "delivery-in-flight", "SCB_SANDBOX_DELIVERY_IN_FLIGHT", int64(dp.MaxInFlight), 1, sandbox.MaxDeliveriesInFlight, "delivery attempts in flight at once, over all applications")
 }
 
 // checkAddr returns an error unless --addr is a host:port.

@@ -22,6 +22,54 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for DeliveryAttemptOutcome.
+const (
+	OutcomeAcknowledged    DeliveryAttemptOutcome = "acknowledged"
+	OutcomeError           DeliveryAttemptOutcome = "error"
+	OutcomeNotAcknowledged DeliveryAttemptOutcome = "not acknowledged"
+	OutcomeTimeout         DeliveryAttemptOutcome = "timeout"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryAttemptOutcome enum.
+func (e DeliveryAttemptOutcome) Valid() bool {
+	switch e {
+	case OutcomeAcknowledged:
+		return true
+	case OutcomeError:
+		return true
+	case OutcomeNotAcknowledged:
+		return true
+	case OutcomeTimeout:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryState.
+const (
+	Acknowledged DeliveryState = "acknowledged"
+	Failed       DeliveryState = "failed"
+	Held         DeliveryState = "held"
+	Pending      DeliveryState = "pending"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryState enum.
+func (e DeliveryState) Valid() bool {
+	switch e {
+	case Acknowledged:
+		return true
+	case Failed:
+		return true
+	case Held:
+		return true
+	case Pending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Fault.
 const (
 	Html     Fault = "html"
@@ -148,18 +196,48 @@ func (e NewFaultRulePath) Valid() bool {
 	}
 }
 
+// Defines values for PaymentMethod.
+const (
+	BP    PaymentMethod = "BP"
+	CCFA  PaymentMethod = "CCFA"
+	CCIPP PaymentMethod = "CCIPP"
+	QR30  PaymentMethod = "QR30"
+	QRCS  PaymentMethod = "QRCS"
+)
+
+// Valid indicates whether the value is a known member of the PaymentMethod enum.
+func (e PaymentMethod) Valid() bool {
+	switch e {
+	case BP:
+		return true
+	case CCFA:
+		return true
+	case CCIPP:
+		return true
+	case QR30:
+		return true
+	case QRCS:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RequestKind.
 const (
-	Consent RequestKind = "consent"
-	Scb     RequestKind = "scb"
+	RequestKindConsent  RequestKind = "consent"
+	RequestKindDelivery RequestKind = "delivery"
+	RequestKindScb      RequestKind = "scb"
 )
 
 // Valid indicates whether the value is a known member of the RequestKind enum.
 func (e RequestKind) Valid() bool {
 	switch e {
-	case Consent:
+	case RequestKindConsent:
 		return true
-	case Scb:
+	case RequestKindDelivery:
+		return true
+	case RequestKindScb:
 		return true
 	default:
 		return false
@@ -168,7 +246,9 @@ func (e RequestKind) Valid() bool {
 
 // Application A registered application. Its secret is never shown.
 type Application struct {
-	Key string `json:"key"`
+	// CallbackUrl Where its payment confirmations go, its password and query values redacted; absent for none.
+	CallbackUrl *string `json:"callbackUrl,omitempty"`
+	Key         string  `json:"key"`
 
 	// Kind Which grants an application may use.
 	Kind Kind   `json:"kind"`
@@ -178,6 +258,12 @@ type Application struct {
 // ApplicationList defines model for ApplicationList.
 type ApplicationList struct {
 	Applications []Application `json:"applications"`
+}
+
+// CallbackURLUpdate defines model for CallbackURLUpdate.
+type CallbackURLUpdate struct {
+	// CallbackUrl The new callback URL; `null` or `""` for none.
+	CallbackUrl *string `json:"callbackUrl"`
 }
 
 // Cleared defines model for Cleared.
@@ -225,6 +311,72 @@ type ConsentResponse struct {
 	} `json:"data"`
 	Status ScbStatus `json:"status"`
 }
+
+// Delivery The delivery of one payment confirmation to an application's callback URL.
+type Delivery struct {
+	Application string            `json:"application"`
+	Attempts    []DeliveryAttempt `json:"attempts"`
+
+	// Body The payment confirmation posted (openapi.yaml, schema PaymentConfirmation).
+	Body json.RawMessage `json:"body"`
+
+	// Created By the emulator's clock.
+	Created time.Time `json:"created"`
+
+	// Fault The fault it carries, such as `duplicate of d1`, `after-next`, `delay 5s`, `replay of d1`.
+	Fault *string `json:"fault,omitempty"`
+
+	// Id Example: d1
+	Id string `json:"id"`
+
+	// State `pending` an attempt is running or due, `held` a fault holds it, `acknowledged` the
+	// receiver acknowledged it, `failed` no attempt was acknowledged (or none could be made).
+	State         DeliveryState `json:"state"`
+	TransactionId string        `json:"transactionId"`
+
+	// Url The callback URL, its password and query values redacted.
+	Url string `json:"url"`
+}
+
+// DeliveryAttempt defines model for DeliveryAttempt.
+type DeliveryAttempt struct {
+	// At When it was sent, by the emulator's clock.
+	At time.Time `json:"at"`
+
+	// Detail Why it was not acknowledged, such as `HTTP 500` or `no answer within 10s`.
+	Detail    *string                `json:"detail,omitempty"`
+	LatencyMs float64                `json:"latencyMs"`
+	Outcome   DeliveryAttemptOutcome `json:"outcome"`
+
+	// Status The receiver's HTTP status; 0 when no answer came.
+	Status int `json:"status"`
+}
+
+// DeliveryAttemptOutcome defines model for DeliveryAttempt.Outcome.
+type DeliveryAttemptOutcome string
+
+// DeliveryFaults Faults of the delivery of the payment's confirmation.
+type DeliveryFaults struct {
+	// AfterNext Hold it until the application's next confirmation has had its first attempt (out of order).
+	AfterNext *bool `json:"afterNext,omitempty"`
+
+	// Delay Hold it this long first (a Go duration such as `5s`, at most `1h`): slip verification and the inquiry show the payment before the confirmation arrives.
+	//
+	// Example: 5s
+	Delay *string `json:"delay,omitempty"`
+
+	// Duplicate Deliver it twice at once (two deliveries, each with the policy's re-sends).
+	Duplicate *bool `json:"duplicate,omitempty"`
+}
+
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	Deliveries []Delivery `json:"deliveries"`
+}
+
+// DeliveryState `pending` an attempt is running or due, `held` a fault holds it, `acknowledged` the
+// receiver acknowledged it, `failed` no attempt was acknowledged (or none could be made).
+type DeliveryState string
 
 // Error An error of the admin API.
 type Error struct {
@@ -315,7 +467,9 @@ type Kind string
 // NewApplication An application to register. Each of name, key and secret is 1 to 256 bytes without a
 // control or format character.
 type NewApplication struct {
-	Key string `json:"key"`
+	// CallbackUrl Where its payment confirmations go, an absolute http or https URL; absent for none.
+	CallbackUrl *string `json:"callbackUrl,omitempty"`
+	Key         string  `json:"key"`
 
 	// Kind Which grants an application may use.
 	Kind   Kind    `json:"kind"`
@@ -346,6 +500,46 @@ type NewFaultRule struct {
 // NewFaultRulePath Only requests to this one of SCB's paths; absent, any of them.
 type NewFaultRulePath string
 
+// Payer The customer; absent fields take the sandbox customer's values. Each at most 64 bytes without a control or format character.
+type Payer struct {
+	// AccountNumber Example: 1234567890
+	AccountNumber *string `json:"accountNumber,omitempty"`
+
+	// BankCode Example: 014
+	BankCode *string `json:"bankCode,omitempty"`
+
+	// Name Example: Sandbox Customer
+	Name *string `json:"name,omitempty"`
+
+	// ProxyType Example: MSISDN
+	ProxyType *string `json:"proxyType,omitempty"`
+
+	// ProxyValue Example: 0812345678
+	ProxyValue *string `json:"proxyValue,omitempty"`
+}
+
+// PaymentMethod How the customer pays: `QR30` (a QR 30's PromptPay bill payment), `QRCS` (a QR CS's
+// card), `BP`, `CCFA`, `CCIPP` (a deeplink's sub types). Absent: the QR's first kind, or
+// the deeplink's first sub type.
+type PaymentMethod string
+
+// PaymentSimulation A payment to simulate, and the faults of its confirmation's delivery.
+type PaymentSimulation struct {
+	// Delivery Faults of the delivery of the payment's confirmation.
+	Delivery *DeliveryFaults `json:"delivery,omitempty"`
+
+	// Method How the customer pays: `QR30` (a QR 30's PromptPay bill payment), `QRCS` (a QR CS's
+	// card), `BP`, `CCFA`, `CCIPP` (a deeplink's sub types). Absent: the QR's first kind, or
+	// the deeplink's first sub type.
+	Method *PaymentMethod `json:"method,omitempty"`
+
+	// Payer The customer; absent fields take the sandbox customer's values. Each at most 64 bytes without a control or format character.
+	Payer *Payer `json:"payer,omitempty"`
+
+	// Target The `qrRawData` of a QR, or the `transactionId` or `deeplinkUrl` of a deeplink.
+	Target string `json:"target"`
+}
+
 // RequestEntry defines model for RequestEntry.
 type RequestEntry struct {
 	// Application The application the request authenticated as, when it did.
@@ -354,6 +548,9 @@ type RequestEntry struct {
 	// Code The business code answered (0 when the answer had none, as an HTML fault).
 	Code int `json:"code"`
 
+	// Delivery The delivery's id, for an entry of kind `delivery`.
+	Delivery *string `json:"delivery,omitempty"`
+
 	// Detail What was wrong with a refused request, such as `header requestUId: longer than 128 bytes`.
 	Detail *string `json:"detail,omitempty"`
 
@@ -361,8 +558,9 @@ type RequestEntry struct {
 	Fault *string `json:"fault,omitempty"`
 
 	// Kind What a request log entry is: `scb`, a request to one of SCB's paths (or to a path SCB
-	// does not serve); `consent`, a call of the consent endpoint. Later kinds (a payment, a
-	// webhook delivery the emulator sent) join this list.
+	// does not serve); `consent`, a call of the consent endpoint; `delivery`, an attempt of
+	// the emulator to deliver a payment confirmation (its `path` is the callback URL,
+	// redacted; its `delivery` the delivery's id).
 	Kind RequestKind `json:"kind"`
 
 	// LatencyMs How long the answer took, in milliseconds.
@@ -384,8 +582,9 @@ type RequestEntry struct {
 }
 
 // RequestKind What a request log entry is: `scb`, a request to one of SCB's paths (or to a path SCB
-// does not serve); `consent`, a call of the consent endpoint. Later kinds (a payment, a
-// webhook delivery the emulator sent) join this list.
+// does not serve); `consent`, a call of the consent endpoint; `delivery`, an attempt of
+// the emulator to deliver a payment confirmation (its `path` is the callback URL,
+// redacted; its `delivery` the delivery's id).
 type RequestKind string
 
 // RequestLog defines model for RequestLog.
@@ -397,9 +596,12 @@ type RequestLog struct {
 
 // Reset defines model for Reset.
 type Reset struct {
-	AccessTokens  int `json:"accessTokens"`
-	Codes         int `json:"codes"`
-	Consents      int `json:"consents"`
+	AccessTokens int `json:"accessTokens"`
+	Codes        int `json:"codes"`
+	Consents     int `json:"consents"`
+
+	// Deliveries Deliveries of payment confirmations forgotten; those unfinished are stopped.
+	Deliveries    int `json:"deliveries"`
 	FaultRules    int `json:"faultRules"`
 	RefreshTokens int `json:"refreshTokens"`
 	Requests      int `json:"requests"`
@@ -417,11 +619,54 @@ type ScbStatus struct {
 	Description string `json:"description"`
 }
 
+// SimulatedPayment The payment the emulator simulated, and the deliveries of its confirmation.
+type SimulatedPayment struct {
+	// Amount The amount paid, in baht with two decimals.
+	//
+	// Example: 100.50
+	Amount string `json:"amount"`
+
+	// Application The application whose QR or deeplink was paid.
+	Application string `json:"application"`
+
+	// DeeplinkId The deeplink's transactionId (deeplink payments).
+	DeeplinkId *string `json:"deeplinkId,omitempty"`
+
+	// Deliveries The deliveries of its confirmation; none when the application has no callback URL.
+	Deliveries []Delivery `json:"deliveries"`
+
+	// Method How the customer pays: `QR30` (a QR 30's PromptPay bill payment), `QRCS` (a QR CS's
+	// card), `BP`, `CCFA`, `CCIPP` (a deeplink's sub types). Absent: the QR's first kind, or
+	// the deeplink's first sub type.
+	Method PaymentMethod `json:"method"`
+
+	// PaidAt When it was paid, by the emulator's clock.
+	PaidAt time.Time `json:"paidAt"`
+
+	// QrCodeId The QR CS's id (QR payments of type CS or PPCS).
+	QrCodeId *string `json:"qrCodeId,omitempty"`
+
+	// TransRef The bill payment's slip id (QR30 and BP), for slip verification.
+	TransRef *string `json:"transRef,omitempty"`
+
+	// TransactionId The payment confirmation's transactionId.
+	TransactionId string `json:"transactionId"`
+}
+
+// ApplicationName defines model for ApplicationName.
+type ApplicationName = string
+
+// DeliveryID defines model for DeliveryID.
+type DeliveryID = string
+
 // BadRequest An error of the admin API.
 type BadRequest = Error
 
 // Conflict An error of the admin API.
 type Conflict = Error
+
+// Gone An error of the admin API.
+type Gone = Error
 
 // MethodNotAllowed An error of the admin API.
 type MethodNotAllowed = Error
@@ -434,6 +679,23 @@ type Unauthorized = Error
 
 // UnsupportedMediaType An error of the admin API.
 type UnsupportedMediaType = Error
+
+// ListDeliveriesParams defines parameters for ListDeliveries.
+type ListDeliveriesParams struct {
+	// Application Only the deliveries of the application of this name.
+	Application *string `form:"application,omitempty" json:"application,omitempty"`
+
+	// TransactionId Only the deliveries of this confirmation.
+	TransactionId *string `form:"transactionId,omitempty" json:"transactionId,omitempty"`
+}
+
+// GetDeliveryParams defines parameters for GetDelivery.
+type GetDeliveryParams struct {
+	// Wait Wait up to this long (a Go duration such as `30s`, at most `5m`) for the delivery to
+	// finish (acknowledged, or failed after its attempts); the answer is the delivery as
+	// it stands then.
+	Wait *string `form:"wait,omitempty" json:"wait,omitempty"`
+}
 
 // ListRequestsParams defines parameters for ListRequests.
 type ListRequestsParams struct {
@@ -459,6 +721,9 @@ type ListRequestsParams struct {
 // RegisterApplicationJSONRequestBody defines body for RegisterApplication for application/json ContentType.
 type RegisterApplicationJSONRequestBody = NewApplication
 
+// SetCallbackUrlJSONRequestBody defines body for SetCallbackUrl for application/json ContentType.
+type SetCallbackUrlJSONRequestBody = CallbackURLUpdate
+
 // AdvanceClockJSONRequestBody defines body for AdvanceClock for application/json ContentType.
 type AdvanceClockJSONRequestBody = ClockAdvance
 
@@ -467,6 +732,9 @@ type GrantConsentJSONRequestBody = ConsentRequest
 
 // AddFaultJSONRequestBody defines body for AddFault for application/json ContentType.
 type AddFaultJSONRequestBody = NewFaultRule
+
+// SimulatePaymentJSONRequestBody defines body for SimulatePayment for application/json ContentType.
+type SimulatePaymentJSONRequestBody = PaymentSimulation
 
 // IntrospectTokenJSONRequestBody defines body for IntrospectToken for application/json ContentType.
 type IntrospectTokenJSONRequestBody = IntrospectionRequest
@@ -577,7 +845,31 @@ type ClientInterface interface {
 	// Its key and secret are refused from now on; its grants can no longer be used.
 	//
 	// Corresponds with DELETE /sandbox/v1/applications/{name} (the `DeleteApplication` operationId).
-	DeleteApplication(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteApplication(ctx context.Context, name ApplicationName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetCallbackUrlWithBody Set where an application's payment confirmations go
+	//
+	// The URL the emulator posts the application's payment confirmations to, as registering
+	// it with SCB does: an absolute http or https URL of at most 2048 bytes; `null` or `""`
+	// for none. Deliveries already scheduled keep their URL; a replay takes the new one. The
+	// answer shows it with its password and query values redacted.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /sandbox/v1/applications/{name}/callback-url (the `SetCallbackUrl` operationId).
+	SetCallbackUrlWithBody(ctx context.Context, name ApplicationName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetCallbackUrl Set where an application's payment confirmations go
+	//
+	// The URL the emulator posts the application's payment confirmations to, as registering
+	// it with SCB does: an absolute http or https URL of at most 2048 bytes; `null` or `""`
+	// for none. Deliveries already scheduled keep their URL; a replay takes the new one. The
+	// answer shows it with its password and query values redacted.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /sandbox/v1/applications/{name}/callback-url (the `SetCallbackUrl` operationId).
+	SetCallbackUrl(ctx context.Context, name ApplicationName, body SetCallbackUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetClock The emulator's clock
 	//
@@ -634,6 +926,28 @@ type ClientInterface interface {
 	// Corresponds with POST /sandbox/v1/consent (the `GrantConsent` operationId).
 	GrantConsent(ctx context.Context, body GrantConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListDeliveries The deliveries of payment confirmations
+	//
+	// The deliveries the emulator keeps (the last 1000), oldest first, with each attempt's
+	// answer; filters combine. Each attempt is also in the request log (kind `delivery`).
+	//
+	// Corresponds with GET /sandbox/v1/deliveries (the `ListDeliveries` operationId).
+	ListDeliveries(ctx context.Context, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDelivery One delivery, optionally once it is finished
+	//
+	// Corresponds with GET /sandbox/v1/deliveries/{id} (the `GetDelivery` operationId).
+	GetDelivery(ctx context.Context, id DeliveryID, params *GetDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReplayDelivery Deliver a payment confirmation again
+	//
+	// Posts the confirmation of the delivery `id` again, now, to the application's current
+	// callback URL, with the policy's re-sends: a delivery of its own, whose `fault` is
+	// `replay of <id>`. 409 when the application was removed or has no callback URL now.
+	//
+	// Corresponds with POST /sandbox/v1/deliveries/{id}/replay (the `ReplayDelivery` operationId).
+	ReplayDelivery(ctx context.Context, id DeliveryID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ClearFaults Remove every fault rule
 	//
 	// Corresponds with DELETE /sandbox/v1/faults (the `ClearFaults` operationId).
@@ -686,6 +1000,40 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /sandbox/v1/openapi.yaml (the `GetAdminSpec` operationId).
 	GetAdminSpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SimulatePaymentWithBody Pay a QR or a deeplink, as the customer would
+	//
+	// Pays the QR whose `qrRawData` (what a phone scans), or the deeplink whose
+	// `transactionId` or `deeplinkUrl`, is `target`: slip verification and the inquiry then
+	// find the bill payment, the deeplink's transaction reads as paid, and when the
+	// application has a callback URL, its payment confirmation is posted there with SCB's
+	// policy (re-sent on anything but the acknowledgement, 12 s apart by default; the sandbox
+	// command's --delivery-* flags), with the faults of `delivery`. The answer returns at once;
+	// `GET /sandbox/v1/deliveries/{id}?wait=30s` waits for a delivery's outcome. Each QR and
+	// deeplink is payable once, until it expires: 404 an unknown target, 409 one paid
+	// already, 410 one expired, 400 a method or payer that does not apply.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /sandbox/v1/payments (the `SimulatePayment` operationId).
+	SimulatePaymentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SimulatePayment Pay a QR or a deeplink, as the customer would
+	//
+	// Pays the QR whose `qrRawData` (what a phone scans), or the deeplink whose
+	// `transactionId` or `deeplinkUrl`, is `target`: slip verification and the inquiry then
+	// find the bill payment, the deeplink's transaction reads as paid, and when the
+	// application has a callback URL, its payment confirmation is posted there with SCB's
+	// policy (re-sent on anything but the acknowledgement, 12 s apart by default; the sandbox
+	// command's --delivery-* flags), with the faults of `delivery`. The answer returns at once;
+	// `GET /sandbox/v1/deliveries/{id}?wait=30s` waits for a delivery's outcome. Each QR and
+	// deeplink is payable once, until it expires: 404 an unknown target, 409 one paid
+	// already, 410 one expired, 400 a method or payer that does not apply.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /sandbox/v1/payments (the `SimulatePayment` operationId).
+	SimulatePayment(ctx context.Context, body SimulatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRequests The request log
 	//
@@ -793,8 +1141,52 @@ func (c *Client) RegisterApplication(ctx context.Context, body RegisterApplicati
 // Its key and secret are refused from now on; its grants can no longer be used.
 //
 // Corresponds with DELETE /sandbox/v1/applications/{name} (the `DeleteApplication` operationId).
-func (c *Client) DeleteApplication(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeleteApplication(ctx context.Context, name ApplicationName, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteApplicationRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetCallbackUrlWithBody Set where an application's payment confirmations go
+//
+// The URL the emulator posts the application's payment confirmations to, as registering
+// it with SCB does: an absolute http or https URL of at most 2048 bytes; `null` or `""`
+// for none. Deliveries already scheduled keep their URL; a replay takes the new one. The
+// answer shows it with its password and query values redacted.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /sandbox/v1/applications/{name}/callback-url (the `SetCallbackUrl` operationId).
+func (c *Client) SetCallbackUrlWithBody(ctx context.Context, name ApplicationName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetCallbackUrlRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetCallbackUrl Set where an application's payment confirmations go
+//
+// The URL the emulator posts the application's payment confirmations to, as registering
+// it with SCB does: an absolute http or https URL of at most 2048 bytes; `null` or `""`
+// for none. Deliveries already scheduled keep their URL; a replay takes the new one. The
+// answer shows it with its password and query values redacted.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /sandbox/v1/applications/{name}/callback-url (the `SetCallbackUrl` operationId).
+func (c *Client) SetCallbackUrl(ctx context.Context, name ApplicationName, body SetCallbackUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetCallbackUrlRequest(c.Server, name, body)
 	if err != nil {
 		return nil, err
 	}
@@ -910,6 +1302,58 @@ func (c *Client) GrantConsent(ctx context.Context, body GrantConsentJSONRequestB
 	return c.Client.Do(req)
 }
 
+// ListDeliveries The deliveries of payment confirmations
+//
+// The deliveries the emulator keeps (the last 1000), oldest first, with each attempt's
+// answer; filters combine. Each attempt is also in the request log (kind `delivery`).
+//
+// Corresponds with GET /sandbox/v1/deliveries (the `ListDeliveries` operationId).
+func (c *Client) ListDeliveries(ctx context.Context, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDeliveriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDelivery One delivery, optionally once it is finished
+//
+// Corresponds with GET /sandbox/v1/deliveries/{id} (the `GetDelivery` operationId).
+func (c *Client) GetDelivery(ctx context.Context, id DeliveryID, params *GetDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDeliveryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReplayDelivery Deliver a payment confirmation again
+//
+// Posts the confirmation of the delivery `id` again, now, to the application's current
+// callback URL, with the policy's re-sends: a delivery of its own, whose `fault` is
+// `replay of <id>`. 409 when the application was removed or has no callback URL now.
+//
+// Corresponds with POST /sandbox/v1/deliveries/{id}/replay (the `ReplayDelivery` operationId).
+func (c *Client) ReplayDelivery(ctx context.Context, id DeliveryID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplayDeliveryRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ClearFaults Remove every fault rule
 //
 // Corresponds with DELETE /sandbox/v1/faults (the `ClearFaults` operationId).
@@ -1013,6 +1457,60 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 // Corresponds with GET /sandbox/v1/openapi.yaml (the `GetAdminSpec` operationId).
 func (c *Client) GetAdminSpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAdminSpecRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SimulatePaymentWithBody Pay a QR or a deeplink, as the customer would
+//
+// Pays the QR whose `qrRawData` (what a phone scans), or the deeplink whose
+// `transactionId` or `deeplinkUrl`, is `target`: slip verification and the inquiry then
+// find the bill payment, the deeplink's transaction reads as paid, and when the
+// application has a callback URL, its payment confirmation is posted there with SCB's
+// policy (re-sent on anything but the acknowledgement, 12 s apart by default; the sandbox
+// command's --delivery-* flags), with the faults of `delivery`. The answer returns at once;
+// `GET /sandbox/v1/deliveries/{id}?wait=30s` waits for a delivery's outcome. Each QR and
+// deeplink is payable once, until it expires: 404 an unknown target, 409 one paid
+// already, 410 one expired, 400 a method or payer that does not apply.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /sandbox/v1/payments (the `SimulatePayment` operationId).
+func (c *Client) SimulatePaymentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSimulatePaymentRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SimulatePayment Pay a QR or a deeplink, as the customer would
+//
+// Pays the QR whose `qrRawData` (what a phone scans), or the deeplink whose
+// `transactionId` or `deeplinkUrl`, is `target`: slip verification and the inquiry then
+// find the bill payment, the deeplink's transaction reads as paid, and when the
+// application has a callback URL, its payment confirmation is posted there with SCB's
+// policy (re-sent on anything but the acknowledgement, 12 s apart by default; the sandbox
+// command's --delivery-* flags), with the faults of `delivery`. The answer returns at once;
+// `GET /sandbox/v1/deliveries/{id}?wait=30s` waits for a delivery's outcome. Each QR and
+// deeplink is payable once, until it expires: 404 an unknown target, 409 one paid
+// already, 410 one expired, 400 a method or payer that does not apply.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /sandbox/v1/payments (the `SimulatePayment` operationId).
+func (c *Client) SimulatePayment(ctx context.Context, body SimulatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSimulatePaymentRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1174,7 +1672,7 @@ func NewRegisterApplicationRequestWithBody(server string, contentType string, bo
 }
 
 // NewDeleteApplicationRequest constructs an http.Request for the DeleteApplication method
-func NewDeleteApplicationRequest(server string, name string) (*http.Request, error) {
+func NewDeleteApplicationRequest(server string, name ApplicationName) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1203,6 +1701,53 @@ func NewDeleteApplicationRequest(server string, name string) (*http.Request, err
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSetCallbackUrlRequest calls the generic SetCallbackUrl builder with application/json body
+func NewSetCallbackUrlRequest(server string, name ApplicationName, body SetCallbackUrlJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetCallbackUrlRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewSetCallbackUrlRequestWithBody constructs an http.Request for the SetCallbackUrl method, with any body, and a specified content type
+func NewSetCallbackUrlRequestWithBody(server string, name ApplicationName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/sandbox/v1/applications/%s/callback-url", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -1310,6 +1855,167 @@ func NewGrantConsentRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListDeliveriesRequest constructs an http.Request for the ListDeliveries method
+func NewListDeliveriesRequest(server string, params *ListDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/sandbox/v1/deliveries")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Application != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "application", *params.Application, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TransactionId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "transactionId", *params.TransactionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDeliveryRequest constructs an http.Request for the GetDelivery method
+func NewGetDeliveryRequest(server string, id DeliveryID, params *GetDeliveryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/sandbox/v1/deliveries/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReplayDeliveryRequest constructs an http.Request for the ReplayDelivery method
+func NewReplayDeliveryRequest(server string, id DeliveryID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/sandbox/v1/deliveries/%s/replay", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -1458,6 +2164,46 @@ func NewGetAdminSpecRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSimulatePaymentRequest calls the generic SimulatePayment builder with application/json body
+func NewSimulatePaymentRequest(server string, body SimulatePaymentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSimulatePaymentRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSimulatePaymentRequestWithBody constructs an http.Request for the SimulatePayment method, with any body, and a specified content type
+func NewSimulatePaymentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/sandbox/v1/payments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -1723,7 +2469,31 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /sandbox/v1/applications/{name} (the `DeleteApplication` operationId).
-	DeleteApplicationWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*DeleteApplicationResponse, error)
+	DeleteApplicationWithResponse(ctx context.Context, name ApplicationName, reqEditors ...RequestEditorFn) (*DeleteApplicationResponse, error)
+
+	// SetCallbackUrlWithBodyWithResponse Set where an application's payment confirmations go
+	//
+	// The URL the emulator posts the application's payment confirmations to, as registering
+	// it with SCB does: an absolute http or https URL of at most 2048 bytes; `null` or `""`
+	// for none. Deliveries already scheduled keep their URL; a replay takes the new one. The
+	// answer shows it with its password and query values redacted.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /sandbox/v1/applications/{name}/callback-url (the `SetCallbackUrl` operationId).
+	SetCallbackUrlWithBodyWithResponse(ctx context.Context, name ApplicationName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetCallbackUrlResponse, error)
+
+	// SetCallbackUrlWithResponse Set where an application's payment confirmations go
+	//
+	// The URL the emulator posts the application's payment confirmations to, as registering
+	// it with SCB does: an absolute http or https URL of at most 2048 bytes; `null` or `""`
+	// for none. Deliveries already scheduled keep their URL; a replay takes the new one. The
+	// answer shows it with its password and query values redacted.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /sandbox/v1/applications/{name}/callback-url (the `SetCallbackUrl` operationId).
+	SetCallbackUrlWithResponse(ctx context.Context, name ApplicationName, body SetCallbackUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCallbackUrlResponse, error)
 
 	// GetClockWithResponse The emulator's clock
 	//
@@ -1781,6 +2551,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /sandbox/v1/consent (the `GrantConsent` operationId).
 	GrantConsentWithResponse(ctx context.Context, body GrantConsentJSONRequestBody, reqEditors ...RequestEditorFn) (*GrantConsentResponse, error)
+
+	// ListDeliveriesWithResponse The deliveries of payment confirmations
+	//
+	// The deliveries the emulator keeps (the last 1000), oldest first, with each attempt's
+	// answer; filters combine. Each attempt is also in the request log (kind `delivery`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /sandbox/v1/deliveries (the `ListDeliveries` operationId).
+	ListDeliveriesWithResponse(ctx context.Context, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*ListDeliveriesResponse, error)
+
+	// GetDeliveryWithResponse One delivery, optionally once it is finished
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /sandbox/v1/deliveries/{id} (the `GetDelivery` operationId).
+	GetDeliveryWithResponse(ctx context.Context, id DeliveryID, params *GetDeliveryParams, reqEditors ...RequestEditorFn) (*GetDeliveryResponse, error)
+
+	// ReplayDeliveryWithResponse Deliver a payment confirmation again
+	//
+	// Posts the confirmation of the delivery `id` again, now, to the application's current
+	// callback URL, with the policy's re-sends: a delivery of its own, whose `fault` is
+	// `replay of <id>`. 409 when the application was removed or has no callback URL now.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /sandbox/v1/deliveries/{id}/replay (the `ReplayDelivery` operationId).
+	ReplayDeliveryWithResponse(ctx context.Context, id DeliveryID, reqEditors ...RequestEditorFn) (*ReplayDeliveryResponse, error)
 
 	// ClearFaultsWithResponse Remove every fault rule
 	//
@@ -1842,6 +2640,40 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /sandbox/v1/openapi.yaml (the `GetAdminSpec` operationId).
 	GetAdminSpecWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminSpecResponse, error)
+
+	// SimulatePaymentWithBodyWithResponse Pay a QR or a deeplink, as the customer would
+	//
+	// Pays the QR whose `qrRawData` (what a phone scans), or the deeplink whose
+	// `transactionId` or `deeplinkUrl`, is `target`: slip verification and the inquiry then
+	// find the bill payment, the deeplink's transaction reads as paid, and when the
+	// application has a callback URL, its payment confirmation is posted there with SCB's
+	// policy (re-sent on anything but the acknowledgement, 12 s apart by default; the sandbox
+	// command's --delivery-* flags), with the faults of `delivery`. The answer returns at once;
+	// `GET /sandbox/v1/deliveries/{id}?wait=30s` waits for a delivery's outcome. Each QR and
+	// deeplink is payable once, until it expires: 404 an unknown target, 409 one paid
+	// already, 410 one expired, 400 a method or payer that does not apply.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /sandbox/v1/payments (the `SimulatePayment` operationId).
+	SimulatePaymentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SimulatePaymentResponse, error)
+
+	// SimulatePaymentWithResponse Pay a QR or a deeplink, as the customer would
+	//
+	// Pays the QR whose `qrRawData` (what a phone scans), or the deeplink whose
+	// `transactionId` or `deeplinkUrl`, is `target`: slip verification and the inquiry then
+	// find the bill payment, the deeplink's transaction reads as paid, and when the
+	// application has a callback URL, its payment confirmation is posted there with SCB's
+	// policy (re-sent on anything but the acknowledgement, 12 s apart by default; the sandbox
+	// command's --delivery-* flags), with the faults of `delivery`. The answer returns at once;
+	// `GET /sandbox/v1/deliveries/{id}?wait=30s` waits for a delivery's outcome. Each QR and
+	// deeplink is payable once, until it expires: 404 an unknown target, 409 one paid
+	// already, 410 one expired, 400 a method or payer that does not apply.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /sandbox/v1/payments (the `SimulatePayment` operationId).
+	SimulatePaymentWithResponse(ctx context.Context, body SimulatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*SimulatePaymentResponse, error)
 
 	// ListRequestsWithResponse The request log
 	//
@@ -2077,6 +2909,82 @@ func (r DeleteApplicationResponse) ContentType() string {
 	return ""
 }
 
+// SetCallbackUrlResponse401Headers the declared response headers of an HTTP 401 response for SetCallbackUrl
+type SetCallbackUrlResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SetCallbackUrlResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Application
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetCallbackUrlResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetCallbackUrlResponse) GetJSON200() *Application {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetCallbackUrlResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetCallbackUrlResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetCallbackUrlResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SetCallbackUrlResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetBody returns the raw response body bytes
+func (r SetCallbackUrlResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetCallbackUrlResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetCallbackUrlResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetCallbackUrlResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetClockResponse401Headers the declared response headers of an HTTP 401 response for GetClock
 type GetClockResponse401Headers struct {
 	WWWAuthenticate *string
@@ -2271,6 +3179,206 @@ func (r GrantConsentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GrantConsentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListDeliveriesResponse401Headers the declared response headers of an HTTP 401 response for ListDeliveries
+type ListDeliveriesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeliveryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListDeliveriesResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDeliveriesResponse) GetJSON200() *DeliveryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListDeliveriesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDeliveriesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDeliveryResponse401Headers the declared response headers of an HTTP 401 response for GetDelivery
+type GetDeliveryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Delivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDeliveryResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDeliveryResponse) GetJSON200() *Delivery {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDeliveryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDeliveryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetDeliveryResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDeliveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReplayDeliveryResponse401Headers the declared response headers of an HTTP 401 response for ReplayDelivery
+type ReplayDeliveryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ReplayDeliveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Delivery
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReplayDeliveryResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ReplayDeliveryResponse) GetJSON201() *Delivery {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReplayDeliveryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReplayDeliveryResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReplayDeliveryResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ReplayDeliveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReplayDeliveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReplayDeliveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReplayDeliveryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2566,6 +3674,96 @@ func (r GetAdminSpecResponse) ContentType() string {
 	return ""
 }
 
+// SimulatePaymentResponse401Headers the declared response headers of an HTTP 401 response for SimulatePayment
+type SimulatePaymentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SimulatePaymentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SimulatedPayment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *Gone
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SimulatePaymentResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SimulatePaymentResponse) GetJSON201() *SimulatedPayment {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SimulatePaymentResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SimulatePaymentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SimulatePaymentResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SimulatePaymentResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r SimulatePaymentResponse) GetJSON410() *Gone {
+	return r.JSON410
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SimulatePaymentResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetBody returns the raw response body bytes
+func (r SimulatePaymentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SimulatePaymentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SimulatePaymentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SimulatePaymentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListRequestsResponse401Headers the declared response headers of an HTTP 401 response for ListRequests
 type ListRequestsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -2806,12 +4004,48 @@ func (c *ClientWithResponses) RegisterApplicationWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /sandbox/v1/applications/{name} (the `DeleteApplication` operationId).
-func (c *ClientWithResponses) DeleteApplicationWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*DeleteApplicationResponse, error) {
+func (c *ClientWithResponses) DeleteApplicationWithResponse(ctx context.Context, name ApplicationName, reqEditors ...RequestEditorFn) (*DeleteApplicationResponse, error) {
 	rsp, err := c.DeleteApplication(ctx, name, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseDeleteApplicationResponse(rsp)
+}
+
+// SetCallbackUrlWithBodyWithResponse Set where an application's payment confirmations go
+//
+// The URL the emulator posts the application's payment confirmations to, as registering
+// it with SCB does: an absolute http or https URL of at most 2048 bytes; `null` or `""`
+// for none. Deliveries already scheduled keep their URL; a replay takes the new one. The
+// answer shows it with its password and query values redacted.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /sandbox/v1/applications/{name}/callback-url (the `SetCallbackUrl` operationId).
+func (c *ClientWithResponses) SetCallbackUrlWithBodyWithResponse(ctx context.Context, name ApplicationName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetCallbackUrlResponse, error) {
+	rsp, err := c.SetCallbackUrlWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetCallbackUrlResponse(rsp)
+}
+
+// SetCallbackUrlWithResponse Set where an application's payment confirmations go
+//
+// The URL the emulator posts the application's payment confirmations to, as registering
+// it with SCB does: an absolute http or https URL of at most 2048 bytes; `null` or `""`
+// for none. Deliveries already scheduled keep their URL; a replay takes the new one. The
+// answer shows it with its password and query values redacted.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /sandbox/v1/applications/{name}/callback-url (the `SetCallbackUrl` operationId).
+func (c *ClientWithResponses) SetCallbackUrlWithResponse(ctx context.Context, name ApplicationName, body SetCallbackUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCallbackUrlResponse, error) {
+	rsp, err := c.SetCallbackUrl(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetCallbackUrlResponse(rsp)
 }
 
 // GetClockWithResponse The emulator's clock
@@ -2899,6 +4133,52 @@ func (c *ClientWithResponses) GrantConsentWithResponse(ctx context.Context, body
 		return nil, err
 	}
 	return ParseGrantConsentResponse(rsp)
+}
+
+// ListDeliveriesWithResponse The deliveries of payment confirmations
+//
+// The deliveries the emulator keeps (the last 1000), oldest first, with each attempt's
+// answer; filters combine. Each attempt is also in the request log (kind `delivery`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /sandbox/v1/deliveries (the `ListDeliveries` operationId).
+func (c *ClientWithResponses) ListDeliveriesWithResponse(ctx context.Context, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*ListDeliveriesResponse, error) {
+	rsp, err := c.ListDeliveries(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDeliveriesResponse(rsp)
+}
+
+// GetDeliveryWithResponse One delivery, optionally once it is finished
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /sandbox/v1/deliveries/{id} (the `GetDelivery` operationId).
+func (c *ClientWithResponses) GetDeliveryWithResponse(ctx context.Context, id DeliveryID, params *GetDeliveryParams, reqEditors ...RequestEditorFn) (*GetDeliveryResponse, error) {
+	rsp, err := c.GetDelivery(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDeliveryResponse(rsp)
+}
+
+// ReplayDeliveryWithResponse Deliver a payment confirmation again
+//
+// Posts the confirmation of the delivery `id` again, now, to the application's current
+// callback URL, with the policy's re-sends: a delivery of its own, whose `fault` is
+// `replay of <id>`. 409 when the application was removed or has no callback URL now.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /sandbox/v1/deliveries/{id}/replay (the `ReplayDelivery` operationId).
+func (c *ClientWithResponses) ReplayDeliveryWithResponse(ctx context.Context, id DeliveryID, reqEditors ...RequestEditorFn) (*ReplayDeliveryResponse, error) {
+	rsp, err := c.ReplayDelivery(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReplayDeliveryResponse(rsp)
 }
 
 // ClearFaultsWithResponse Remove every fault rule
@@ -2996,6 +4276,52 @@ func (c *ClientWithResponses) GetAdminSpecWithResponse(ctx context.Context, reqE
 		return nil, err
 	}
 	return ParseGetAdminSpecResponse(rsp)
+}
+
+// SimulatePaymentWithBodyWithResponse Pay a QR or a deeplink, as the customer would
+//
+// Pays the QR whose `qrRawData` (what a phone scans), or the deeplink whose
+// `transactionId` or `deeplinkUrl`, is `target`: slip verification and the inquiry then
+// find the bill payment, the deeplink's transaction reads as paid, and when the
+// application has a callback URL, its payment confirmation is posted there with SCB's
+// policy (re-sent on anything but the acknowledgement, 12 s apart by default; the sandbox
+// command's --delivery-* flags), with the faults of `delivery`. The answer returns at once;
+// `GET /sandbox/v1/deliveries/{id}?wait=30s` waits for a delivery's outcome. Each QR and
+// deeplink is payable once, until it expires: 404 an unknown target, 409 one paid
+// already, 410 one expired, 400 a method or payer that does not apply.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /sandbox/v1/payments (the `SimulatePayment` operationId).
+func (c *ClientWithResponses) SimulatePaymentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SimulatePaymentResponse, error) {
+	rsp, err := c.SimulatePaymentWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSimulatePaymentResponse(rsp)
+}
+
+// SimulatePaymentWithResponse Pay a QR or a deeplink, as the customer would
+//
+// Pays the QR whose `qrRawData` (what a phone scans), or the deeplink whose
+// `transactionId` or `deeplinkUrl`, is `target`: slip verification and the inquiry then
+// find the bill payment, the deeplink's transaction reads as paid, and when the
+// application has a callback URL, its payment confirmation is posted there with SCB's
+// policy (re-sent on anything but the acknowledgement, 12 s apart by default; the sandbox
+// command's --delivery-* flags), with the faults of `delivery`. The answer returns at once;
+// `GET /sandbox/v1/deliveries/{id}?wait=30s` waits for a delivery's outcome. Each QR and
+// deeplink is payable once, until it expires: 404 an unknown target, 409 one paid
+// already, 410 one expired, 400 a method or payer that does not apply.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /sandbox/v1/payments (the `SimulatePayment` operationId).
+func (c *ClientWithResponses) SimulatePaymentWithResponse(ctx context.Context, body SimulatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*SimulatePaymentResponse, error) {
+	rsp, err := c.SimulatePayment(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSimulatePaymentResponse(rsp)
 }
 
 // ListRequestsWithResponse The request log
@@ -3231,6 +4557,73 @@ func ParseDeleteApplicationResponse(rsp *http.Response) (*DeleteApplicationRespo
 	return response, nil
 }
 
+// ParseSetCallbackUrlResponse parses an HTTP response from a SetCallbackUrlWithResponse call
+func ParseSetCallbackUrlResponse(rsp *http.Response) (*SetCallbackUrlResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetCallbackUrlResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Application
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetCallbackUrlResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetClockResponse parses an HTTP response from a GetClockWithResponse call
 func ParseGetClockResponse(rsp *http.Response) (*GetClockResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3393,6 +4786,179 @@ func ParseGrantConsentResponse(rsp *http.Response) (*GrantConsentResponse, error
 		}
 		response.JSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListDeliveriesResponse parses an HTTP response from a ListDeliveriesWithResponse call
+func ParseListDeliveriesResponse(rsp *http.Response) (*ListDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeliveryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListDeliveriesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDeliveryResponse parses an HTTP response from a GetDeliveryWithResponse call
+func ParseGetDeliveryResponse(rsp *http.Response) (*GetDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Delivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetDeliveryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReplayDeliveryResponse parses an HTTP response from a ReplayDeliveryWithResponse call
+func ParseReplayDeliveryResponse(rsp *http.Response) (*ReplayDeliveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReplayDeliveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Delivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReplayDeliveryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -3642,6 +5208,87 @@ func ParseGetAdminSpecResponse(rsp *http.Response) (*GetAdminSpecResponse, error
 	return response, nil
 }
 
+// ParseSimulatePaymentResponse parses an HTTP response from a SimulatePaymentWithResponse call
+func ParseSimulatePaymentResponse(rsp *http.Response) (*SimulatePaymentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SimulatePaymentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SimulatedPayment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest Gone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SimulatePaymentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListRequestsResponse parses an HTTP response from a ListRequestsWithResponse call
 func ParseListRequestsResponse(rsp *http.Response) (*ListRequestsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3811,7 +5458,10 @@ type ServerInterface interface {
 	RegisterApplication(w http.ResponseWriter, r *http.Request)
 	// DeleteApplication Remove an application
 	// (DELETE /sandbox/v1/applications/{name})
-	DeleteApplication(w http.ResponseWriter, r *http.Request, name string)
+	DeleteApplication(w http.ResponseWriter, r *http.Request, name ApplicationName)
+	// SetCallbackUrl Set where an application's payment confirmations go
+	// (PUT /sandbox/v1/applications/{name}/callback-url)
+	SetCallbackUrl(w http.ResponseWriter, r *http.Request, name ApplicationName)
 	// GetClock The emulator's clock
 	// (GET /sandbox/v1/clock)
 	GetClock(w http.ResponseWriter, r *http.Request)
@@ -3821,6 +5471,15 @@ type ServerInterface interface {
 	// GrantConsent Consent as the user would in the SCB app
 	// (POST /sandbox/v1/consent)
 	GrantConsent(w http.ResponseWriter, r *http.Request)
+	// ListDeliveries The deliveries of payment confirmations
+	// (GET /sandbox/v1/deliveries)
+	ListDeliveries(w http.ResponseWriter, r *http.Request, params ListDeliveriesParams)
+	// GetDelivery One delivery, optionally once it is finished
+	// (GET /sandbox/v1/deliveries/{id})
+	GetDelivery(w http.ResponseWriter, r *http.Request, id DeliveryID, params GetDeliveryParams)
+	// ReplayDelivery Deliver a payment confirmation again
+	// (POST /sandbox/v1/deliveries/{id}/replay)
+	ReplayDelivery(w http.ResponseWriter, r *http.Request, id DeliveryID)
 	// ClearFaults Remove every fault rule
 	// (DELETE /sandbox/v1/faults)
 	ClearFaults(w http.ResponseWriter, r *http.Request)
@@ -3836,6 +5495,9 @@ type ServerInterface interface {
 	// GetAdminSpec This document
 	// (GET /sandbox/v1/openapi.yaml)
 	GetAdminSpec(w http.ResponseWriter, r *http.Request)
+	// SimulatePayment Pay a QR or a deeplink, as the customer would
+	// (POST /sandbox/v1/payments)
+	SimulatePayment(w http.ResponseWriter, r *http.Request)
 	// ListRequests The request log
 	// (GET /sandbox/v1/requests)
 	ListRequests(w http.ResponseWriter, r *http.Request, params ListRequestsParams)
@@ -3891,7 +5553,7 @@ func (siw *ServerInterfaceWrapper) DeleteApplication(w http.ResponseWriter, r *h
 	_ = err
 
 	// ------------- Path parameter "name" -------------
-	var name string
+	var name ApplicationName
 
 	err = runtime.BindStyledParameterWithOptions("simple", "name", r.PathValue("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
 	if err != nil {
@@ -3901,6 +5563,32 @@ func (siw *ServerInterfaceWrapper) DeleteApplication(w http.ResponseWriter, r *h
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.DeleteApplication(w, r, name)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SetCallbackUrl operation middleware
+func (siw *ServerInterfaceWrapper) SetCallbackUrl(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name ApplicationName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", r.PathValue("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SetCallbackUrl(w, r, name)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3943,6 +5631,120 @@ func (siw *ServerInterfaceWrapper) GrantConsent(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GrantConsent(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListDeliveries operation middleware
+func (siw *ServerInterfaceWrapper) ListDeliveries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDeliveriesParams
+
+	// ------------- Optional query parameter "application" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "application", r.URL.Query(), &params.Application, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "application"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "application", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "transactionId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "transactionId", r.URL.Query(), &params.TransactionId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "transactionId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transactionId", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListDeliveries(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDelivery operation middleware
+func (siw *ServerInterfaceWrapper) GetDelivery(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id DeliveryID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDeliveryParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDelivery(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ReplayDelivery operation middleware
+func (siw *ServerInterfaceWrapper) ReplayDelivery(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id DeliveryID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ReplayDelivery(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4013,6 +5815,20 @@ func (siw *ServerInterfaceWrapper) GetAdminSpec(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetAdminSpec(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SimulatePayment operation middleware
+func (siw *ServerInterfaceWrapper) SimulatePayment(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SimulatePayment(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4275,6 +6091,11 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/sandbox/v1/applications", wrapper.ListApplications)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/sandbox/v1/applications", wrapper.RegisterApplication)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/sandbox/v1/applications/{name}", wrapper.DeleteApplication)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/sandbox/v1/applications/{name}/callback-url", wrapper.SetCallbackUrl)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/sandbox/v1/payments", wrapper.SimulatePayment)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/sandbox/v1/deliveries", wrapper.ListDeliveries)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/sandbox/v1/deliveries/{id}", wrapper.GetDelivery)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/sandbox/v1/deliveries/{id}/replay", wrapper.ReplayDelivery)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/sandbox/v1/faults", wrapper.ClearFaults)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/sandbox/v1/faults", wrapper.ListFaults)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/sandbox/v1/faults", wrapper.AddFault)

@@ -29,13 +29,15 @@ import (
 	"github.com/scboauth/scboauth/sandbox"
 )
 
-// New returns an emulator built with opts, failing t if the options are invalid.
+// New returns an emulator built with opts, failing t if the options are invalid. The test's
+// cleanup closes it (Server.Close: its deliveries of payment confirmations stop).
 func New(t testing.TB, opts ...sandbox.Option) *sandbox.Server {
 	t.Helper()
 	srv, err := sandbox.New(opts...)
 	if err != nil {
 		t.Fatalf("sandbox.New: %v", err)
 	}
+	t.Cleanup(srv.Close)
 	return srv
 }
 
