@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Fuzzes every fuzz target of the module, one after the other, for FUZZTIME each. The targets are
+# found in the test files of each package (a func FuzzXxx(f *testing.F)), so a new one is picked
+# up without touching the Makefile. A failing input is written to the package's testdata/fuzz/
+# as usual: commit it, it becomes a regression test that every `go test` runs.
+#
+#   scripts/fuzz.sh FUZZTIME [PACKAGE...]     (default: ./...)
+#   scripts/fuzz.sh -list [PACKAGE...]        print "PACKAGE TARGET" lines and exit
+#
+# Exit: 0 every target ran clean; 1 a target failed, or no target was found; 2 usage error.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+
+[ $# -ge 1 ] || { echo "usage: $0 (FUZZTIME | -list) [PACKAGE...]" >&2; exit 2; }
+fuzztime=$1
+shift
+[ $# -gt 0 ] || set -- ./...
+
+# targets prints "IMPORT_PATH FuzzName" for each fuzz target of the packages. go list reads only
+# the file lists (nothing is compiled), and build constraints are honoured.
+targets() {
+	"$GO" list -f '{{$d := .Dir}}{{.ImportPath}}{{range .TestGoFiles}} {{$d}}/{{.}}{{end}}{{range .XTestGoFiles}} {{$d}}/{{.}}{{end}}' "$@" |
+		while read -r pkg files; do
+			[ -n "$files" ] || continue
+			# shellcheck disable=SC2086 # files is a space-separated list of paths without spaces
+			sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(\([A-Za-z_][A-Za-z0-9_]* \)\?\*testing\.F).*/\1/p' $files |
+				sort -u | sed "s|^|$pkg |"
+		done
+}
+
+list=$(targets "$@") || { echo "fuzz: go list failed" >&2; exit 1; }
+if [ "$fuzztime" = -list ]; then
+	[ -z "$list" ] || echo "$list"
+	exit 0
+fi
+if [ -z "$list" ]; then
+	echo "fuzz: FAIL: no fuzz target found in $*"
+	exit 1
+fi
+
+count=$(wc -l <<<"$list")
+echo "fuzz: $count targets, $fuzztime each:" $(awk '{print $2}' <<<"$list")
+failed=()
+while read -r pkg name; do
+	echo "fuzz: $name ($pkg)"
+	if ! "$GO" test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg" </dev/null; then
+		failed+=("$name ($pkg)")
+	fi
+done <<<"$list"
+
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "fuzz: FAIL: ${#failed[@]} of $count targets failed:"
+	printf '  %s\n' "${failed[@]}"
+	exit 1
+fi
+echo "fuzz: OK: $count targets ran $fuzztime each without a failure"
