@@ -3,7 +3,7 @@
 #
 #   ==> vet: go vet -race ./...
 #   ... vet: still running (1m00s)          every HEARTBEAT seconds (default 60) while it runs
-#   <== vet: ok in 1m12s                    or FAILED (exit N) in ...
+#   <== vet: ok in 1m12s, cpu 2m05s         or FAILED (exit N) in ...
 #
 # After each line, the time since `make` started is shown in brackets when SCBOAUTH_T0 (a Unix
 # time, exported by the Makefile) is set.
@@ -42,15 +42,21 @@ parent=$$
 ) &
 heartbeat=$!
 
-"$@"
+# The command's CPU time (user + system, its children included) next to the wall time tells a
+# slow step from a busy machine.
+cpufile=$(mktemp)
+TIMEFORMAT='%3U %3S'
+{ time "$@" 2>&4 4>&-; } 4>&2 2>"$cpufile"
 status=$?
+cpu=$(awk '{ printf "%d", $1 + $2 }' "$cpufile")
+rm -f "$cpufile"
 
 kill "$heartbeat" 2>/dev/null
 wait "$heartbeat" 2>/dev/null
 took=$(duration $(($(date +%s) - start)))
 if [ "$status" -eq 0 ]; then
-	echo "<== $name: ok in $took$(since)"
+	echo "<== $name: ok in $took, cpu $(duration "$cpu")$(since)"
 else
-	echo "<== $name: FAILED (exit $status) in $took$(since)"
+	echo "<== $name: FAILED (exit $status) in $took, cpu $(duration "$cpu")$(since)"
 fi
 exit "$status"
