@@ -10,6 +10,10 @@ BENCHTIME ?= 1s
 # Packages that are linted: everything but the generated code.
 LINT_PKGS  = $(shell $(GO) list ./... | grep -v '/generated$$')
 
+# What `make test` runs, in this order; it stops at the first failure.
+TEST_STEPS = fmt-check spec-lint deps tidy-check check-generate breaking-test breaking vet lint \
+             fuzz-short go-test
+
 # Every step of `make test` runs through scripts/step.sh: a line when it starts, a line when it
 # ends with its duration, a heartbeat while it runs, and the time since make started.
 export SCBOAUTH_T0 := $(shell date +%s)
@@ -28,7 +32,8 @@ RACE = -race
         tidy-check fuzz-short go-test test contract bench fuzz fuzz-list load
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_$$()-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "make test runs, in order: $(TEST_STEPS)"
 
 generate: ## regenerate generated/ from openapi.yaml
 	$(GO) generate ./...
@@ -48,7 +53,7 @@ fmt-check: ## fail if any Go file is not gofmt-ed
 spec-lint: ## lint openapi.yaml with Redocly CLI (pinned in tools/redocly, run with npx; rules in redocly.yaml)
 	$(STEP) spec-lint scripts/spec-lint.sh
 
-deps: ## download every Go module the build and the tools need (the first run's only network use, with npm's)
+deps: ## download every Go module the build and the tools need (with spec-lint's npm ci, all the network a run uses)
 	$(STEP) deps sh -c '$(GO) mod download && $(GO) mod download -modfile=tools/oasdiff.mod'
 
 vet: ## go vet every package (built with -race, shared with go-test)
@@ -63,11 +68,11 @@ tidy-check: ## fail if go.mod or go.sum is not tidy
 fuzz-short: ## fuzz every fuzz target for FUZZSHORT (default 3s) each
 	$(STEP) fuzz-short scripts/fuzz.sh $(FUZZSHORT)
 
-go-test: ## go test -race ./... (vet ran already)
+go-test: ## go test -race -count=1 ./..., without go test's own vet (the vet step runs all of vet)
 	$(STEP) go-test $(GO) test $(RACE) -vet=off -count=1 ./...
 
-test: fmt-check spec-lint deps tidy-check check-generate breaking-test breaking vet lint fuzz-short go-test ## the full offline gate: every check above, then go test -race ./...
-	@echo "make test: OK: every step passed in $$(( $$(date +%s) - $$SCBOAUTH_T0 ))s"
+test: $(TEST_STEPS) ## the full gate that CI runs: the steps listed below, in order, each timed
+	@s=$$(( $$(date +%s) - SCBOAUTH_T0 )); echo "make test: OK: every step passed in $$((s / 60))m$$((s % 60))s"
 
 contract: ## run the contract check against the embedded emulator
 	$(GO) run ./cmd/scboauth contract
