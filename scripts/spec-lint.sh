@@ -39,8 +39,9 @@ if [ ! -x "$dir/node_modules/.bin/redocly" ]; then
 		echo "spec-lint: npm ci failed: the first run needs the npm registry" >&2
 		exit 2
 	fi
-	rm -rf "$dir"
-	mv "$tmp" "$dir"
+	# Another run may have finished the same install meanwhile: keep the first.
+	[ -x "$dir/node_modules/.bin/redocly" ] || rm -rf "$dir"
+	mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
 fi
 
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
