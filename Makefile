@@ -5,7 +5,7 @@ GO        ?= go
 BASE      ?= HEAD~1
 # How long `make fuzz` fuzzes each target, and how long `make test` (fuzz-short) does.
 FUZZTIME  ?= 60s
-FUZZSHORT ?= 3s
+FUZZSHORT ?= 2s
 BENCHTIME ?= 1s
 # Packages that are linted: everything but the generated code.
 LINT_PKGS  = $(shell $(GO) list ./... | grep -v '/generated$$')
@@ -65,7 +65,7 @@ lint: ## staticcheck every package but the generated code (export data built wit
 tidy-check: ## fail if go.mod or go.sum is not tidy
 	$(STEP) tidy-check $(GO) mod tidy -diff
 
-fuzz-short: ## fuzz every fuzz target for FUZZSHORT (default 3s) each
+fuzz-short: ## fuzz every fuzz target for FUZZSHORT (default 2s) each
 	$(STEP) fuzz-short scripts/fuzz.sh $(FUZZSHORT)
 
 go-test: ## go test -race -count=1 ./..., without go test's own vet (the vet step runs all of vet)
