@@ -52,6 +52,7 @@ if command -v git >/dev/null 2>&1; then
 	g "$tmp/repo" add openapi.yaml && g "$tmp/repo" commit -q -m first
 	expect_rev "first commit: skipped" 0 'HEAD is the first commit' "$tmp/repo" HEAD~1
 	expect_rev "a base that does not exist fails" 2 "base revision 'typo' does not exist" "$tmp/repo" typo
+	expect_rev "an empty base fails" 2 "the base revision is empty" "$tmp/repo" ""
 	cp "$dir/compatible.yaml" "$tmp/repo/openapi.yaml"
 	g "$tmp/repo" commit -q -am second
 	git clone -q --depth 1 "file://$tmp/repo" "$tmp/shallow"

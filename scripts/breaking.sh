@@ -22,7 +22,10 @@ usage() { echo "usage: $0 (--base-rev REV | --base-file FILE) SPEC" >&2; exit 2;
 
 base_rev= base_file=
 case "${1:-}" in
---base-rev) [ -n "${2:-}" ] || usage; base_rev=$2; shift 2 ;;
+--base-rev)
+	[ $# -ge 2 ] || usage
+	[ -n "$2" ] || { echo "breaking: the base revision is empty (BASE is set but empty): name a commit, branch or tag, or leave BASE unset for HEAD~1" >&2; exit 2; }
+	base_rev=$2; shift 2 ;;
 --base-file) [ -n "${2:-}" ] || usage; base_file=$2; shift 2 ;;
 *) usage ;;
 esac
