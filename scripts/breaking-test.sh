@@ -5,7 +5,7 @@
 # revision: a base that does not exist fails; no base at all (a first commit, a shallow clone,
 # no git checkout) skips, saying why.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 root=$(pwd)
 dir=testdata/breaking
 fail=0

@@ -20,7 +20,7 @@ set -euo pipefail
 
 usage() { echo "usage: $0 (--base-rev REV | --base-file FILE) SPEC" >&2; exit 2; }
 
-base_rev= base_file=
+base_rev='' base_file=''
 case "${1:-}" in
 --base-rev)
 	[ $# -ge 2 ] || usage

@@ -9,7 +9,7 @@
 #
 # Exit: 0 every target ran clean; 1 a target failed, or no target was found; 2 usage error.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 GO=${GO:-go}
 
 [ $# -ge 1 ] || { echo "usage: $0 (FUZZTIME | -list) [PACKAGE...]" >&2; exit 2; }
@@ -40,7 +40,7 @@ if [ -z "$list" ]; then
 fi
 
 count=$(wc -l <<<"$list")
-echo "fuzz: $count targets, $fuzztime each:" $(awk '{print $2}' <<<"$list")
+echo "fuzz: $count targets, $fuzztime each: $(awk '{print $2}' <<<"$list" | paste -sd " ")"
 failed=()
 while read -r pkg name; do
 	echo "fuzz: $name ($pkg)"

@@ -36,7 +36,7 @@ echo "==> $name: $*$(since)"
 # no pipe open, so `make test | tee log` ends when the last step does.
 parent=$$
 (
-	while sleep "${HEARTBEAT:-60}" </dev/null >/dev/null 2>&1 && kill -0 "$parent" 2>/dev/null; do
+	while sleep "${HEARTBEAT:-60}" >/dev/null 2>&1 && kill -0 "$parent" 2>/dev/null; do
 		echo "... $name: still running ($(duration $(($(date +%s) - start))))$(since)"
 	done
 ) &
