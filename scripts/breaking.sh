@@ -5,16 +5,28 @@
 #   scripts/breaking.sh --base-rev REV SPEC    compare with SPEC as it was at git revision REV
 #   scripts/breaking.sh --base-file FILE SPEC  compare with another file
 #
+# With --base-rev, there is sometimes no base at all; then it skips, saying why, and exits 0:
+#   - not a git checkout (a tarball of the repository);
+#   - no commit yet, or REV is relative to HEAD (HEAD~1, HEAD^, @~2...) and the history does not
+#     reach that far: HEAD is the first commit, or the clone is shallow;
+#   - SPEC does not exist at REV (the spec is new).
+# Any other REV that does not name a commit (BASE=typo, or a branch a shallow clone lacks) is an
+# error: the caller asked for a comparison that cannot be made.
+#
 # Exit: 0 no breaking change, or breaking but the major version rose, or skipped (said plainly);
-# 1 breaking change without a major version bump; 2 usage error.
+# 1 breaking change without a major version bump; 2 usage error, or a base revision that does not
+# exist.
 set -euo pipefail
 
 usage() { echo "usage: $0 (--base-rev REV | --base-file FILE) SPEC" >&2; exit 2; }
 
-base_rev= base_file=
+base_rev='' base_file=''
 case "${1:-}" in
---base-rev) base_rev=${2:-}; shift 2 || usage ;;
---base-file) base_file=${2:-}; shift 2 || usage ;;
+--base-rev)
+	[ $# -ge 2 ] || usage
+	[ -n "$2" ] || { echo "breaking: the base revision is empty (BASE is set but empty): name a commit, branch or tag, or leave BASE unset for HEAD~1" >&2; exit 2; }
+	base_rev=$2; shift 2 ;;
+--base-file) [ -n "${2:-}" ] || usage; base_file=$2; shift 2 ;;
 *) usage ;;
 esac
 [ $# -eq 1 ] || usage
@@ -24,10 +36,42 @@ spec=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# no_git explains, and returns 0, when there is no history to take a base from at all.
+no_git() {
+	if ! command -v git >/dev/null 2>&1; then
+		echo "git is not installed"
+	elif [ "$(git rev-parse --show-toplevel 2>/dev/null)" != "$(pwd -P)" ]; then
+		echo "$(pwd) is not the root of a git checkout"
+	elif ! git rev-parse --verify --quiet HEAD >/dev/null; then
+		echo "there is no commit yet"
+	else
+		return 1
+	fi
+}
+
+# short_history REV explains, and returns 0, when REV is relative to HEAD (HEAD~1, HEAD^, @~2)
+# and so does not exist because the history is too short: the first commit, or a shallow clone.
+short_history() {
+	[[ "$1" =~ ^(HEAD|@)([~^][0-9]*)+$ ]] || return 1
+	if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
+		echo "the clone is shallow and its history does not reach $1 (git fetch --deepen=1 adds a commit)"
+	else
+		echo "the history does not reach $1 (HEAD is the first commit, or $1 goes past it)"
+	fi
+}
+
 if [ -n "$base_rev" ]; then
-	if ! git rev-parse --verify --quiet "$base_rev^{commit}" >/dev/null; then
-		echo "breaking: SKIPPED: base revision $base_rev does not exist (first commit or shallow clone); nothing to compare with"
+	if why=$(no_git); then
+		echo "breaking: SKIPPED: no base to compare $spec with: $why"
 		exit 0
+	fi
+	if ! git rev-parse --verify --quiet "$base_rev^{commit}" >/dev/null; then
+		if why=$(short_history "$base_rev"); then
+			echo "breaking: SKIPPED: no base to compare $spec with: $why"
+			exit 0
+		fi
+		echo "breaking: base revision '$base_rev' does not exist in this repository; pass an existing commit, branch or tag as BASE (for a remote branch, fetch it first)" >&2
+		exit 2
 	fi
 	if ! git cat-file -e "$base_rev:./$spec" 2>/dev/null; then
 		echo "breaking: SKIPPED: $spec does not exist at $base_rev; nothing to compare with"
