@@ -50,8 +50,6 @@ var goTypes = map[string]func() any{
 	"AmountText":                   func() any { return new(generated.AmountText) },
 	"AmountNumber":                 func() any { return new(generated.AmountNumber) },
 	"QRAmount":                     func() any { return new(generated.QRAmount) },
-	"BillReference":                func() any { return new(generated.BillReference) },
-	"BillerID":                     func() any { return new(generated.BillerID) },
 	"ExpiryMinutes":                func() any { return new(generated.ExpiryMinutes) },
 	"QRCodeRequest":                func() any { return new(generated.QRCodeRequest) },
 	"QRCodePromptPayFields":        func() any { return new(generated.QRCodePromptPayFields) },

@@ -487,19 +487,6 @@ type BillPaymentInquiryResponse struct {
 	Status SuccessStatus `json:"status"`
 }
 
-// BillReference A bill-payment reference [seen: SCB's wording "String(20)", "English uppercase letters
-// and numbers only"; the v2 page says "Accept only A-Z or 0-9" [doc]]: 1 to 20 of `A-Z`
-// and `0-9`.
-//
-// Example: INV001
-type BillReference = string
-
-// BillerID A PromptPay biller id [seen: "String (15)"; the v2 page says "must be 15 digits" [doc]],
-// from the application's merchant profile.
-//
-// Example: 012345678901234
-type BillerID = string
-
 // Callback The `data` of a successful authorize call [seen].
 type Callback struct {
 	// CallbackUrl A deep link that opens the SCB app's consent screen, such as
@@ -742,7 +729,8 @@ type EventCode string
 
 // ExpiryMinutes A QR CS's lifetime in minutes [seen: SCB's wording "QR expires X minutes from now",
 // default 15]; sent as text (`"60"`, most clients) or a number (`60`, scb-payment) [seen].
-// [decision] 1 to 9999.
+// [decision] 1 to 9999, or `null` for absent (the text branch is the nullable one, so that
+// `null` matches exactly one branch).
 //
 // Example: 15
 type ExpiryMinutes struct {
@@ -1328,7 +1316,7 @@ type QRCodeRequest struct {
 	// Example: 100.00
 	Amount QRAmount `json:"amount"`
 
-	// CsExtExpiryTime Optional for `CS` and `PPCS` [seen]. See ExpiryMinutes.
+	// CsExtExpiryTime Optional for `CS` and `PPCS` [seen]; `null` reads as absent. See ExpiryMinutes.
 	CsExtExpiryTime *ExpiryMinutes `json:"csExtExpiryTime,omitempty"`
 
 	// CsNote A description of the QR CS transaction, optional [seen]. Its length is unknown [decision: 1 to 256].
@@ -3017,6 +3005,10 @@ type ClientInterface interface {
 	// Lifetimes [doc]: access token 30 minutes, refresh token 60 minutes, authorization code
 	// 1 minute.
 	//
+	// [decision] No security scheme (`security: []`): this call is how a client gets its
+	// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+	// security scheme cannot describe.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/oauth/token (the `CreateToken` operationId).
@@ -3036,6 +3028,10 @@ type ClientInterface interface {
 	// Lifetimes [doc]: access token 30 minutes, refresh token 60 minutes, authorization code
 	// 1 minute.
 	//
+	// [decision] No security scheme (`security: []`): this call is how a client gets its
+	// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+	// security scheme cannot describe.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/oauth/token (the `CreateToken` operationId).
@@ -3052,6 +3048,10 @@ type ClientInterface interface {
 	// always keep the `refreshToken` of the latest response; the scboauth emulator rejects a
 	// refresh token once it has been redeemed.
 	//
+	// [decision] No security scheme (`security: []`): this call is how a client gets its
+	// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+	// security scheme cannot describe.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/oauth/token/refresh (the `RefreshToken` operationId).
@@ -3067,6 +3067,10 @@ type ClientInterface interface {
 	// Whether the refresh token rotates is not documented. [decision] Treat it as rotating:
 	// always keep the `refreshToken` of the latest response; the scboauth emulator rejects a
 	// refresh token once it has been redeemed.
+	//
+	// [decision] No security scheme (`security: []`): this call is how a client gets its
+	// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+	// security scheme cannot describe.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3177,6 +3181,10 @@ type ClientInterface interface {
 	// reserved. OpenAPI 3.0 cannot name free-form query parameters, so none are declared here;
 	// validators accept undeclared query parameters.
 	//
+	// [decision] No security scheme (`security: []`): this call is how a client gets its
+	// credential, and the application's key and secret travel in the `apikey` and `apisecret` headers, declared as parameters, which an OpenAPI
+	// security scheme cannot describe.
+	//
 	// Corresponds with GET /v2/oauth/authorize (the `Authorize` operationId).
 	Authorize(ctx context.Context, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3252,6 +3260,10 @@ type ClientInterface interface {
 // Lifetimes [doc]: access token 30 minutes, refresh token 60 minutes, authorization code
 // 1 minute.
 //
+// [decision] No security scheme (`security: []`): this call is how a client gets its
+// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+// security scheme cannot describe.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/oauth/token (the `CreateToken` operationId).
@@ -3281,6 +3293,10 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, params *CreateTokenPar
 // Lifetimes [doc]: access token 30 minutes, refresh token 60 minutes, authorization code
 // 1 minute.
 //
+// [decision] No security scheme (`security: []`): this call is how a client gets its
+// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+// security scheme cannot describe.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/oauth/token (the `CreateToken` operationId).
@@ -3307,6 +3323,10 @@ func (c *Client) CreateToken(ctx context.Context, params *CreateTokenParams, bod
 // always keep the `refreshToken` of the latest response; the scboauth emulator rejects a
 // refresh token once it has been redeemed.
 //
+// [decision] No security scheme (`security: []`): this call is how a client gets its
+// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+// security scheme cannot describe.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/oauth/token/refresh (the `RefreshToken` operationId).
@@ -3332,6 +3352,10 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, params *RefreshTokenP
 // Whether the refresh token rotates is not documented. [decision] Treat it as rotating:
 // always keep the `refreshToken` of the latest response; the scboauth emulator rejects a
 // refresh token once it has been redeemed.
+//
+// [decision] No security scheme (`security: []`): this call is how a client gets its
+// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+// security scheme cannot describe.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3491,6 +3515,10 @@ func (c *Client) CreateQRCode(ctx context.Context, params *CreateQRCodeParams, b
 // URL; together they may be at most 255 characters, and `code`, `state` and `status` are
 // reserved. OpenAPI 3.0 cannot name free-form query parameters, so none are declared here;
 // validators accept undeclared query parameters.
+//
+// [decision] No security scheme (`security: []`): this call is how a client gets its
+// credential, and the application's key and secret travel in the `apikey` and `apisecret` headers, declared as parameters, which an OpenAPI
+// security scheme cannot describe.
 //
 // Corresponds with GET /v2/oauth/authorize (the `Authorize` operationId).
 func (c *Client) Authorize(ctx context.Context, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4377,6 +4405,10 @@ type ClientWithResponsesInterface interface {
 	// Lifetimes [doc]: access token 30 minutes, refresh token 60 minutes, authorization code
 	// 1 minute.
 	//
+	// [decision] No security scheme (`security: []`): this call is how a client gets its
+	// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+	// security scheme cannot describe.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/oauth/token (the `CreateToken` operationId).
@@ -4396,6 +4428,10 @@ type ClientWithResponsesInterface interface {
 	// Lifetimes [doc]: access token 30 minutes, refresh token 60 minutes, authorization code
 	// 1 minute.
 	//
+	// [decision] No security scheme (`security: []`): this call is how a client gets its
+	// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+	// security scheme cannot describe.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/oauth/token (the `CreateToken` operationId).
@@ -4412,6 +4448,10 @@ type ClientWithResponsesInterface interface {
 	// always keep the `refreshToken` of the latest response; the scboauth emulator rejects a
 	// refresh token once it has been redeemed.
 	//
+	// [decision] No security scheme (`security: []`): this call is how a client gets its
+	// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+	// security scheme cannot describe.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/oauth/token/refresh (the `RefreshToken` operationId).
@@ -4427,6 +4467,10 @@ type ClientWithResponsesInterface interface {
 	// Whether the refresh token rotates is not documented. [decision] Treat it as rotating:
 	// always keep the `refreshToken` of the latest response; the scboauth emulator rejects a
 	// refresh token once it has been redeemed.
+	//
+	// [decision] No security scheme (`security: []`): this call is how a client gets its
+	// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+	// security scheme cannot describe.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4540,6 +4584,10 @@ type ClientWithResponsesInterface interface {
 	// URL; together they may be at most 255 characters, and `code`, `state` and `status` are
 	// reserved. OpenAPI 3.0 cannot name free-form query parameters, so none are declared here;
 	// validators accept undeclared query parameters.
+	//
+	// [decision] No security scheme (`security: []`): this call is how a client gets its
+	// credential, and the application's key and secret travel in the `apikey` and `apisecret` headers, declared as parameters, which an OpenAPI
+	// security scheme cannot describe.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5641,6 +5689,10 @@ func (r CreateDeeplinkResponse) ContentType() string {
 // Lifetimes [doc]: access token 30 minutes, refresh token 60 minutes, authorization code
 // 1 minute.
 //
+// [decision] No security scheme (`security: []`): this call is how a client gets its
+// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+// security scheme cannot describe.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/oauth/token (the `CreateToken` operationId).
@@ -5666,6 +5718,10 @@ func (c *ClientWithResponses) CreateTokenWithBodyWithResponse(ctx context.Contex
 // Lifetimes [doc]: access token 30 minutes, refresh token 60 minutes, authorization code
 // 1 minute.
 //
+// [decision] No security scheme (`security: []`): this call is how a client gets its
+// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+// security scheme cannot describe.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/oauth/token (the `CreateToken` operationId).
@@ -5688,6 +5744,10 @@ func (c *ClientWithResponses) CreateTokenWithResponse(ctx context.Context, param
 // always keep the `refreshToken` of the latest response; the scboauth emulator rejects a
 // refresh token once it has been redeemed.
 //
+// [decision] No security scheme (`security: []`): this call is how a client gets its
+// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+// security scheme cannot describe.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/oauth/token/refresh (the `RefreshToken` operationId).
@@ -5709,6 +5769,10 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // Whether the refresh token rotates is not documented. [decision] Treat it as rotating:
 // always keep the `refreshToken` of the latest response; the scboauth emulator rejects a
 // refresh token once it has been redeemed.
+//
+// [decision] No security scheme (`security: []`): this call is how a client gets its
+// credential, and the application's key and secret travel in the JSON body, which an OpenAPI
+// security scheme cannot describe.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5852,6 +5916,10 @@ func (c *ClientWithResponses) CreateQRCodeWithResponse(ctx context.Context, para
 // URL; together they may be at most 255 characters, and `code`, `state` and `status` are
 // reserved. OpenAPI 3.0 cannot name free-form query parameters, so none are declared here;
 // validators accept undeclared query parameters.
+//
+// [decision] No security scheme (`security: []`): this call is how a client gets its
+// credential, and the application's key and secret travel in the `apikey` and `apisecret` headers, declared as parameters, which an OpenAPI
+// security scheme cannot describe.
 //
 // Returns a wrapper object for the known response body format(s).
 //
