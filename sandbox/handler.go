@@ -137,6 +137,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x := s.writers.Get().(*respWriter)
 	x.w = w
+	s.setDate(w.Header())
 	r = canonicalHeaders(r)
 	x.req = r
 	defer func() {

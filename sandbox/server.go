@@ -66,6 +66,7 @@ type Faults struct {
 type config struct {
 	apps      []Application
 	now       func() time.Time
+	ownClock  bool // WithClock was given
 	next      func() string
 	lifetimes Lifetimes
 	faults    Faults
@@ -87,9 +88,11 @@ func WithApplications(apps ...Application) Option {
 }
 
 // WithClock sets the clock of issue times and expiries (default time.Now). Tests advance their
-// own clock instead of sleeping. It must be safe for concurrent use.
+// own clock instead of sleeping. It must be safe for concurrent use. The Date header of every
+// answer then reads this clock too, so that a client or checker comparing expiresAt with Date
+// sees the emulator's time.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.now = now }
+	return func(c *config) { c.now, c.ownClock = now, true }
 }
 
 // WithTokenGenerator sets the generator of access and refresh tokens, authorization codes and
@@ -176,6 +179,7 @@ type Server struct {
 	apps      atomic.Pointer[appTable] // replaced whole when an application is registered or removed
 	appsMu    sync.Mutex               // serialises the replacements
 	clock     func() time.Time         // WithClock's; now adds the offset
+	ownClock  bool                     // WithClock was given: answers carry the emulator's Date
 	offset    atomic.Int64             // how far AdvanceClock moved the clock, in nanoseconds
 	next      func() string
 	lifetimes Lifetimes
@@ -215,6 +219,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s := &Server{
 		clock:     c.now,
+		ownClock:  c.ownClock,
 		next:      c.next,
 		lifetimes: c.lifetimes,
 		faults:    c.faults,
@@ -245,6 +250,15 @@ func New(opts ...Option) (*Server, error) {
 
 // now returns the emulator's clock: WithClock's, moved forward by AdvanceClock.
 func (s *Server) now() time.Time { return s.clock().Add(time.Duration(s.offset.Load())) }
+
+// setDate gives an answer the emulator's own Date when its clock is not the machine's (WithClock,
+// AdvanceClock): expiresAt and Date then agree, as they do at SCB. net/http sets the machine's
+// otherwise.
+func (s *Server) setDate(h http.Header) {
+	if s.ownClock || s.offset.Load() != 0 {
+		h["Date"] = []string{s.now().UTC().Format(http.TimeFormat)}
+	}
+}
 
 // routes returns the generated router, with the consent endpoint and SCB's 404 for the rest.
 func (s *Server) routes() http.Handler {
