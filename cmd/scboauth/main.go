@@ -1,9 +1,12 @@
 // Command scboauth is the command line of the scboauth project: a local emulator of SCB's OAuth
-// API, a contract check of a server against openapi.yaml, and a token for shell scripts.
+// and payment APIs, a contract check of a server against openapi.yaml, a token for shell
+// scripts, and one command per payment call.
 //
-//	scboauth sandbox   serve a local emulator of SCB's OAuth API
-//	scboauth contract  check that a server's answers match openapi.yaml
-//	scboauth token     print an access token for an SCB application
+//	scboauth sandbox      serve a local emulator of SCB's OAuth and payment APIs
+//	scboauth contract     check that a server's answers match openapi.yaml
+//	scboauth token        print an access token for an SCB application
+//	scboauth qr|slip|bill|deeplink|transaction   make one payment call
+//	scboauth pay          pay a QR or deeplink on a running emulator
 //
 // Run "scboauth <command> --help" for a command's flags and exit statuses. Every flag has an
 // environment variable named in its help; the flag wins over the variable. Every command exits
@@ -48,7 +51,7 @@ type command struct {
 
 // commands lists the subcommands in the order "scboauth --help" shows them.
 var commands = []command{
-	{"sandbox", "serve a local emulator of SCB's OAuth API", runSandbox},
+	{"sandbox", "serve a local emulator of SCB's OAuth and payment APIs", runSandbox},
 	{"contract", "check that a server's answers match openapi.yaml", runContract},
 	{"token", "print an access token for an SCB application", runToken},
 	{"qr", "create a payment QR (qr create)", qrCommand.run},
@@ -98,7 +101,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, "scboauth: tools for the OAuth API of SCB's Developer Platform\n\nUsage:\n  scboauth <command> [flags]\n\nCommands:\n")
+	fmt.Fprint(w, "scboauth: tools for the OAuth and payment APIs of SCB's Developer Platform\n\nUsage:\n  scboauth <command> [flags]\n\nCommands:\n")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}

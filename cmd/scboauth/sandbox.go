@@ -16,9 +16,10 @@ import (
 
 var sandboxHelp = help{
 	synopsis: "[flags]",
-	description: `Serve a local emulator of SCB's OAuth API: POST /v1/oauth/token, POST /v1/oauth/token/refresh
-and GET /v2/oauth/authorize, answered as SCB documents them, plus POST /sandbox/v1/consent, which
-completes a user's consent without a phone and returns an authorization code.
+	description: `Serve a local emulator of SCB's OAuth API (POST /v1/oauth/token, POST /v1/oauth/token/refresh,
+GET /v2/oauth/authorize) and payment APIs (QR create, slip verification, bill-payment inquiry,
+deeplink and its transaction), answered as SCB documents them, plus POST /sandbox/v1/consent,
+which completes a user's consent without a phone and returns an authorization code.
 
 Three demo applications (one per kind: plain, authorization-code, web) are registered unless
 --no-demo; their public test credentials are printed at start. Register more with --app or --apps
