@@ -383,3 +383,30 @@ func BenchmarkHitCounter(b *testing.B) {
 		})
 	}
 }
+
+// TestStripedCounterSpreads: goroutines add to different cache lines (their stacks hash apart),
+// and the counter counts every addition.
+func TestStripedCounterSpreads(t *testing.T) {
+	var c stripedCounter
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for range 100 {
+				c.add()
+			}
+		})
+	}
+	wg.Wait()
+	if got := c.load(); got != 6400 {
+		t.Fatalf("load() = %d, want 6400", got)
+	}
+	used := 0
+	for i := range c.cells {
+		if c.cells[i].n.Load() > 0 {
+			used++
+		}
+	}
+	if used < counterStripes/2 {
+		t.Errorf("64 goroutines used %d of %d stripes", used, counterStripes)
+	}
+}
