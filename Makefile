@@ -50,7 +50,7 @@ breaking-test: ## prove `make breaking` reports a breaking change, fails on a mi
 fmt-check: ## fail if any Go file is not gofmt-ed
 	$(STEP) fmt-check sh -c 'out=$$(gofmt -l .); [ -z "$$out" ] || { echo "gofmt needed:"; echo "$$out"; exit 1; }'
 
-spec-lint: ## lint openapi.yaml with Redocly CLI (pinned in tools/redocly, run with npx; rules in redocly.yaml)
+spec-lint: ## lint openapi.yaml and sandbox/admin.yaml with Redocly CLI (pinned in tools/redocly; rules in redocly.yaml), and prove it rejects the broken copies
 	$(STEP) spec-lint scripts/spec-lint.sh
 
 deps: ## download every Go module the build and the tools need (with spec-lint's npm ci, all the network a run uses)

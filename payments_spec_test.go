@@ -288,36 +288,3 @@ func TestFactsPaymentCodes(t *testing.T) {
 	assert.NotContains(t, codesOf(t, "POST", "/v1/oauth/token", 400), 8102, "the OAuth rows are unchanged")
 	assert.NotContains(t, codesOf(t, "POST", "/v1/oauth/token", 500), 8902, "the OAuth rows are unchanged")
 }
-
-// paymentBrokenCopies are breaks of the payment parts of openapi.yaml that both validators must
-// reject (TestSpecBrokenCopiesRejected).
-var paymentBrokenCopies = []brokenCopy{
-	{
-		name:    "QR example with a lower-case ref1",
-		old:     "                ref1: INV001\n                ref2: CUSTOMER42\n                ref3: SCB\n                merchantId",
-		new:     "                ref1: inv001\n                ref2: CUSTOMER42\n                ref3: SCB\n                merchantId",
-		wantKin: `doesn't match the regular expression "^[A-Z0-9]{1,20}$"`,
-		wantLib: "examples.both",
-	},
-	{
-		name:    "PP example without ref3",
-		old:     "                ppId: '012345678901234'\n                ref1: INV001\n                ref3: SCB\n            card:",
-		new:     "                ppId: '012345678901234'\n                ref1: INV001\n            card:",
-		wantKin: `property "ref3" is missing`,
-		wantLib: "examples.promptPay",
-	},
-	{
-		name:    "403 of a payment call carrying 8102",
-		old:     "status: {code: 9503, description: Invalid access rights}",
-		new:     "status: {code: 8102, description: Invalid access rights}",
-		wantKin: "value is not one of the allowed values [9503]",
-		wantLib: "value must be 9503",
-	},
-	{
-		name:    "security scheme of an unknown type",
-		old:     "    BearerToken:\n      type: http\n",
-		new:     "    BearerToken:\n      type: bearer\n",
-		wantKin: `security scheme 'type' can't be "bearer"`,
-		wantLib: "BearerToken",
-	},
-}
