@@ -65,8 +65,8 @@
 // UserTokenSource(nil, WithUserID(id)) in the others. A cache hit never touches the store. When
 // the store is down, every process keeps serving its cached token and fetches for itself when
 // it must (one request for all its goroutines, one warning per outage), and shares again once
-// the store answers. TokenSource.Stats counts in-process and shared hits, upstream requests,
-// lock waits, fallbacks and store failures, for metrics.
+// the store answers. TokenSource.Stats counts shared hits, upstream requests, lock waits,
+// fallbacks and store failures, for metrics (not cache hits, which stay uncounted and cheap).
 //
 // # Payments
 //

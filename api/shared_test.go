@@ -87,7 +87,6 @@ func sumStats(sources ...*TokenSource) SourceStats {
 	var s SourceStats
 	for _, ts := range sources {
 		x := ts.Stats()
-		s.InProcessHits += x.InProcessHits
 		s.SharedHits += x.SharedHits
 		s.UpstreamFetches += x.UpstreamFetches
 		s.LockWaits += x.LockWaits
@@ -501,8 +500,8 @@ func TestSharedHitAllocatesNothing(t *testing.T) {
 	if n := store.calls.Load() - calls; n != 0 {
 		t.Errorf("%d store calls for cache hits, want 0", n)
 	}
-	if s := ts.Stats(); s.InProcessHits < 1000 || s.UpstreamFetches != 1 {
-		t.Errorf("stats %+v, want the hits and one fetch counted", s)
+	if s := ts.Stats(); s.UpstreamFetches != 1 {
+		t.Errorf("stats %+v, want one fetch counted", s)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -330,9 +329,6 @@ func TestSourceCounters(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			for range 1000 {
-				c.hits.add()
-			}
 			c.sharedHits.Add(1)
 			c.fetches.Add(2)
 			c.lockWaits.Add(3)
@@ -341,72 +337,8 @@ func TestSourceCounters(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	want := SourceStats{InProcessHits: 8000, SharedHits: 8, UpstreamFetches: 16, LockWaits: 24, Fallbacks: 32, Failures: 40}
+	want := SourceStats{SharedHits: 8, UpstreamFetches: 16, LockWaits: 24, Fallbacks: 32, Failures: 40}
 	if got := c.stats(); got != want {
 		t.Fatalf("stats = %+v, want %+v", got, want)
-	}
-	if n := testing.AllocsPerRun(100, c.hits.add); n != 0 {
-		t.Fatalf("a hit count allocates %v times", n)
-	}
-}
-
-// BenchmarkHitCounter measures what counting in-process hits would add to the cache-hit path
-// (an atomic load and a clock reading, the floor of BenchmarkTokenSourceHit) from parallel
-// goroutines: a striped counter, and a single atomic counter for comparison. Run with
-// -cpu 1,2,8: the single counter's cost grows with cores, the striped one's should not.
-func BenchmarkHitCounter(b *testing.B) {
-	type hit struct{ refreshAt time.Time }
-	var p atomic.Pointer[hit]
-	p.Store(&hit{refreshAt: time.Now().Add(time.Hour)})
-	var striped stripedCounter
-	var single atomic.Uint64
-	for _, c := range []struct {
-		name  string
-		count func()
-	}{
-		{"floor", func() {}},
-		{"striped", striped.add},
-		{"single-atomic", func() { single.Add(1) }},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				n := int64(0)
-				for pb.Next() {
-					if e := p.Load(); time.Now().Before(e.refreshAt) {
-						c.count()
-						n++
-					}
-				}
-				sink.Add(n)
-			})
-		})
-	}
-}
-
-// TestStripedCounterSpreads: goroutines add to different cache lines (their stacks hash apart),
-// and the counter counts every addition.
-func TestStripedCounterSpreads(t *testing.T) {
-	var c stripedCounter
-	var wg sync.WaitGroup
-	for range 64 {
-		wg.Go(func() {
-			for range 100 {
-				c.add()
-			}
-		})
-	}
-	wg.Wait()
-	if got := c.load(); got != 6400 {
-		t.Fatalf("load() = %d, want 6400", got)
-	}
-	used := 0
-	for i := range c.cells {
-		if c.cells[i].n.Load() > 0 {
-			used++
-		}
-	}
-	if used < counterStripes/2 {
-		t.Errorf("64 goroutines used %d of %d stripes", used, counterStripes)
 	}
 }

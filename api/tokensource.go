@@ -149,11 +149,9 @@ func (ts *TokenSource) Token(ctx context.Context) (*Token, error) {
 	if e := ts.cur.Load(); e != nil {
 		now := time.Now()
 		if now.Before(e.refreshAt) {
-			ts.stats.hits.add()
 			return e.tok, nil
 		}
 		if now.Before(e.staleAt) {
-			ts.stats.hits.add()
 			ts.renewAhead()
 			return e.tok, nil
 		}
