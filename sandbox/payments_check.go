@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -175,8 +178,36 @@ func (s *Server) readPaymentBody(x *respWriter, r *http.Request, schema *openapi
 		x.detail = detail
 		return e
 	}
+	if s.strict {
+		if path, ok := firstNull(m, "body $"); ok {
+			x.detail = path + ": null (strict mode)"
+			return errInvalidParams
+		}
+	}
 	x.body.value = m
 	return nil
+}
+
+// firstNull returns the path of the first JSON null in v (members in name order), which the
+// schemas allow where a field is optional and strict mode refuses.
+func firstNull(v any, path string) (string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return path, true
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if p, ok := firstNull(v[k], path+"."+k); ok {
+				return p, true
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if p, ok := firstNull(e, path+"["+strconv.Itoa(i)+"]"); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // checkParams validates the path and query parameters against their schemas: 1101 a required

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"errors"
 	"net/http"
 	"strings"
@@ -367,5 +368,42 @@ func TestPaymentDetail(t *testing.T) {
 				t.Errorf("got %d %q, want a detail containing %q, escaped", r.status, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPaymentStrictNulls: an optional payment field sent as JSON null, at the top or nested, is
+// absent by default and refused 400 1102 in strict mode, with its path named, as in the OAuth
+// calls (TestRealClientShapes).
+func TestPaymentStrictNulls(t *testing.T) {
+	dl := `{"transactionType":"PURCHASE","transactionSubType":["BP"],"billPayment":{"paymentAmount":1,"accountTo":"` + billerID + `","ref1":"A","ref2":null}}`
+	tests := []struct {
+		name, path, body string
+		created          int
+		wantDetail       string
+	}{
+		{"QR ref2 null", pathQRCode, strings.Replace(ppBody, `"ref3"`, `"ref2":null,"ref3"`, 1), 200, "body $.ref2: null (strict mode)"},
+		{"deeplink billPayment.ref2 null", pathDeeplink, dl, 201, "body $.billPayment.ref2: null (strict mode)"},
+	}
+	for _, tt := range tests {
+		for _, strict := range []bool{false, true} {
+			var opts []sandbox.Option
+			if strict {
+				opts = append(opts, sandbox.WithStrict())
+			}
+			t.Run(fmt.Sprintf("%s/strict=%v", tt.name, strict), func(t *testing.T) {
+				h := newHarness(t, opts...)
+				r := h.do(http.MethodPost, tt.path, payHeaders(h.accessToken(demoPlain)), tt.body)
+				if !strict {
+					if r.status != tt.created {
+						t.Fatalf("got %d %s (%s), want %d: a null optional field is absent", r.status, r.body, r.header.Get(sandbox.DetailHeader), tt.created)
+					}
+					return
+				}
+				wantError(t, r, http.StatusBadRequest, 1102, "Invalid parameters entered")
+				if got := r.header.Get(sandbox.DetailHeader); got != tt.wantDetail {
+					t.Errorf("%s: got %q, want %q", sandbox.DetailHeader, got, tt.wantDetail)
+				}
+			})
+		}
 	}
 }

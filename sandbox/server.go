@@ -124,7 +124,8 @@ func WithLogger(l *slog.Logger) Option {
 // WithStrict holds clients to the letter of SCB's documentation, where by default the emulator
 // accepts what SCB accepts: a requestUId must be a hyphenated UUID or 32 alphanumerics (by
 // default any printable ASCII up to MaxRequestUIDBytes), and an optional body field sent as
-// JSON null is refused 400 1102 (by default it counts as absent).
+// JSON null, in the OAuth calls and the payment calls alike, is refused 400 1102 (by default it
+// counts as absent).
 func WithStrict() Option {
 	return func(c *config) { c.strict = true }
 }
