@@ -2,8 +2,8 @@ package sandbox_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
