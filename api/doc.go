@@ -1,5 +1,5 @@
-// Package api is a client of the OAuth API of the Siam Commercial Bank (SCB) Developer Platform
-// (https://developer.scb, API Reference > OAuth): access tokens for the client-credentials and
+// Package api is a client of the OAuth and payment APIs of the Siam Commercial Bank (SCB)
+// Developer Platform (https://developer.scb, API Reference > OAuth): access tokens for the client-credentials and
 // authorization-code grants, refresh, the authorize call, a token source that caches tokens and
 // renews them ahead of expiry, and an HTTP client for SCB's other APIs that carries them; the
 // payment calls, and a receiver of SCB's payment confirmations.

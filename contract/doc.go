@@ -1,5 +1,5 @@
-// Package contract checks that a server answers SCB's OAuth API the way openapi.yaml says: the
-// scboauth emulator (package sandbox), or SCB's live sandbox at
+// Package contract checks that a server answers SCB's OAuth and payment APIs the way
+// openapi.yaml says: the scboauth emulator (package sandbox), or SCB's live sandbox at
 // https://api-sandbox.partners.scb/partners/sandbox.
 //
 // # A run

@@ -1,8 +1,10 @@
-// Package sandbox is a local emulator of the OAuth API of SCB's Developer Platform, built on
-// the strict server interface generated from openapi.yaml. It answers SCB's three operations as
-// SCB documents them, in process for Go tests (httptest.NewServer(srv), or package sandboxtest)
-// or served with Server.Serve, as the "scboauth sandbox" command does, and it produces SCB's
-// faults on demand.
+// Package sandbox is a local emulator of the OAuth and payment APIs of SCB's Developer Platform,
+// built on the strict server interface generated from openapi.yaml. It answers SCB's OAuth
+// operations and payment calls as SCB documents them, statefully (a QR becomes a pending
+// transaction that a simulated payment settles, and its confirmation is delivered to the
+// application's callback URL), in process for Go tests (httptest.NewServer(srv), or package
+// sandboxtest) or served with Server.Serve, as the "scboauth sandbox" command does, with an
+// admin API that tests in any language can drive, and it produces SCB's faults on demand.
 //
 // New builds a Server from options (WithApplications, WithClock, WithTokenGenerator,
 // WithLifetimes, WithFaults, WithLogger, WithMaxBodyBytes, WithStrict, WithAdmin,
