@@ -64,9 +64,17 @@ import (
 // only if it still holds that token: Delete with the token's Version (compare-and-delete),
 // never whatever is there now. A user's record is not deleted (it holds the refresh token the
 // fleet needs): the replica renews from step 2, taking the record as stale while it has the
-// refused Version. A refresh token SCB refuses is redeemed at most once per process; the
-// process then fails with ErrReauthorizationRequired and reads the store once per backoff step
-// for a new pair (a new Exchange, in any process), never asking SCB with the refused one.
+// refused Version. A refresh token SCB refuses is redeemed once for the fleet: the process
+// refused, still holding the lock, writes over the record it read (compare-and-swap) a
+// tombstone, the pair without its refresh token, marked with SCB's answer, kept as long as the
+// refresh token would have lived (one hour at least, a day at most). A process that reads a
+// tombstone fails with ErrReauthorizationRequired (SCB's status, code and requestUId, and a
+// cause saying the answer was to another process) without asking SCB, whether it was waiting
+// for the lock or comes later; until it is stale, the tombstone's access token is handed out
+// as the refused process hands out its own. Every process then reads the store once per
+// backoff step for a new pair (a new Exchange, in any process), which replaces the tombstone:
+// a pair that expires later than the refused one. A process that passes UserTokenSource the
+// refused pair, or an older one, leaves the tombstone in place and fails the same way.
 //
 // When the store fails (any error other than ErrStoreLocked, ErrStoreConflict or
 // ErrStoreUnreadable), the TokenSource falls back to fetching directly, single-flight within
