@@ -392,11 +392,16 @@ func (ts *TokenSource) seed(t *Token) *entry {
 		if next := ts.adopt(r, nil); next != nil {
 			return next
 		}
-		if r.st.Refused != nil { // t is the refused pair or an older one: its renewal fails
-			next := newEntry(t, time.Now())
-			next.version, next.stored = r.version, true
-			return next
+		// The record is at least as new as t, its access token stale: t is not written over
+		// it. Marked as read (Version r.version), a tombstone fails t's renewal; otherwise
+		// (Version 0, which the record is newer than) t's renewal redeems the record's refresh
+		// token, not t's, which SCB may have spent to make the record.
+		next := newEntry(t, time.Now())
+		next.stored = true
+		if r.st.Refused != nil {
+			next.version = r.version
 		}
+		return next
 	}
 	v, adopted, err := ts.put(ctx, t, r.version, nil)
 	return ts.written(t, v, adopted, err)

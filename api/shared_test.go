@@ -564,6 +564,33 @@ func TestSharedSeedOlder(t *testing.T) {
 	})
 }
 
+// TestSharedSeedOlderStale: the store holds a user's newer pair whose access token is stale;
+// a process seeded with an older pair (from its own database, say) must not write it over the
+// newer one, and its renewal redeems the newer pair's refresh token, not its own.
+func TestSharedSeedOlderStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		store := newMemStore()
+		cs := replicas(t, 2, f, store, nil)
+		ctx := context.Background()
+		old, _ := cs[0].Exchange(ctx, "code")
+		time.Sleep(time.Minute)
+		newer, _ := cs[0].Exchange(ctx, "code")
+		cs[0].UserTokenSource(newer, WithUserID("u"))
+		time.Sleep(31 * time.Minute) // both access tokens are stale; both refresh tokens live
+		got, err := cs[1].UserTokenSource(old, WithUserID("u")).Token(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := f.redeemedTokens(); len(r) != 1 || r[0] != newer.RefreshToken() {
+			t.Errorf("redeemed %d refresh tokens (the newer pair's first: %v), want the newer pair's alone", len(r), len(r) > 0 && r[0] == newer.RefreshToken())
+		}
+		if got.RefreshToken() == old.RefreshToken() || got.RefreshToken() == newer.RefreshToken() {
+			t.Errorf("got a pair that was not renewed")
+		}
+	})
+}
+
 // TestSharedReauthorization: the user withdraws consent. The first replica to renew asks SCB
 // and is refused, and writes a tombstone; the others read it and ask nothing, nor does anyone
 // while callers keep asking for ten minutes; once the user consents again in one process, the
