@@ -257,9 +257,10 @@ func (c *Client) TokenSource() *TokenSource {
 // token is then redeemed once for the whole fleet: the process that renews holds the store's
 // lock, and the others adopt the pair it wrote. A pair in the store that is newer than t (a
 // later expiry) is adopted instead of t. A refused refresh token makes Token fail with
-// ErrReauthorizationRequired until a new pair reaches the store (an Exchange after the user
-// consents again, in any process), which the source then adopts; it reads the store for it
-// once per backoff step and never asks SCB with the refused token. Keep one source per active
+// ErrReauthorizationRequired in every process until a new pair reaches the store (an Exchange
+// after the user consents again, in any process), which the sources then adopt; SCB is asked
+// once for the fleet (the process refused leaves a tombstone in the store, see Store), and
+// each source reads the store for the new pair once per backoff step. Keep one source per active
 // user: a new one costs a store read on its first call.
 //
 // It takes WithUserID only; another option, or an empty id, makes every Token call fail with

@@ -60,7 +60,9 @@
 // Replicas of a service each keep their own token unless they share a Store (Config.Store;
 // api/redisstore keeps it in Redis): then a cold start or a renewal of N processes makes one
 // request to SCB instead of N (SCB's sandbox allows 5 a second), and a user's refresh token,
-// which works once, is redeemed once for the fleet. Share a user's pair with
+// which works once, is redeemed once for the fleet; if SCB refuses it, it is asked once for the
+// fleet too, and every process fails with ErrReauthorizationRequired until a new consent's pair
+// reaches the store. Share a user's pair with
 // Client.UserTokenSource(tok, WithUserID(id)) in the process that made the exchange and
 // UserTokenSource(nil, WithUserID(id)) in the others. A cache hit never touches the store. When
 // the store is down, every process keeps serving its cached token and fetches for itself when

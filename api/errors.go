@@ -82,7 +82,8 @@ type Error struct {
 	RetryAfter time.Duration
 	// Err is the cause: a transport or context error, or a description of a malformed answer
 	// (matching ErrMalformedResponse, ErrResponseTooLarge or ErrRedirect); nil for a well-formed
-	// SCB error.
+	// SCB error, unless the answer was to another process of the fleet (a TokenSource with a
+	// Store reporting the refusal of a refresh token that process redeemed).
 	Err error
 
 	kind error // the sentinel this answer matches, if any

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/scboauth/scboauth/internal/redact"
 )
 
 // How a process waits while another holds the store's lock: it reads the record and tries the
@@ -19,6 +21,13 @@ const (
 	// storeClockSlack is how much later than its lifetime from now a stored token may expire:
 	// the clocks of a fleet's machines differ a little, a planted record may lie a lot.
 	storeClockSlack = time.Minute
+	// A tombstone stays as long as the refused refresh token would have lived (after that every
+	// process knows it expired, and asks SCB nothing), but at least storeTombstoneMin (SCB may
+	// not say when it expires; a process that held the pair and asks nothing for longer is
+	// refused once more, and writes the tombstone again) and at most storeTombstoneMax (a
+	// user who never comes back leaves nothing behind for long).
+	storeTombstoneMin = time.Hour
+	storeTombstoneMax = 24 * time.Hour
 )
 
 // sharing is how a TokenSource shares its token through its Client's Store (see Store for the
@@ -28,8 +37,9 @@ type sharing struct {
 	// syncFailures counts the attempts in a row to write a token fetched without the store
 	// that found it failing: the backoff step before the next.
 	syncFailures atomic.Int32
-	// refused is the Version of the record whose refresh token SCB refused: not newer than
-	// what the source holds, whatever it holds.
+	// refused is the Version of the record whose refresh token SCB refused, or of the
+	// tombstone this source wrote over it: not newer than what the source holds, whatever it
+	// holds.
 	refused atomic.Uint64
 }
 
@@ -45,6 +55,10 @@ type storeRead struct {
 func (r storeRead) newer(e *entry) bool {
 	return r.st != nil && r.version != 0 && (e == nil || r.version != e.version)
 }
+
+// supersedes reports whether a user's pair is to be renewed from r's refresh token rather
+// than e's: r is newer and not a tombstone (one that applies to e ends the renewal before).
+func (r storeRead) supersedes(e *entry) bool { return r.newer(e) && r.st.Refused == nil }
 
 // storeFailure is a store call that failed (not an answer such as ErrStoreLocked).
 type storeFailure struct {
@@ -74,8 +88,11 @@ func (ts *TokenSource) shared(ctx context.Context, e *entry) (*entry, error) {
 	if f := ts.fail.Load(); f != nil && f.fatal && (!r.newer(e) || r.version == ts.sh.refused.Load()) {
 		return nil, f.err // refused, and no new pair in the store: SCB is not asked again
 	}
+	if err := ts.tombstoned(r, e); err != nil {
+		return nil, err
+	}
 	user := ts.sh.key.User()
-	if e != nil && !e.stored && !e.invalidated && time.Now().Before(e.dueAt) && !(user && r.newer(e)) {
+	if e != nil && !e.stored && !e.invalidated && time.Now().Before(e.dueAt) && !(user && r.supersedes(e)) {
 		return ts.sync(ctx, e, r), nil
 	}
 	if e != nil && e.invalidated && !user && e.version != 0 && r.version == e.version {
@@ -134,6 +151,9 @@ func (ts *TokenSource) acquire(ctx context.Context, e *entry) (StoreLock, *entry
 		if next := ts.adopt(r, e); next != nil {
 			return nil, next, nil
 		}
+		if err := ts.tombstoned(r, e); err != nil {
+			return nil, nil, err // the holder was refused
+		}
 	}
 }
 
@@ -141,7 +161,7 @@ func (ts *TokenSource) acquire(ctx context.Context, e *entry) (StoreLock, *entry
 // Extend: it reads the record again (the last holder may have written it meanwhile), asks SCB
 // only if it holds nothing usable, writes the result with compare-and-swap, and unlocks. A
 // user's pair is renewed from the newest refresh token: the record's, unless the record is the
-// one this process last read or wrote.
+// one this process last read or wrote, or a tombstone (of an older pair than e's).
 func (ts *TokenSource) holding(ctx context.Context, e *entry, l StoreLock) (*entry, error) {
 	defer ts.release(l, ts.keepAlive(l))
 	r, err := ts.get(ctx)
@@ -151,20 +171,17 @@ func (ts *TokenSource) holding(ctx context.Context, e *entry, l StoreLock) (*ent
 	if next := ts.adopt(r, e); next != nil {
 		return next, nil
 	}
+	if err := ts.tombstoned(r, e); err != nil {
+		return nil, err
+	}
 	user := ts.sh.key.User()
 	cur := e.token()
-	if user && r.newer(e) {
+	if user && r.supersedes(e) {
 		cur = r.st.token(time.Now()) // a newer pair whose access token is stale
 	}
 	tok, err := ts.fetch(ctx, cur)
 	if err != nil && user && errors.Is(err, ErrReauthorizationRequired) {
-		// Another process may have redeemed it and written the pair after the read above.
-		if r2, gerr := ts.get(ctx); gerr == nil {
-			if next := ts.adopt(r2, e); next != nil {
-				return next, nil
-			}
-		}
-		ts.sh.refused.Store(r.version)
+		return ts.refused(ctx, e, r, cur, err)
 	}
 	if err != nil {
 		return nil, err
@@ -172,6 +189,76 @@ func (ts *TokenSource) holding(ctx context.Context, e *entry, l StoreLock) (*ent
 	v, adopted, err := ts.put(ctx, tok, r.version, e)
 	return ts.written(tok, v, adopted, err), nil
 }
+
+// refused ends a renewal in which SCB refused cur's refresh token (err), redeemed over the
+// record r: unless another process wrote a pair meanwhile (adopted instead), it writes the
+// tombstone of cur over r, so that no other process redeems it again, and returns err.
+func (ts *TokenSource) refused(ctx context.Context, e *entry, r storeRead, cur *Token, err error) (*entry, error) {
+	// Another process may have redeemed it and written the pair after the read above.
+	if r2, gerr := ts.get(ctx); gerr == nil {
+		if next := ts.adopt(r2, e); next != nil {
+			return next, nil
+		}
+	}
+	ts.sh.refused.Store(r.version)
+	if v, ok := ts.bury(ctx, r.version, cur, err); ok {
+		ts.sh.refused.Store(v)
+	}
+	return nil, err
+}
+
+// bury writes the tombstone of cur, whose refresh token SCB refused with err, over the record
+// of Version prev (compare-and-swap), and returns its Version. It writes nothing when SCB was
+// not asked (no refresh token, or one past its expiry: every process finds that alone), when
+// the store fails or the record changed meanwhile (the next read decides), or when the
+// tombstone is out of the codec's bounds.
+func (ts *TokenSource) bury(ctx context.Context, prev uint64, cur *Token, err error) (uint64, bool) {
+	var fe *Error
+	if cur == nil || !errors.As(err, &fe) || fe.HTTPStatus == 0 {
+		return 0, false
+	}
+	rec, err := tombstoneOf(cur, fe, time.Now())
+	if err != nil {
+		ts.c.log.LogAttrs(ctx, slog.LevelWarn, "api: refusal not written to the store", slog.String("error", err.Error()))
+		return 0, false
+	}
+	sctx, cancel := ts.storeCall(ctx)
+	defer cancel()
+	v, err := ts.c.store.Put(sctx, ts.sh.key, rec, prev)
+	switch {
+	case err == nil:
+		ts.storeAnswered()
+		ts.c.log.LogAttrs(ctx, slog.LevelDebug, "api: refusal written to the store", slog.String("key", string(ts.sh.key)))
+		return v, true
+	case errors.Is(err, ErrStoreConflict):
+		ts.storeAnswered()
+	default:
+		ts.storeFailed(ctx, "put", err)
+	}
+	return 0, false
+}
+
+// tombstoned returns the refusal the record r keeps, a tombstone of a user's pair, if it
+// applies to e: to every pair that expires no later than the refused one (the refused pair
+// itself, and older ones, spent). A pair that expires later is a newer one (a new consent,
+// or a pair this process fetched while the store failed) that replaces the tombstone.
+func (ts *TokenSource) tombstoned(r storeRead, e *entry) error {
+	if r.st == nil || r.st.Refused == nil || !ts.sh.key.User() {
+		return nil
+	}
+	if e != nil && e.tok.refresh.IsSet() && e.tok.Expiry.UnixMilli() > r.st.Expiry.UnixMilli() {
+		return nil
+	}
+	f := r.st.Refused
+	return &Error{
+		Op: opRefresh, HTTPStatus: f.HTTPStatus, Code: f.Code, Description: ts.c.shown(f.Description), RequestUID: f.RequestUID,
+		Err: errRefusedInFleet, kind: ErrReauthorizationRequired,
+	}
+}
+
+// errRefusedInFleet is the cause of the error a tombstone gives: SCB's answer (status, code,
+// description, requestUId) was to another process.
+var errRefusedInFleet = errors.New("refresh token refused to another process of the fleet")
 
 // direct is the fallback when the store failed at op: a renewal fetches from SCB for this
 // process alone (single-flight within it, as without a store), and a sync keeps its token and
@@ -305,6 +392,16 @@ func (ts *TokenSource) seed(t *Token) *entry {
 		if next := ts.adopt(r, nil); next != nil {
 			return next
 		}
+		// The record is at least as new as t, its access token stale: t is not written over
+		// it. Marked as read (Version r.version), a tombstone fails t's renewal; otherwise
+		// (Version 0, which the record is newer than) t's renewal redeems the record's refresh
+		// token, not t's, which SCB may have spent to make the record.
+		next := newEntry(t, time.Now())
+		next.stored = true
+		if r.st.Refused != nil {
+			next.version = r.version
+		}
+		return next
 	}
 	v, adopted, err := ts.put(ctx, t, r.version, nil)
 	return ts.written(t, v, adopted, err)
@@ -431,10 +528,7 @@ func (ts *TokenSource) storeFailed(ctx context.Context, op string, err error) {
 // storeRecordOf returns the record that keeps t until its refresh token expires, for a pair,
 // or its access token.
 func storeRecordOf(t *Token) (StoreRecord, error) {
-	b, err := encodeStoredToken(storedToken{
-		TokenType: t.TokenType, Access: t.access, Refresh: t.refresh, Expiry: t.Expiry, RefreshExpiry: t.RefreshExpiry,
-		Lifetime: t.lifetime, ClockSkew: t.ClockSkew, ResourceOwnerID: t.ResourceOwnerID,
-	})
+	b, err := encodeStoredToken(storedOf(t))
 	if err != nil {
 		return StoreRecord{}, err
 	}
@@ -443,6 +537,30 @@ func storeRecordOf(t *Token) (StoreRecord, error) {
 		expiry = t.RefreshExpiry
 	}
 	return NewStoreRecord(b, expiry.Round(0), 0), nil
+}
+
+// tombstoneOf returns the tombstone of t, a user's pair whose refresh token SCB refused with
+// fe, at now: t without its refresh token, marked with the refusal, kept as long as the refresh
+// token would have lived, within storeTombstoneMin and storeTombstoneMax from now. It keeps
+// the access token, which other processes may hand out while it is fresh, as this one does.
+func tombstoneOf(t *Token, fe *Error, now time.Time) (StoreRecord, error) {
+	st := storedOf(t)
+	st.Refresh, st.RefreshExpiry = redact.Secret{}, time.Time{}
+	st.Refused = &storedRefusal{HTTPStatus: fe.HTTPStatus, Code: fe.Code, Description: fe.Description, RequestUID: fe.RequestUID}
+	b, err := encodeStoredToken(st)
+	if err != nil {
+		return StoreRecord{}, err
+	}
+	expiry := min(max(t.RefreshExpiry.UnixMilli(), now.Add(storeTombstoneMin).UnixMilli()), now.Add(storeTombstoneMax).UnixMilli())
+	return NewStoreRecord(b, time.UnixMilli(expiry), 0), nil
+}
+
+// storedOf returns t as a Store keeps it.
+func storedOf(t *Token) storedToken {
+	return storedToken{
+		TokenType: t.TokenType, Access: t.access, Refresh: t.refresh, Expiry: t.Expiry, RefreshExpiry: t.RefreshExpiry,
+		Lifetime: t.lifetime, ClockSkew: t.ClockSkew, ResourceOwnerID: t.ResourceOwnerID,
+	}
 }
 
 // token returns st as a Token whose times carry a monotonic reading taken at now.

@@ -564,10 +564,37 @@ func TestSharedSeedOlder(t *testing.T) {
 	})
 }
 
-// TestSharedReauthorization: the user withdraws consent. Each replica asks SCB once (one at a
-// time, under the lock) and is refused; none asks again while callers keep asking for ten
-// minutes; once the user consents again in one process, the others adopt the new pair within
-// a backoff step.
+// TestSharedSeedOlderStale: the store holds a user's newer pair whose access token is stale;
+// a process seeded with an older pair (from its own database, say) must not write it over the
+// newer one, and its renewal redeems the newer pair's refresh token, not its own.
+func TestSharedSeedOlderStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		store := newMemStore()
+		cs := replicas(t, 2, f, store, nil)
+		ctx := context.Background()
+		old, _ := cs[0].Exchange(ctx, "code")
+		time.Sleep(time.Minute)
+		newer, _ := cs[0].Exchange(ctx, "code")
+		cs[0].UserTokenSource(newer, WithUserID("u"))
+		time.Sleep(31 * time.Minute) // both access tokens are stale; both refresh tokens live
+		got, err := cs[1].UserTokenSource(old, WithUserID("u")).Token(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := f.redeemedTokens(); len(r) != 1 || r[0] != newer.RefreshToken() {
+			t.Errorf("redeemed %d refresh tokens (the newer pair's first: %v), want the newer pair's alone", len(r), len(r) > 0 && r[0] == newer.RefreshToken())
+		}
+		if got.RefreshToken() == old.RefreshToken() || got.RefreshToken() == newer.RefreshToken() {
+			t.Errorf("got a pair that was not renewed")
+		}
+	})
+}
+
+// TestSharedReauthorization: the user withdraws consent. The first replica to renew asks SCB
+// and is refused, and writes a tombstone; the others read it and ask nothing, nor does anyone
+// while callers keep asking for ten minutes; once the user consents again in one process, the
+// others adopt the new pair within a backoff step.
 func TestSharedReauthorization(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeSCB{}
@@ -588,8 +615,8 @@ func TestSharedReauthorization(t *testing.T) {
 			}
 			time.Sleep(time.Second)
 		}
-		if n := f.refreshCalls.Load(); n != int64(len(sources)) {
-			t.Errorf("%d refresh requests, want %d: one refusal per replica, never asked again", n, len(sources))
+		if n := f.refreshCalls.Load(); n != 1 {
+			t.Errorf("%d refresh requests, want 1: one refusal for the fleet, never asked again", n)
 		}
 		again, _ := cs[2].Exchange(ctx, "code")
 		cs[2].UserTokenSource(again, WithUserID("u"))
@@ -598,6 +625,141 @@ func TestSharedReauthorization(t *testing.T) {
 			if got, err := ts.Token(ctx); err != nil || got.RefreshToken() != again.RefreshToken() {
 				t.Errorf("replica %d after the new consent: %v, %v; want the new pair", i, got, err)
 			}
+		}
+	})
+}
+
+// TestSharedRefusedOncePerFleet: the user withdraws consent while 8 processes share the pair,
+// and 5 callers in each ask at once when the access token is stale. The process that holds the
+// lock is refused and writes a tombstone; the 7 others, waiting for the lock, read it: one
+// refresh request for the fleet, and every caller gets ErrReauthorizationRequired (the others,
+// with SCB's answer and the request's requestUId). No process asks again while callers keep
+// asking; a new consent seeded in one process reaches them all within a backoff step.
+func TestSharedRefusedOncePerFleet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n, callers = 8, 5
+		f := &fakeSCB{}
+		cs := replicas(t, n, f, newMemStore(), nil)
+		ctx := context.Background()
+		tok, _ := cs[0].Exchange(ctx, "code")
+		var sources []*TokenSource
+		for i, c := range cs {
+			sources = append(sources, c.UserTokenSource(map[bool]*Token{true: tok}[i == 0], WithUserID("u")))
+			if _, err := sources[i].Token(ctx); err != nil {
+				t.Fatalf("replica %d: %v", i, err)
+			}
+		}
+		f.revoke()
+		time.Sleep(31 * time.Minute) // the access token is stale
+		release := f.hold()
+		errs := make([]error, n*callers)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() { _, errs[i] = sources[i%n].Token(ctx) })
+		}
+		synctest.Wait() // one process's request is held, the others wait for its lock
+		release()
+		wg.Wait()
+		var uids []string
+		for i, err := range errs {
+			var e *Error
+			if !errors.Is(err, ErrReauthorizationRequired) || !errors.As(err, &e) || e.HTTPStatus != http.StatusUnauthorized || e.Code != 9300 {
+				t.Fatalf("caller %d of replica %d: got %v, want SCB's refusal (401 9300), ErrReauthorizationRequired", i/n, i%n, err)
+			}
+			uids = append(uids, e.RequestUID)
+		}
+		if got := slices.Compact(slices.Sorted(slices.Values(uids))); len(got) != 1 || got[0] == "" {
+			t.Errorf("requestUIds %q, want the one refused request's", got)
+		}
+		for range 10 * 60 { // ten minutes of callers
+			for i, ts := range sources {
+				if _, err := ts.Token(ctx); !errors.Is(err, ErrReauthorizationRequired) {
+					t.Fatalf("replica %d: got %v, want ErrReauthorizationRequired", i, err)
+				}
+			}
+			time.Sleep(time.Second)
+		}
+		if got := f.refreshCalls.Load(); got != 1 {
+			t.Errorf("%d refresh requests, want 1 for the fleet", got)
+		}
+		want := SourceStats{SharedHits: n - 1, UpstreamFetches: 1, LockWaits: n - 1}
+		if got := sumStats(sources...); got != want {
+			t.Errorf("stats %+v, want %+v", got, want)
+		}
+		again, _ := cs[3].Exchange(ctx, "code")
+		cs[3].UserTokenSource(again, WithUserID("u"))
+		time.Sleep(sourceBackoffMax)
+		for i, ts := range sources {
+			if got, err := ts.Token(ctx); err != nil || got.RefreshToken() != again.RefreshToken() {
+				t.Errorf("replica %d after the new consent: %v, %v; want the new pair", i, got, err)
+			}
+		}
+		if got := f.refreshCalls.Load(); got != 1 {
+			t.Errorf("%d refresh requests after the new consent, want still 1", got)
+		}
+	})
+}
+
+// TestSharedTombstone: the user withdraws consent and replica 0 is refused when it renews
+// ahead of expiry. The record becomes a tombstone: the pair without its refresh token, marked
+// with SCB's answer, kept an hour (the fake gives no refresh expiry). A process that starts
+// then hands out the access token while it is fresh, then fails with the refusal, its error
+// naming no token; a process seeded with the refused pair (from a database, say) leaves the
+// tombstone in place; neither asks SCB. A tombstone planted under the application's key is
+// no refusal of the application's: its token source fetches and replaces it.
+func TestSharedTombstone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSCB{}
+		store := newMemStore()
+		cs := replicas(t, 3, f, store, nil)
+		ctx := context.Background()
+		tok, _ := cs[0].Exchange(ctx, "code")
+		first := cs[0].UserTokenSource(tok, WithUserID("u"))
+		f.revoke()
+		time.Sleep(26 * time.Minute) // past the renewal ahead of expiry, before the token is stale
+		if got, err := first.Token(ctx); err != nil || got != tok {
+			t.Fatalf("ahead of expiry: %v, %v; want the cached token", got, err)
+		}
+		synctest.Wait()
+		key := storeKey(cs[0].base, cs[0].key, "u")
+		rec, _ := store.Get(ctx, key)
+		st, err := decodeStoredToken(rec.Value())
+		if err != nil || st.Refused == nil || st.Refresh.IsSet() || st.Access.Reveal() != tok.AccessToken() || f.refreshCalls.Load() != 1 {
+			t.Fatalf("after the refusal the record is %+v, %v (%d refreshes); want the tombstone of the pair", st, err, f.refreshCalls.Load())
+		}
+		if ttl := time.Until(rec.Expiry); ttl != storeTombstoneMin {
+			t.Errorf("tombstone kept %v, want %v", ttl, storeTombstoneMin)
+		}
+		late := cs[1].UserTokenSource(nil, WithUserID("u"))
+		if got, err := late.Token(ctx); err != nil || got.AccessToken() != tok.AccessToken() || got.RefreshToken() != "" {
+			t.Fatalf("a process that starts now got %v, %v; want the access token, no refresh token", got, err)
+		}
+		time.Sleep(4 * time.Minute) // the access token is stale
+		reseeded := cs[2].UserTokenSource(tok, WithUserID("u"))
+		for i, ts := range []*TokenSource{first, late, reseeded} {
+			_, err := ts.Token(ctx)
+			var e *Error
+			if !errors.Is(err, ErrReauthorizationRequired) || !errors.As(err, &e) || e.Code != 9300 {
+				t.Fatalf("process %d: got %v, want the refusal", i, err)
+			}
+			if msg := fmt.Sprintf("%v %+v %#v", err, err, err); strings.Contains(msg, tok.RefreshToken()) || strings.Contains(msg, tok.AccessToken()) {
+				t.Errorf("process %d: the error shows a token: %s", i, msg)
+			}
+			if i > 0 && !errors.Is(err, errRefusedInFleet) {
+				t.Errorf("process %d: got %v, want it to say another process was refused", i, err)
+			}
+		}
+		if again, _ := store.Get(ctx, key); again.Version != rec.Version || f.refreshCalls.Load() != 1 {
+			t.Errorf("record version %d (was %d), %d refreshes; want the tombstone untouched, 1 refresh", again.Version, rec.Version, f.refreshCalls.Load())
+		}
+
+		app := storeKey(cs[0].base, cs[0].key, "")
+		planted := NewStoreRecord(rec.Value(), time.Now().Add(time.Hour), 0)
+		if _, err := store.Put(ctx, app, planted, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := cs[1].TokenSource().Token(ctx); err != nil || f.tokenCalls.Load() != 2 {
+			t.Errorf("application token over a planted tombstone: %v, %v after %d token requests; want one fetched", got, err, f.tokenCalls.Load())
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scboauth/scboauth/internal/redact"
 )
@@ -63,9 +64,17 @@ import (
 // only if it still holds that token: Delete with the token's Version (compare-and-delete),
 // never whatever is there now. A user's record is not deleted (it holds the refresh token the
 // fleet needs): the replica renews from step 2, taking the record as stale while it has the
-// refused Version. A refresh token SCB refuses is redeemed at most once per process; the
-// process then fails with ErrReauthorizationRequired and reads the store once per backoff step
-// for a new pair (a new Exchange, in any process), never asking SCB with the refused one.
+// refused Version. A refresh token SCB refuses is redeemed once for the fleet: the process
+// refused, still holding the lock, writes over the record it read (compare-and-swap) a
+// tombstone, the pair without its refresh token, marked with SCB's answer, kept as long as the
+// refresh token would have lived (one hour at least, a day at most). A process that reads a
+// tombstone fails with ErrReauthorizationRequired (SCB's status, code and requestUId, and a
+// cause saying the answer was to another process) without asking SCB, whether it was waiting
+// for the lock or comes later; until it is stale, the tombstone's access token is handed out
+// as the refused process hands out its own. Every process then reads the store once per
+// backoff step for a new pair (a new Exchange, in any process), which replaces the tombstone:
+// a pair that expires later than the refused one. A process that passes UserTokenSource the
+// refused pair, or an older one, leaves the tombstone in place and fails the same way.
 //
 // When the store fails (any error other than ErrStoreLocked, ErrStoreConflict or
 // ErrStoreUnreadable), the TokenSource falls back to fetching directly, single-flight within
@@ -315,6 +324,18 @@ type storedToken struct {
 	Lifetime        time.Duration
 	ClockSkew       time.Duration
 	ResourceOwnerID string
+	// Refused marks a tombstone: a user's pair whose refresh token SCB refused, kept without
+	// it. nil for a token.
+	Refused *storedRefusal
+}
+
+// storedRefusal is SCB's refusal of a pair's refresh token, as a tombstone keeps it so that
+// every process of the fleet fails with it (TokenSource.bury): the fields of its *Error.
+type storedRefusal struct {
+	HTTPStatus  int    `json:"httpStatus"`
+	Code        int    `json:"code,omitempty"`
+	Description string `json:"description,omitempty"`
+	RequestUID  string `json:"requestUId,omitempty"`
 }
 
 // Bounds of a stored token, checked when it is encoded and when it is decoded: a record
@@ -325,6 +346,8 @@ const (
 	maxStoredSecret = 4096     // bytes of an access or refresh token
 	maxStoredOwner  = 256      // bytes of a resource owner id
 	maxStoredSkew   = 24 * time.Hour
+	maxStoredText   = 512 // bytes of a refusal's description (shown bounds it to 203) or requestUId
+	maxStoredCode   = 99999
 	storedFormat    = 1 // the format of a stored token; another is unreadable
 )
 
@@ -339,6 +362,10 @@ type storedJSON struct {
 	LifetimeMs      int64  `json:"lifetimeMs"`
 	ClockSkewMs     int64  `json:"clockSkewMs,omitempty"`
 	ResourceOwnerID string `json:"resourceOwnerId,omitempty"`
+	// Refused marks a tombstone. A replica of a version before it ignores the field and reads
+	// a pair without a refresh token: it hands out the access token while it is fresh, then
+	// fails with ErrReauthorizationRequired ("no refresh token") without asking SCB.
+	Refused *storedRefusal `json:"refused,omitempty"`
 }
 
 // encodeStoredToken returns the Value of a StoreRecord holding st, or an error naming the
@@ -347,7 +374,7 @@ func encodeStoredToken(st storedToken) ([]byte, error) {
 	j := storedJSON{
 		Format: storedFormat, TokenType: st.TokenType, AccessToken: st.Access.Reveal(), RefreshToken: st.Refresh.Reveal(),
 		Expiry: st.Expiry.UnixMilli(), LifetimeMs: st.Lifetime.Milliseconds(), ClockSkewMs: st.ClockSkew.Milliseconds(),
-		ResourceOwnerID: st.ResourceOwnerID,
+		ResourceOwnerID: st.ResourceOwnerID, Refused: st.Refused,
 	}
 	if !st.RefreshExpiry.IsZero() {
 		j.RefreshExpiry = st.RefreshExpiry.UnixMilli()
@@ -381,7 +408,7 @@ func decodeStoredToken(b []byte) (storedToken, error) {
 	st := storedToken{
 		TokenType: j.TokenType, Access: redact.New(j.AccessToken), Refresh: redact.New(j.RefreshToken),
 		Expiry: time.UnixMilli(j.Expiry), Lifetime: time.Duration(j.LifetimeMs) * time.Millisecond,
-		ClockSkew: time.Duration(j.ClockSkewMs) * time.Millisecond, ResourceOwnerID: j.ResourceOwnerID,
+		ClockSkew: time.Duration(j.ClockSkewMs) * time.Millisecond, ResourceOwnerID: j.ResourceOwnerID, Refused: j.Refused,
 	}
 	if j.RefreshExpiry != 0 {
 		st.RefreshExpiry = time.UnixMilli(j.RefreshExpiry)
@@ -410,6 +437,26 @@ func (j *storedJSON) check() string {
 		return fmt.Sprintf("clockSkewMs %d out of range", j.ClockSkewMs)
 	case len(j.ResourceOwnerID) > maxStoredOwner || strings.ContainsFunc(j.ResourceOwnerID, func(r rune) bool { return r < 0x20 || r >= 0x7f }):
 		return "resourceOwnerId longer than 256 bytes or not printable ASCII"
+	case j.Refused != nil:
+		return j.Refused.check(j.RefreshToken != "")
+	}
+	return ""
+}
+
+// check returns what is wrong with a tombstone's refusal r (refresh: the tombstone holds a
+// refresh token), in words that quote nothing, or "".
+func (r *storedRefusal) check(refresh bool) string {
+	switch {
+	case refresh:
+		return "refused, yet with a refresh token"
+	case r.HTTPStatus < 400 || r.HTTPStatus > 599:
+		return fmt.Sprintf("refused.httpStatus %d out of range", r.HTTPStatus)
+	case r.Code < 0 || r.Code > maxStoredCode:
+		return fmt.Sprintf("refused.code %d out of range", r.Code)
+	case len(r.Description) > maxStoredText || !utf8.ValidString(r.Description) || strings.ContainsFunc(r.Description, invisible):
+		return "refused.description longer than 512 bytes, not UTF-8, or with an invisible character"
+	case len(r.RequestUID) > maxStoredText || strings.ContainsFunc(r.RequestUID, func(r rune) bool { return r <= 0x20 || r >= 0x7f }):
+		return "refused.requestUId longer than 512 bytes or not visible ASCII"
 	}
 	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -223,6 +224,79 @@ func TestStoredTokenUnreadable(t *testing.T) {
 	}
 }
 
+func tombstoneExample() storedToken {
+	st := storedExample()
+	st.Refresh, st.RefreshExpiry = redact.Secret{}, time.Time{}
+	st.Refused = &storedRefusal{HTTPStatus: 401, Code: 9300, Description: "Invalid/expired temporary token", RequestUID: "3f2a-uid"}
+	return st
+}
+
+// TestStoredTombstone: a tombstone round-trips with its refusal; a refusal out of bounds is
+// refused at encoding and unreadable when planted, its error quoting none of it. A replica of
+// the version before tombstones, which knows no "refused" field, reads one as a pair without
+// a refresh token (which it never redeems); a record without the field is a plain token.
+func TestStoredTombstone(t *testing.T) {
+	b, err := encodeStoredToken(tombstoneExample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeStoredToken(b)
+	if err != nil || got.Refused == nil || *got.Refused != *tombstoneExample().Refused || got.Refresh.IsSet() {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	var old storedJSON // what the previous version decodes: no Refused field
+	if err := json.Unmarshal(b, &old); err != nil {
+		t.Fatal(err)
+	}
+	old.Refused = nil
+	if p := old.check(); p != "" || old.RefreshToken != "" || old.AccessToken != "access-1" {
+		t.Errorf("read by the previous version: %q, refresh token %q; want a pair without a refresh token", p, old.RefreshToken)
+	}
+	if plain, err := decodeStoredToken(bytes.Replace(b, []byte(`,"refused":{`), []byte(`,"x":{`), 1)); err != nil || plain.Refused != nil {
+		t.Errorf("without the field: %+v, %v; want a plain token", plain, err)
+	}
+	const secret = "sEcReT-value"
+	for _, c := range []struct {
+		name string
+		edit func(*storedToken)
+	}{
+		{"with a refresh token", func(s *storedToken) { s.Refresh = redact.New(secret) }},
+		{"status 0", func(s *storedToken) { s.Refused.HTTPStatus = 0 }},
+		{"status 200", func(s *storedToken) { s.Refused.HTTPStatus = 200 }},
+		{"status 600", func(s *storedToken) { s.Refused.HTTPStatus = 600 }},
+		{"status int max", func(s *storedToken) { s.Refused.HTTPStatus = math.MaxInt }},
+		{"negative code", func(s *storedToken) { s.Refused.Code = -1 }},
+		{"huge code", func(s *storedToken) { s.Refused.Code = maxStoredCode + 1 }},
+		{"CRLF in description", func(s *storedToken) { s.Refused.Description = secret + "\r\nX-Evil: 1" }},
+		{"bidi control in description", func(s *storedToken) { s.Refused.Description = secret + "\u202e" }},
+		{"huge description", func(s *storedToken) { s.Refused.Description = strings.Repeat(secret, maxStoredText) }},
+		{"CRLF in requestUId", func(s *storedToken) { s.Refused.RequestUID = secret + "\r\n" }},
+		{"space in requestUId", func(s *storedToken) { s.Refused.RequestUID = secret + " x" }},
+		{"huge requestUId", func(s *storedToken) { s.Refused.RequestUID = strings.Repeat("u", maxStoredText+1) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := tombstoneExample()
+			c.edit(&st)
+			if _, err := encodeStoredToken(st); err == nil || strings.Contains(err.Error(), secret) {
+				t.Fatalf("encode: %v, want an error without the secret", err)
+			}
+			planted, _ := json.Marshal(storedJSON{Format: 1, TokenType: "Bearer", AccessToken: "a", RefreshToken: st.Refresh.Reveal(),
+				Expiry: 1, LifetimeMs: 1, Refused: st.Refused})
+			wantUnreadable(t, planted, secret)
+		})
+	}
+	// Invalid UTF-8 is refused at encoding; planted, JSON decodes it as U+FFFD, which shows.
+	st := tombstoneExample()
+	st.Refused.Description = "bad \xff"
+	if _, err := encodeStoredToken(st); err == nil {
+		t.Error("encoded a description that is not UTF-8")
+	}
+	planted := bytes.Replace(b, []byte("Invalid/expired"), []byte("Invalid\xffexpired"), 1)
+	if got, err := decodeStoredToken(planted); err != nil || got.Refused.Description != "Invalid\ufffdexpired temporary token" {
+		t.Errorf("planted invalid UTF-8: %+v, %v; want it read as U+FFFD", got.Refused, err)
+	}
+}
+
 // FuzzDecodeStoredToken feeds the decoder of stored tokens anything: it never panics, and
 // whatever it accepts encodes back to a value that decodes to the same token.
 func FuzzDecodeStoredToken(f *testing.F) {
@@ -234,6 +308,16 @@ func FuzzDecodeStoredToken(f *testing.F) {
 	f.Add([]byte(`{"format":1,"tokenType":"Bearer","accessToken":"a","expiry":1,"lifetimeMs":1}`))
 	f.Add([]byte(`{"format":1,"tokenType":"Bearer","accessToken":"a\u0000","expiry":-1,"lifetimeMs":1e3}`))
 	f.Add([]byte(`null`))
+	tomb, err := encodeStoredToken(tombstoneExample())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tomb)
+	f.Add([]byte(`{"format":1,"tokenType":"Bearer","accessToken":"a","expiry":1,"lifetimeMs":1,"refused":{"httpStatus":401}}`))
+	f.Add([]byte(`{"format":1,"tokenType":"Bearer","accessToken":"a","expiry":1,"lifetimeMs":1,"refused":null}`))
+	f.Add([]byte(`{"format":1,"tokenType":"Bearer","accessToken":"a","expiry":1,"lifetimeMs":1,"refused":{"httpStatus":401,"code":-1,"description":"\u0000","requestUId":"a b"}}`))
+	f.Add([]byte(`{"format":1,"tokenType":"Bearer","accessToken":"a","refreshToken":"r","expiry":1,"lifetimeMs":1,"refused":{"httpStatus":401}}`))
+	f.Add([]byte(`{"format":1,"tokenType":"Bearer","accessToken":"a","expiry":1,"lifetimeMs":1,"refused":[]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		st, err := decodeStoredToken(b)
 		if err != nil {
@@ -249,7 +333,8 @@ func FuzzDecodeStoredToken(f *testing.F) {
 		st2, err := decodeStoredToken(again)
 		if err != nil || st2.Access.Reveal() != st.Access.Reveal() || st2.Refresh.Reveal() != st.Refresh.Reveal() ||
 			!st2.Expiry.Equal(st.Expiry) || !st2.RefreshExpiry.Equal(st.RefreshExpiry) || st2.Lifetime != st.Lifetime ||
-			st2.ClockSkew != st.ClockSkew || st2.ResourceOwnerID != st.ResourceOwnerID {
+			st2.ClockSkew != st.ClockSkew || st2.ResourceOwnerID != st.ResourceOwnerID ||
+			(st2.Refused == nil) != (st.Refused == nil) || (st.Refused != nil && *st2.Refused != *st.Refused) {
 			t.Fatalf("re-encoded token differs: %+v, %v; want %+v", st2, err, st)
 		}
 	})

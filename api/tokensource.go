@@ -51,7 +51,8 @@ const (
 //     retries (Config.Retry).
 //   - A user's token source (Client.UserTokenSource) redeems the refresh token once at a time and
 //     swaps access and refresh token together; a refused refresh token makes every later call
-//     fail with ErrReauthorizationRequired, without calling SCB again.
+//     fail with ErrReauthorizationRequired, without calling SCB again (with a store, in every
+//     process, until a new pair reaches it).
 //   - With Config.Store, a miss or a renewal first looks in the store, and one process of the
 //     fleet asks SCB while the others wait for its token (see Store). The rules above hold per
 //     process all the same; when the store fails, the process fetches for itself.

@@ -1,6 +1,6 @@
 package redisstore_test
 
-// The five multi-process tests of issue 10: replica processes (replica_test.go) on one
+// The multi-process tests of issue 10 (and of a refused pair): replica processes (replica_test.go) on one
 // redis-server and one emulator with SCB's sandbox rate limit, with short token lifetimes and
 // leases so that the whole run stays within seconds.
 
@@ -158,6 +158,44 @@ func TestFleetUserPair(t *testing.T) {
 	}
 	t.Logf("%d processes sharing one user's pair: %d refresh requests, %d refresh tokens each redeemed once, 0 refused, %d caller errors",
 		workers, len(refreshes), len(redeemed), reauth)
+}
+
+// TestFleetRefusedPair: one process writes the user's pair, then the user withdraws consent
+// (the emulator forgets every refresh token). 5 processes ask at the same moment once the
+// access token is stale: one refresh request for the fleet, refused; the process refused
+// writes a tombstone, and every process fails with ErrReauthorizationRequired.
+func TestFleetRefusedPair(t *testing.T) {
+	const n, life = 5, 2 * time.Second
+	srv, em := redistest.Start(t), startEmulator(t, sandbox.Lifetimes{AccessToken: life}, false)
+	seedUser(t, srv, em, "user-1")
+	stale := time.Now().Add(life / 2) // the safety margin of a 2-second token is half of it
+	em.srv.ResetState()
+	f := spawnFleet(t, n, replicaEnv(srv, em, true, "once", sandbox.KindAuthorizationCode, "user-1"))
+	f.waitFor(t, "every replica ready", time.Minute, func() bool { return f.count("ready") == n })
+	time.Sleep(time.Until(stale) + 100*time.Millisecond) // real processes: no clock to inject
+	rdb := srv.Client(t)
+	for range n {
+		if err := rdb.RPush(t.Context(), barrierKey, "go").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.waitFor(t, "every replica's answer", time.Minute, func() bool { return f.count("token")+f.count("error") == n })
+	refreshes := em.requests(true)
+	if len(refreshes) != 1 || refreshes[0].status != http.StatusUnauthorized {
+		t.Errorf("%d refresh requests, want 1, refused (401)", len(refreshes))
+	}
+	var fetches uint64
+	for i, evs := range f.snapshot() {
+		ev := evs[slices.IndexFunc(evs, func(ev replicaEvent) bool { return ev.Event == "token" || ev.Event == "error" })]
+		if ev.Event != "error" || !ev.Reauth {
+			t.Errorf("process %d: %+v, want ErrReauthorizationRequired", i, ev)
+		}
+		fetches += ev.Stats.UpstreamFetches
+	}
+	if fetches != 1 {
+		t.Errorf("%d upstream fetches by the processes' count, want 1", fetches)
+	}
+	t.Logf("%d processes sharing a refused pair: %d refresh request(s), %d processes told to re-authorize", n, len(refreshes), f.count("error"))
 }
 
 // seedUser makes the user's consent and code exchange in this process, and writes the pair to
