@@ -327,15 +327,15 @@ func (a adminServer) AddFault(w http.ResponseWriter, r *http.Request) {
 		fr.Path = string(*in.Path)
 	}
 	if in.Count != nil {
-		if *in.Count < 1 {
-			writeAdminError(w, http.StatusBadRequest, "count must be at least 1 (absent: no limit)", "count")
+		if *in.Count < 1 || *in.Count > MaxFaultCount {
+			writeAdminError(w, http.StatusBadRequest, fmt.Sprintf("count must be between 1 and %d (absent: no limit)", MaxFaultCount), "count")
 			return
 		}
 		fr.Count = *in.Count
 	}
 	if in.Probability != nil {
-		if !(*in.Probability > 0) {
-			writeAdminError(w, http.StatusBadRequest, "probability must be above 0 (absent: every request)", "probability")
+		if !(*in.Probability > 0 && *in.Probability <= 1) {
+			writeAdminError(w, http.StatusBadRequest, "probability must be above 0 and at most 1 (absent: every request)", "probability")
 			return
 		}
 		fr.Probability = *in.Probability

@@ -293,6 +293,32 @@ func TestAdminFaultRules(t *testing.T) {
 	}
 }
 
+// TestAdminFaultRuleBounds: the admin API states each bound of a fault rule as the admin API
+// takes it (absent, not zero, means no limit), the same for a value under or over it, and a
+// path outside SCB's is refused with SCB's OAuth and payment paths named; a payment path works.
+func TestAdminFaultRuleBounds(t *testing.T) {
+	h := newAdminHarness(t)
+	for _, tt := range []struct{ body, want string }{
+		{`{"fault":"503","count":0}`, "count must be between 1 and 1000000 (absent: no limit)"},
+		{`{"fault":"503","count":9223372036854775807}`, "count must be between 1 and 1000000 (absent: no limit)"},
+		{`{"fault":"503","probability":0}`, "probability must be above 0 and at most 1 (absent: every request)"},
+		{`{"fault":"503","probability":1.5}`, "probability must be above 0 and at most 1 (absent: every request)"},
+		{`{"fault":"503","path":"/v1/oauth/token\r\n"}`, pathQRCode},
+	} {
+		r := h.admin(http.MethodPost, "/sandbox/v1/faults", tt.body)
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), tt.want) {
+			t.Errorf("%s: got %d %s, want 400 saying %q", tt.body, r.status, r.body, tt.want)
+		}
+	}
+	token := h.accessToken(demoPlain)
+	h.admin(http.MethodPost, "/sandbox/v1/faults", `{"fault":"503","path":"`+pathQRCode+`","count":1}`)
+	wantError(t, h.do(http.MethodPost, pathQRCode, payHeaders(token), ppBody), http.StatusServiceUnavailable, 9900,
+		"Server is currently unavailable because traffic overload or it is down for maintenance")
+	if r := h.do(http.MethodPost, pathQRCode, payHeaders(token), ppBody); r.status != http.StatusOK {
+		t.Errorf("after the rule's one firing: got %d %s, want 200", r.status, r.body)
+	}
+}
+
 func TestFaultRuleProbability(t *testing.T) {
 	srv := sandboxtest.New(t)
 	if _, err := srv.AddFaultRule(sandbox.FaultRule{Fault: "503", Probability: 0.5}); err != nil {

@@ -76,13 +76,17 @@ type faultRules struct {
 	any    atomic.Int32
 }
 
+// scbPaths names the paths a fault rule may name, for its error.
+var scbPaths = strings.Join([]string{pathToken, pathRefresh, pathAuthorize, pathQRCode, pathInquiry, pathDeeplink,
+	pathSlipPrefix + "{transRef}", pathTransactionPrefix + "{transactionId}"}, ", ")
+
 // check returns r's problem, or nil.
 func (r *FaultRule) check() error {
 	switch {
 	case !validFault(r.Fault):
 		return &FaultRuleError{"fault", "not one of " + faultNames}
 	case r.Path != "" && (lookupRoute(r.Path) == nil || !lookupRoute(r.Path).scb):
-		return &FaultRuleError{"path", "not one of SCB's paths: " + pathToken + ", " + pathRefresh + ", " + pathAuthorize}
+		return &FaultRuleError{"path", "not one of SCB's paths: " + scbPaths}
 	case len(r.Application) > maxField || !printable(r.Application):
 		return &FaultRuleError{"application", fmt.Sprintf("longer than %d bytes or not printable", maxField)}
 	case r.Count < 0 || r.Count > MaxFaultCount:

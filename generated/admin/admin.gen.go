@@ -175,27 +175,6 @@ func (e Kind) Valid() bool {
 	}
 }
 
-// Defines values for NewFaultRulePath.
-const (
-	V1oauthtoken        NewFaultRulePath = "/v1/oauth/token"
-	V1oauthtokenrefresh NewFaultRulePath = "/v1/oauth/token/refresh"
-	V2oauthauthorize    NewFaultRulePath = "/v2/oauth/authorize"
-)
-
-// Valid indicates whether the value is a known member of the NewFaultRulePath enum.
-func (e NewFaultRulePath) Valid() bool {
-	switch e {
-	case V1oauthtoken:
-		return true
-	case V1oauthtokenrefresh:
-		return true
-	case V2oauthauthorize:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for PaymentMethod.
 const (
 	BP    PaymentMethod = "BP"
@@ -490,15 +469,14 @@ type NewFaultRule struct {
 	// (held, then 504), `truncate` (a success cut in half), `html` (a 502 HTML page).
 	Fault Fault `json:"fault"`
 
-	// Path Only requests to this one of SCB's paths; absent, any of them.
-	Path *NewFaultRulePath `json:"path,omitempty"`
+	// Path Only requests to this one of SCB's paths, an OAuth or a payment one, as sent (for a slip or a transaction, with its id: /v2/transactions/T1); absent, any of them. Another path is refused 400, the paths named.
+	//
+	// Example: /v1/oauth/token
+	Path *string `json:"path,omitempty"`
 
 	// Probability Fire on this share of the matching requests; absent, on every one.
 	Probability *float64 `json:"probability,omitempty"`
 }
-
-// NewFaultRulePath Only requests to this one of SCB's paths; absent, any of them.
-type NewFaultRulePath string
 
 // Payer The customer; absent fields take the sandbox customer's values. Each at most 64 bytes without a control or format character.
 type Payer struct {
