@@ -25,8 +25,9 @@ var sink atomic.Int64
 // BenchmarkTokenSourceHit compares a cache hit of TokenSource.Token with its floor (an atomic
 // load and a clock reading, the least a lock-free hit that checks expiry can do), with the
 // same hit when a Store is configured (scboauth-store: a hit never touches the store, so it
-// should cost the same), and with golang.org/x/oauth2's ReuseTokenSource (a mutex and a clock
-// reading), from parallel goroutines. Run with -cpu 1,2,8 to see contention.
+// should cost the same), with hits counted (scboauth-counted, Config.CountHits), and with
+// golang.org/x/oauth2's ReuseTokenSource (a mutex and a clock reading), from parallel
+// goroutines. Run with -cpu 1,2,8 to see contention.
 func BenchmarkTokenSourceHit(b *testing.B) {
 	ctx := context.Background()
 	b.Run("floor", func(b *testing.B) {
@@ -43,9 +44,10 @@ func BenchmarkTokenSourceHit(b *testing.B) {
 			sink.Add(n)
 		})
 	})
-	for name, store := range map[string]Store{"scboauth": nil, "scboauth-store": newMemStore()} {
+	for name, cfg := range map[string]Config{"scboauth": {}, "scboauth-store": {Store: newMemStore()}, "scboauth-counted": {CountHits: true}} {
 		b.Run(name, func(b *testing.B) {
-			ts := newTestClientConfig(b, Config{HTTPClient: sandboxtest.Client(&fakeSCB{}), Store: store}).TokenSource()
+			cfg.HTTPClient = sandboxtest.Client(&fakeSCB{})
+			ts := newTestClientConfig(b, cfg).TokenSource()
 			if _, err := ts.Token(ctx); err != nil {
 				b.Fatal(err)
 			}

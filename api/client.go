@@ -36,6 +36,7 @@ type Client struct {
 	store       Store // nil: none
 	storeLease  time.Duration
 	storeHealth storeHealth // one warning per outage of the store, for all its token sources
+	countHits   bool
 
 	tsOnce sync.Once
 	ts     *TokenSource
@@ -73,6 +74,7 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		refreshDeadline: cfg.RefreshDeadline,
 		store:           cfg.Store,
 		storeLease:      cfg.StoreLease,
+		countHits:       cfg.CountHits,
 	}
 	if cfg.Language != "" {
 		l := generated.Language(cfg.Language)

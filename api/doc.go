@@ -68,7 +68,7 @@
 // the store is down, every process keeps serving its cached token and fetches for itself when
 // it must (one request for all its goroutines, one warning per outage), and shares again once
 // the store answers. TokenSource.Stats counts shared hits, upstream requests, lock waits,
-// fallbacks and store failures, for metrics (not cache hits, which stay uncounted and cheap).
+// fallbacks and store failures, for metrics, and cache hits with Config.CountHits.
 //
 // # Payments
 //

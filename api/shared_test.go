@@ -87,6 +87,7 @@ func sumStats(sources ...*TokenSource) SourceStats {
 	var s SourceStats
 	for _, ts := range sources {
 		x := ts.Stats()
+		s.InProcessHits += x.InProcessHits
 		s.SharedHits += x.SharedHits
 		s.UpstreamFetches += x.UpstreamFetches
 		s.LockWaits += x.LockWaits

@@ -63,6 +63,7 @@ type TokenSource struct {
 	fetch func(ctx context.Context, cur *Token) (*Token, error)
 	sh    *sharing // how the token is shared through c.store; nil without
 	stats sourceCounters
+	hits  *stripedCounter // cache hits, with Config.CountHits; nil without
 
 	cur  atomic.Pointer[entry]   // the cached token; nil before the first one
 	fl   atomic.Pointer[flight]  // the renewal in progress; nil when none
@@ -109,7 +110,11 @@ type failure struct {
 }
 
 func newTokenSource(c *Client, fetch func(context.Context, *Token) (*Token, error)) *TokenSource {
-	return &TokenSource{c: c, fetch: fetch, epoch: time.Now()}
+	ts := &TokenSource{c: c, fetch: fetch, epoch: time.Now()}
+	if c.countHits {
+		ts.hits = new(stripedCounter)
+	}
+	return ts
 }
 
 // newEntry schedules t, which arrived at now.
@@ -150,9 +155,15 @@ func (ts *TokenSource) Token(ctx context.Context) (*Token, error) {
 	if e := ts.cur.Load(); e != nil {
 		now := time.Now()
 		if now.Before(e.refreshAt) {
+			if ts.hits != nil {
+				ts.hits.add()
+			}
 			return e.tok, nil
 		}
 		if now.Before(e.staleAt) {
+			if ts.hits != nil {
+				ts.hits.add()
+			}
 			ts.renewAhead()
 			return e.tok, nil
 		}
@@ -162,7 +173,11 @@ func (ts *TokenSource) Token(ctx context.Context) (*Token, error) {
 
 // Stats returns what ts has done since it was made: cheap, and safe to call from any
 // goroutine, for counters exported to Prometheus or OpenTelemetry.
-func (ts *TokenSource) Stats() SourceStats { return ts.stats.stats() }
+func (ts *TokenSource) Stats() SourceStats {
+	s := ts.stats.stats()
+	s.InProcessHits = ts.hits.load()
+	return s
+}
 
 // wait gets a token when the cache has none to give: it joins the renewal in progress, or
 // starts one.

@@ -85,6 +85,68 @@ func TestTokenSourceHitAllocatesNothing(t *testing.T) {
 	}
 }
 
+// TestCountHits: with Config.CountHits, Stats counts every cache hit (a renewal ahead of
+// expiry's included) and a hit still allocates nothing; without it, no hit is counted and the
+// source keeps no counter.
+func TestCountHits(t *testing.T) {
+	for _, count := range []bool{false, true} {
+		ts := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(&fakeSCB{}), CountHits: count}).TokenSource()
+		ctx := context.Background()
+		if _, err := ts.Token(ctx); err != nil { // a miss: not a hit
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 125 {
+					if _, err := ts.Token(ctx); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		n := testing.AllocsPerRun(100, func() { _, _ = ts.Token(ctx) })
+		want := map[bool]uint64{false: 0, true: 1000 + 101}[count] // AllocsPerRun runs once more
+		if s := ts.Stats(); s.InProcessHits != want || s.UpstreamFetches != 1 || n != 0 {
+			t.Errorf("CountHits %v: stats %+v and %v allocations per hit, want %d hits, 1 fetch, 0 allocations", count, s, n, want)
+		}
+		if (ts.hits != nil) != count {
+			t.Errorf("CountHits %v: a counter kept: %v", count, ts.hits != nil)
+		}
+	}
+}
+
+// TestStripedCounterSpreads: goroutines add to different cache lines (their stacks hash apart),
+// the counter counts every addition, and adding allocates nothing.
+func TestStripedCounterSpreads(t *testing.T) {
+	c := new(stripedCounter)
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for range 100 {
+				c.add()
+			}
+		})
+	}
+	wg.Wait()
+	if got := c.load(); got != 6400 {
+		t.Fatalf("load() = %d, want 6400", got)
+	}
+	used := 0
+	for i := range c.cells {
+		if c.cells[i].n.Load() > 0 {
+			used++
+		}
+	}
+	if used < counterStripes/2 {
+		t.Errorf("64 goroutines used %d of %d stripes", used, counterStripes)
+	}
+	if n := testing.AllocsPerRun(100, c.add); n != 0 {
+		t.Errorf("an addition allocates %v times", n)
+	}
+}
+
 // TestTokenSourceRefreshAhead (target 3): the token is renewed in the background once within
 // min(5m, lifetime/3) of expiry, with jitter, while callers keep getting the current token at
 // once; nothing is renewed before.

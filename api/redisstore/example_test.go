@@ -58,8 +58,8 @@ func Example() {
 	fmt.Printf("b: %+v\n", b.TokenSource().Stats())
 	// Output:
 	// token-1 token-1
-	// a: {SharedHits:0 UpstreamFetches:1 LockWaits:0 Fallbacks:0 Failures:0}
-	// b: {SharedHits:1 UpstreamFetches:0 LockWaits:0 Fallbacks:0 Failures:0}
+	// a: {InProcessHits:0 SharedHits:0 UpstreamFetches:1 LockWaits:0 Fallbacks:0 Failures:0}
+	// b: {InProcessHits:0 SharedHits:1 UpstreamFetches:0 LockWaits:0 Fallbacks:0 Failures:0}
 }
 
 // The process that receives the user's authorization code trades it and shares the pair under
