@@ -16,8 +16,9 @@ import (
 	"github.com/scboauth/scboauth/sandbox"
 )
 
-// fuzzServers are the emulators the fuzz test sends every input to: the defaults, and one
-// with faults on (a rate limit, a failure rate, a short hold for the timeout fault).
+// fuzzServers are the emulators the fuzz test sends every input to: the defaults, one with
+// faults on (a rate limit, a failure rate, a short hold for the timeout fault), and one in
+// strict mode.
 var fuzzServers = sync.OnceValue(func() []*sandbox.Server {
 	plain, err := sandbox.New(sandbox.WithFaults(sandbox.Faults{TimeoutHold: time.Millisecond}))
 	if err != nil {
@@ -27,7 +28,11 @@ var fuzzServers = sync.OnceValue(func() []*sandbox.Server {
 	if err != nil {
 		panic(err)
 	}
-	return []*sandbox.Server{plain, faulty}
+	strict, err := sandbox.New(sandbox.WithStrict(), sandbox.WithFaults(sandbox.Faults{TimeoutHold: time.Millisecond}))
+	if err != nil {
+		panic(err)
+	}
+	return []*sandbox.Server{plain, faulty, strict}
 })
 
 // parseFuzzHeaders reads "Name: value" lines; a line without a colon is a name with an empty

@@ -110,8 +110,8 @@ func isDeliberateFault(req *http.Request) bool {
 // the X-Sandbox-Fault header in any spelling (spellings in sorted order, as the emulator merges
 // them), on one of SCB's paths with its method; "" if none.
 func requestedFault(req *http.Request) string {
-	if scbMethod(req.URL.Path) != req.Method {
-		return ""
+	if m := scbMethod(req.URL.Path); m == "" || m != req.Method {
+		return "" // not one of SCB's paths (a method of "" is no exception), or its wrong method
 	}
 	for _, k := range slices.Sorted(maps.Keys(req.Header)) {
 		if vs := req.Header[k]; strings.EqualFold(k, sandbox.FaultHeader) && len(vs) > 0 {
