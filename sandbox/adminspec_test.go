@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,7 +60,9 @@ func validateAdmin(t testing.TB, req *http.Request, status int, header http.Head
 	r := req.Clone(context.Background())
 	r.URL.Scheme, r.URL.Host = "", ""
 	route, params, err := spec.router.FindRoute(r)
-	if err != nil {
+	if err != nil || slices.Contains(slices.Collect(maps.Values(params)), "") {
+		// kin-openapi's legacy router matches /applications to /applications/{name}, name
+		// empty: a path the admin API does not have (found by FuzzAdmin).
 		return validateAdminFallback(spec.doc, status, header, body)
 	}
 	in := &openapi3filter.ResponseValidationInput{
