@@ -179,7 +179,9 @@ func TestLayout(t *testing.T) {
 		t.Fatalf("keys %v, want %v", keys, want)
 	}
 	ttl := rdb.PTTL(ctx, "scboauth:tok:"+string(storetest.AppA)).Val()
-	if d := time.Until(expiry) - ttl; d < -10*time.Millisecond || d > time.Second {
+	// Redis reads its own clock, which it caches, so the two can disagree by milliseconds on a
+	// busy machine (10 ms was seen); a TTL that does not follow the expiry is off by minutes.
+	if d := time.Until(expiry) - ttl; d < -time.Second || d > time.Second {
 		t.Errorf("record TTL %s, want the %s left to its expiry", ttl, time.Until(expiry))
 	}
 	if ttl := rdb.PTTL(ctx, "scboauth:lock:"+string(storetest.AppA)).Val(); ttl <= 4*time.Second || ttl > 5*time.Second {
