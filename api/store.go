@@ -279,7 +279,11 @@ type stripedCounter struct {
 	}
 }
 
+// add counts one; a nil counter (hits not counted) does nothing.
 func (c *stripedCounter) add() {
+	if c == nil {
+		return
+	}
 	var marker byte // on the calling goroutine's stack
 	c.cells[stripeOf(uintptr(unsafe.Pointer(&marker)))].n.Add(1)
 }

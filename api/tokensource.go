@@ -155,15 +155,11 @@ func (ts *TokenSource) Token(ctx context.Context) (*Token, error) {
 	if e := ts.cur.Load(); e != nil {
 		now := time.Now()
 		if now.Before(e.refreshAt) {
-			if ts.hits != nil {
-				ts.hits.add()
-			}
+			ts.hits.add()
 			return e.tok, nil
 		}
 		if now.Before(e.staleAt) {
-			if ts.hits != nil {
-				ts.hits.add()
-			}
+			ts.hits.add()
 			ts.renewAhead()
 			return e.tok, nil
 		}
