@@ -3,6 +3,7 @@ package contract
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -154,14 +155,42 @@ func expiryCheck(data map[string]any, atField, inField string, issued time.Time,
 	if err1 != nil || err2 != nil {
 		return nil // not integers: the schema says so
 	}
-	want := issued.Unix() + in
-	diff := time.Duration(at-want) * time.Second
-	if diff.Abs() <= tolerance {
+	tol := int64(tolerance / time.Second)
+	want, fits := addInt64(issued.Unix(), in)
+	off, fitsOff := subInt64(at, want)
+	if fits && fitsOff && off >= -tol && off <= tol {
 		return nil
 	}
 	path := "$.data." + atField
-	if ms := time.Duration(at/1000-want) * time.Second; at > 99999999999 && ms.Abs() <= tolerance {
+	if !fits {
+		return []Finding{errorf(RuleSemantic, path, "%s is %d, want issue time + %s, which passes the largest int64 (issue time from %s)", atField, at, inField, clock)}
+	}
+	if ms, ok := subInt64(at/1000, want); ok && at > 99999999999 && ms >= -tol && ms <= tol {
 		return []Finding{errorf(RuleSemantic, path, "%s is in milliseconds (%d); want Unix seconds: issue time + %s = %d", atField, at, inField, want)}
 	}
-	return []Finding{errorf(RuleSemantic, path, "%s is %d, want issue time + %s = %d within %s (issue time from %s; off by %s)", atField, at, inField, want, tolerance, clock, diff)}
+	return []Finding{errorf(RuleSemantic, path, "%s is %d, want issue time + %s = %d within %s (issue time from %s; off by %s)", atField, at, inField, want, tolerance, clock, offBy(fitsOff, off))}
+}
+
+// addInt64 and subInt64 return a+b and a-b, and false when the result passes the int64 range:
+// the lifetimes and expiries a server sends are any int64.
+func addInt64(a, b int64) (int64, bool) {
+	s := a + b
+	return s, (b >= 0) == (s >= a)
+}
+
+func subInt64(a, b int64) (int64, bool) {
+	d := a - b
+	return d, (b >= 0) == (d <= a)
+}
+
+// offBy says how far apart at and want are (off seconds, when it fits): a duration when it
+// fits one.
+func offBy(fits bool, off int64) string {
+	if !fits {
+		return "more seconds than an int64 holds"
+	}
+	if d := time.Duration(off) * time.Second; d/time.Second == time.Duration(off) {
+		return d.String()
+	}
+	return strconv.FormatInt(off, 10) + "s"
 }
