@@ -72,9 +72,7 @@ func (c *caseRun) mintCode(ro role, state, codeChallenge string) string {
 	if in == nil || in.Status != http.StatusOK {
 		return ""
 	}
-	obj, _ := in.value.(map[string]any)
-	data, _ := obj["data"].(map[string]any)
-	cb, _ := data["callbackUrl"].(string)
+	cb, _ := dataOf(in)["callbackUrl"].(string)
 	if cb == "" {
 		c.add(in, errorf(RuleExpect, "$.data.callbackUrl", "no callbackUrl to consent to"))
 		return ""
@@ -117,9 +115,7 @@ func (r *runner) keepRefreshToken(in *Interaction) {
 	if in == nil || in.Status != http.StatusOK {
 		return
 	}
-	obj, _ := in.value.(map[string]any)
-	data, _ := obj["data"].(map[string]any)
-	if rt, ok := data["refreshToken"].(string); ok && rt != "" {
+	if rt, ok := dataOf(in)["refreshToken"].(string); ok && rt != "" {
 		r.refreshToken, r.refreshOwner = rt, in.Header.Get("resourceOwnerId")
 	}
 }

@@ -226,8 +226,9 @@ func (g *generator) elsewhere(oc *opCheck, base call) {
 			requestBreaks, outcome{status: 405, code: 9900}, outcome{status: 405})
 	}
 	k := base
-	k.path = strings.TrimSuffix(base.placeholder().path, "?"+queryOf(base.placeholder().path)) + "/"
-	if q := queryOf(base.placeholder().path); q != "" {
+	p, q, _ := strings.Cut(base.placeholder().path, "?")
+	k.path = p + "/"
+	if q != "" {
 		k.path += "?" + q
 	}
 	k.param = nil

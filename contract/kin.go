@@ -68,7 +68,7 @@ func kinMethodNotAllowed(err error) bool {
 // schemaFindings turns a (multi) schema error into one finding per leaf error, each with the
 // JSON path of the offending value below prefix.
 func schemaFindings(rule Rule, prefix []string, err error) []Finding {
-	leaves := schemaLeaves(nil, err)
+	leaves := schemaerr.Leaves(err)
 	if len(leaves) == 0 {
 		return []Finding{errorf(rule, jsonPath(prefix), "%s", safeReason(err))}
 	}
@@ -84,11 +84,6 @@ func schemaFindings(rule Rule, prefix []string, err error) []Finding {
 		fs = append(fs, errorf(rule, path, "%s", msg))
 	}
 	return fs
-}
-
-// schemaLeaves appends the innermost SchemaErrors of err to out (see schemaerr.Leaves).
-func schemaLeaves(out []*openapi3.SchemaError, err error) []*openapi3.SchemaError {
-	return append(out, schemaerr.Leaves(err)...)
 }
 
 // leafReason is a schema error's reason, which kin-openapi keeps free of the offending value.
@@ -139,7 +134,7 @@ func headerFindings(name string, err error) []Finding {
 		return []Finding{errorf(RuleSchema, path, "value cannot be decoded")}
 	case kinHeaderSchema:
 		var fs []Finding
-		for _, l := range schemaLeaves(nil, re.Err) {
+		for _, l := range schemaerr.Leaves(re.Err) {
 			fs = append(fs, errorf(RuleSchema, path, "%s", leafReason(l)))
 		}
 		if len(fs) > 0 {
@@ -165,7 +160,7 @@ func requestFindings(fs []Finding, err error) []Finding {
 		if e.Parameter != nil {
 			path = e.Parameter.In + " " + e.Parameter.Name
 		}
-		leaves := schemaLeaves(nil, e.Err)
+		leaves := schemaerr.Leaves(e.Err)
 		if len(leaves) == 0 {
 			return append(fs, errorf(RuleRequest, path, "%s", requestReason(e)))
 		}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 )
 
@@ -167,7 +168,7 @@ func repeatLengths(sub lengthSet, lo, hi int) lengthSet {
 		if k >= lo {
 			before := append(lengthSet(nil), out...)
 			out.union(cur)
-			if k > lo && slicesEqual(before, out) {
+			if k > lo && slices.Equal(before, out) {
 				break // nothing new: longer repeats add no length
 			}
 		}
@@ -177,15 +178,6 @@ func repeatLengths(sub lengthSet, lo, hi int) lengthSet {
 		cur = cur.plus(sub)
 	}
 	return out
-}
-
-func slicesEqual(a, b lengthSet) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // classChars returns the printable ASCII characters a character class (or any character)

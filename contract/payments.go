@@ -157,9 +157,7 @@ func (c *caseRun) accessToken(ro role) string {
 	if in == nil || in.Status != http.StatusOK {
 		return ""
 	}
-	obj, _ := in.value.(map[string]any)
-	data, _ := obj["data"].(map[string]any)
-	tok, _ := data["accessToken"].(string)
+	tok, _ := dataOf(in)["accessToken"].(string)
 	if tok == "" {
 		return ""
 	}
