@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -33,8 +34,19 @@ const (
 // amount.
 var ErrInvalidAmount = errors.New("api: invalid amount")
 
-// Baht returns the amount of whole baht b.
-func Baht(b int64) Amount { return Amount(b * 100) }
+// Baht returns the amount of whole baht b. A b whose satang pass the int64 range gives the
+// largest (or least) Amount, which every call refuses as over its limit (or not above zero),
+// never a wrapped-around small amount.
+func Baht(b int64) Amount {
+	const most = math.MaxInt64 / 100
+	switch {
+	case b > most:
+		return Amount(math.MaxInt64)
+	case b < -most:
+		return Amount(-math.MaxInt64)
+	}
+	return Amount(b * 100)
+}
 
 // Satang returns the amount of s satang.
 func Satang(s int64) Amount { return Amount(s) }
