@@ -563,3 +563,14 @@ func TestErrorsShowNoInvisibleCharacters(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxResponseBytesAnyBound: any MaxResponseBytes NewClient accepts reads SCB's answer,
+// int64 max included (its bound plus one once wrapped to a negative limit that read nothing).
+func TestMaxResponseBytesAnyBound(t *testing.T) {
+	for _, n := range []int64{1 << 10, 1 << 40, math.MaxInt64 - 1, math.MaxInt64} {
+		c := newTestClientConfig(t, Config{HTTPClient: sandboxtest.Client(&fakeSCB{}), MaxResponseBytes: n})
+		if _, err := c.Token(context.Background()); err != nil {
+			t.Errorf("MaxResponseBytes %d: %v", n, err)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -208,9 +209,9 @@ func (c *Client) logAttempt(ctx context.Context, k *call, n int, uid string, sen
 	c.log.LogAttrs(ctx, slog.LevelDebug, "api: attempt", attrs...)
 }
 
-// readBody reads at most limit bytes of r.
+// readBody reads at most limit bytes of r (any limit up to math.MaxInt64).
 func readBody(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	b, err := io.ReadAll(io.LimitReader(r, min(limit, math.MaxInt64-1)+1))
 	if int64(len(b)) > limit {
 		return nil, tooLarge(fmt.Sprintf("body larger than %d bytes", limit))
 	}
