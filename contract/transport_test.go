@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -234,5 +235,23 @@ func TestBaseURLNeverShowsPassword(t *testing.T) {
 				t.Errorf("got %v, want an error that names the problem without the password", err)
 			}
 		})
+	}
+}
+
+// TestTransportAnyBodyBound: a MaxBodyBytes of int64 max keeps the whole body (its bound plus
+// one once wrapped to a negative limit that read nothing).
+func TestTransportAnyBodyBound(t *testing.T) {
+	const raw = `{"status":{"code":1000,"description":"Success"}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, raw) }))
+	defer srv.Close()
+	var got *contract.Interaction
+	client := &http.Client{Transport: &contract.Transport{MaxBodyBytes: math.MaxInt64, Observe: func(in *contract.Interaction) { got = in }}}
+	resp, err := client.Post(srv.URL+"/v1/oauth/token", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got == nil || string(got.Body) != raw {
+		t.Fatalf("got interaction %+v, want the whole body %q", got, raw)
 	}
 }
