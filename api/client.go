@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -65,7 +66,7 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		baseHost:        canonicalHost(u.Scheme, u.Host),
 		key:             cfg.ApplicationKey,
 		secret:          redact.New(cfg.ApplicationSecret),
-		owner:           cmpOr(cfg.ResourceOwnerID, cfg.ApplicationKey),
+		owner:           cmp.Or(cfg.ResourceOwnerID, cfg.ApplicationKey),
 		hc:              hc,
 		timeout:         cfg.Timeout,
 		retry:           cfg.Retry,

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -240,19 +241,10 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 	case p.MaxRetryAfter < 0:
 		return p, configError("Retry.MaxRetryAfter", "negative")
 	}
-	p.BaseDelay = cmpOr(p.BaseDelay, 250*time.Millisecond)
-	p.MaxDelay = cmpOr(p.MaxDelay, 2*time.Second)
-	p.MaxRetryAfter = cmpOr(p.MaxRetryAfter, 10*time.Second)
+	p.BaseDelay = cmp.Or(p.BaseDelay, 250*time.Millisecond)
+	p.MaxDelay = cmp.Or(p.MaxDelay, 2*time.Second)
+	p.MaxRetryAfter = cmp.Or(p.MaxRetryAfter, 10*time.Second)
 	return p, nil
-}
-
-// cmpOr returns v, or def when v is zero.
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Option configures a Client beyond its Config.
@@ -301,10 +293,10 @@ func (c *Config) validate() error {
 	case isNilStore(c.Store):
 		return configError("Store", "a nil %T", c.Store)
 	}
-	c.StoreLease = cmpOr(c.StoreLease, DefaultStoreLease)
-	c.Timeout = cmpOr(c.Timeout, DefaultTimeout)
-	c.RefreshDeadline = cmpOr(c.RefreshDeadline, DefaultRefreshDeadline)
-	c.MaxResponseBytes = cmpOr(c.MaxResponseBytes, DefaultMaxResponseBytes)
+	c.StoreLease = cmp.Or(c.StoreLease, DefaultStoreLease)
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	c.RefreshDeadline = cmp.Or(c.RefreshDeadline, DefaultRefreshDeadline)
+	c.MaxResponseBytes = cmp.Or(c.MaxResponseBytes, DefaultMaxResponseBytes)
 	if c.Certificate != nil && (c.CertFile != "" || c.KeyFile != "") {
 		return configError("Certificate", "set either Certificate or CertFile and KeyFile, not both")
 	}
@@ -320,7 +312,7 @@ func (c *Config) validate() error {
 // validateBaseURL checks BaseURL and normalises it to end with a slash. Its errors never show
 // the URL itself, which may hold a password or a secret in its query.
 func (c *Config) validateBaseURL() error {
-	base := cmpOr(c.BaseURL, SandboxURL)
+	base := cmp.Or(c.BaseURL, SandboxURL)
 	u, err := url.Parse(base)
 	switch {
 	case err != nil:

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -265,7 +266,7 @@ func (m *DeeplinkMerchant) wire(v *checker) *merchantBody {
 		v.token(field+".Type", l.Type, false, 20)
 		v.text(field+".Title", l.Title, false, 100)
 		v.text(field+".Description", l.Description, false, 256)
-		b.PaymentInfo = append(b.PaymentInfo, paymentLineBody{cmpOr(l.Type, "TEXT"), l.Title, l.Description})
+		b.PaymentInfo = append(b.PaymentInfo, paymentLineBody{cmp.Or(l.Type, "TEXT"), l.Title, l.Description})
 	}
 	return b
 }

@@ -4,6 +4,7 @@ package api
 // the client), one per item, each written for the class of its defect.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -351,7 +352,7 @@ func TestMalformedTokens(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					ans := tokenAnswer(cmpOr(tt.access, "tok-1"), 30*time.Minute, cmpOr(tt.refresh, "ref-1"))
+					ans := tokenAnswer(cmp.Or(tt.access, "tok-1"), 30*time.Minute, cmp.Or(tt.refresh, "ref-1"))
 					if tt.kind != "" {
 						ans["data"].(map[string]any)["tokenType"] = tt.kind
 					}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -118,8 +119,8 @@ func orNone(names []string) string {
 // validateAuthorize checks the authorize call's parameters and fills in the default channel and end
 // state; it returns the encoded query.
 func (p *callParams) validateAuthorize() (rawQuery string, err error) {
-	p.channel = cmpOr(p.channel, ChannelMobile)
-	p.endState = cmpOr(p.endState, EndStateMobileApp)
+	p.channel = cmp.Or(p.channel, ChannelMobile)
+	p.endState = cmp.Or(p.endState, EndStateMobileApp)
 	switch {
 	case p.channel != ChannelMobile && p.channel != ChannelMobileMMA:
 		return "", fmt.Errorf("api: authorize: response channel %q, want %q or %q", p.channel, ChannelMobile, ChannelMobileMMA)

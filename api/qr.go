@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -144,7 +145,7 @@ type qrBody struct {
 // wire checks q and returns its body.
 func (q QRRequest) wire() (*qrBody, error) {
 	v := &checker{op: opCreateQR}
-	typ := cmpOr(q.Type, QRPromptPay)
+	typ := cmp.Or(q.Type, QRPromptPay)
 	promptPay, card := typ != QRCard, typ != QRPromptPay
 	if typ != QRPromptPay && typ != QRCard && typ != QRPromptPayAndCard {
 		v.fail("Type", "must be PP, CS or PPCS")
@@ -227,7 +228,7 @@ func (d *qrData) read(r *reader) *QRCode {
 	} else {
 		qr.Image = img
 	}
-	id := cmpOr(d.QRCodeID, d.QRCodeIDAlt)
+	id := cmp.Or(d.QRCodeID, d.QRCodeIDAlt)
 	if id == "" && d.CsExtExpiryTime == "" && len(d.Channels) == 0 {
 		return qr // a QR 30 only
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -786,8 +787,8 @@ func TestConfigStore(t *testing.T) {
 			c, err := NewClient(Config{ApplicationKey: "k", ApplicationSecret: "s", Store: tt.store, StoreLease: tt.lease})
 			var ce *ConfigError
 			switch {
-			case tt.wantField == "" && (err != nil || c.storeLease != cmpOr(tt.lease, DefaultStoreLease)):
-				t.Fatalf("got %v, %v; want a client with lease %v", c, err, cmpOr(tt.lease, DefaultStoreLease))
+			case tt.wantField == "" && (err != nil || c.storeLease != cmp.Or(tt.lease, DefaultStoreLease)):
+				t.Fatalf("got %v, %v; want a client with lease %v", c, err, cmp.Or(tt.lease, DefaultStoreLease))
 			case tt.wantField != "" && (!errors.As(err, &ce) || ce.Field != tt.wantField || err.Error() != tt.wantErr):
 				t.Fatalf("got %v, want %q", err, tt.wantErr)
 			}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -139,7 +140,7 @@ func (t *Transport) prepare(req *http.Request, body io.ReadCloser, tok *Token) *
 	c := t.Source.c
 	r.Header.Set("Authorization", tok.authorization())
 	if r.Header.Get("resourceOwnerId") == "" {
-		r.Header.Set("resourceOwnerId", cmpOr(tok.ResourceOwnerID, c.owner))
+		r.Header.Set("resourceOwnerId", cmp.Or(tok.ResourceOwnerID, c.owner))
 	}
 	if req.Header.Get("requestUId") == "" {
 		r.Header.Set("requestUId", uuid.NewString())
