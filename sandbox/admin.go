@@ -425,6 +425,7 @@ func deref(p *string) string {
 	return *p
 }
 
+// orNil returns a pointer to s, or nil when s is empty (an absent optional field).
 func orNil(s string) *string {
 	if s == "" {
 		return nil

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,8 +57,8 @@ func DefaultDeliveryPolicy() DeliveryPolicy {
 // resolve returns p with the defaults filled in, or an error for a field out of its bounds.
 func (p DeliveryPolicy) resolve() (DeliveryPolicy, error) {
 	def := DefaultDeliveryPolicy()
-	p.Attempts, p.Interval = cmp0(p.Attempts, def.Attempts), cmp0(p.Interval, def.Interval)
-	p.Timeout, p.MaxInFlight = cmp0(p.Timeout, def.Timeout), cmp0(p.MaxInFlight, def.MaxInFlight)
+	p.Attempts, p.Interval = cmp.Or(p.Attempts, def.Attempts), cmp.Or(p.Interval, def.Interval)
+	p.Timeout, p.MaxInFlight = cmp.Or(p.Timeout, def.Timeout), cmp.Or(p.MaxInFlight, def.MaxInFlight)
 	switch {
 	case p.Attempts < 1 || p.Attempts > MaxDeliveryAttempts:
 		return p, fmt.Errorf("sandbox: delivery attempts must be between 1 and %d", MaxDeliveryAttempts)
@@ -67,13 +68,6 @@ func (p DeliveryPolicy) resolve() (DeliveryPolicy, error) {
 		return p, fmt.Errorf("sandbox: deliveries in flight must be between 1 and %d", MaxDeliveriesInFlight)
 	}
 	return p, nil
-}
-
-func cmp0[T int | time.Duration](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // WithDeliveryPolicy sets how payment confirmations are delivered (DefaultDeliveryPolicy):

@@ -31,10 +31,10 @@ func confirmationBody(pay *Payment) []byte {
 		billConfirmation(&c, pay)
 	default:
 		c.TransactionType = str("AUTH")
-		c.MerchantId, c.TerminalId, c.Invoice = nonEmpty(pay.MerchantID), nonEmpty(pay.TerminalID), nonEmpty(pay.Invoice)
+		c.MerchantId, c.TerminalId, c.Invoice = orNil(pay.MerchantID), orNil(pay.TerminalID), orNil(pay.Invoice)
 		if pay.Method == MethodCard {
 			c.TransactionDateandTime = pay.PaidAt.UTC().Format(time.RFC3339)
-			c.QrId, c.PaymentMethod, c.ChannelCode = nonEmpty(pay.QRCodeID), str("QRCS"), str("VISA")
+			c.QrId, c.PaymentMethod, c.ChannelCode = orNil(pay.QRCodeID), str("QRCS"), str("VISA")
 			c.MerchantPAN, c.ConsumerPAN = str(sandboxMerchantPAN), str(sandboxConsumerPAN)
 			c.TraceNo, c.AuthorizeCode = str(pay.TransactionID[len(pay.TransactionID)-6:]), str(pay.TransactionID[8:14])
 		}
@@ -51,7 +51,7 @@ func billConfirmation(c *generated.PaymentConfirmation, pay *Payment) {
 	c.PayeeAccountNumber, c.PayeeName, c.ReceivingBankCode = str(pay.PayeeAccount), str(pay.PayeeName), str("014")
 	c.PayerProxyId, c.PayerProxyType = str(pay.Payer.ProxyValue), str(pay.Payer.ProxyType)
 	c.PayerAccountNumber, c.PayerName, c.SendingBankCode = str(pay.Payer.AccountNumber), str(pay.Payer.Name), str(pay.Payer.BankCode)
-	c.BillPaymentRef1, c.BillPaymentRef2, c.BillPaymentRef3 = str(pay.Ref1), nonEmpty(pay.Ref2), nonEmpty(pay.Ref3)
+	c.BillPaymentRef1, c.BillPaymentRef2, c.BillPaymentRef3 = str(pay.Ref1), orNil(pay.Ref2), orNil(pay.Ref3)
 }
 
 func str(s string) *string { return &s }

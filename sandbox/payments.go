@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -96,11 +97,11 @@ type Payer struct {
 
 // withDefaults returns p with the sandbox customer's values for its zero fields.
 func (p Payer) withDefaults() Payer {
-	p.Name = cmpOr(p.Name, "Sandbox Customer")
-	p.BankCode = cmpOr(p.BankCode, "014")
-	p.ProxyType = cmpOr(p.ProxyType, "MSISDN")
-	p.ProxyValue = cmpOr(p.ProxyValue, "0812345678")
-	p.AccountNumber = cmpOr(p.AccountNumber, "1234567890")
+	p.Name = cmp.Or(p.Name, "Sandbox Customer")
+	p.BankCode = cmp.Or(p.BankCode, "014")
+	p.ProxyType = cmp.Or(p.ProxyType, "MSISDN")
+	p.ProxyValue = cmp.Or(p.ProxyValue, "0812345678")
+	p.AccountNumber = cmp.Or(p.AccountNumber, "1234567890")
 	return p
 }
 
@@ -337,13 +338,6 @@ func transRef(now time.Time, seed string) string {
 // bangkok is Thailand's time, GMT+7 all year (no daylight saving), in which SCB writes most
 // times.
 var bangkok = time.FixedZone("Asia/Bangkok", 7*60*60)
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
 
 // payments is the state of the payment calls: the payment records, each store bounded and
 // swept like the OAuth ones, behind Server.mu. (The access tokens the Bearer check looks up are

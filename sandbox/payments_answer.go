@@ -216,7 +216,7 @@ func transactionOf(p *payment, now time.Time) transactionJSON {
 	}
 	if p.billerID != "" {
 		t.BillPayment = &transactionBillPayment{PaymentAmount: jsonNumber(p.amount), AccountTo: p.billerID, Ref1: p.ref1,
-			AccountFrom: nonEmpty(p.accountFrom), Ref2: nonEmpty(p.ref2), Ref3: nonEmpty(p.ref3)}
+			AccountFrom: orNil(p.accountFrom), Ref2: orNil(p.ref2), Ref3: orNil(p.ref3)}
 	}
 	switch pay := p.paid; {
 	case pay != nil:
@@ -235,13 +235,6 @@ func transactionOf(p *payment, now time.Time) transactionJSON {
 		t.UpdatedTimestamp = p.payBy.In(bangkok).Format(time.RFC3339)
 	}
 	return t
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // The answers of the payment operations: paymentAnswer for a success, *apiError and forApp for
