@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 )
 
@@ -47,16 +46,7 @@ func shownURL(s string) string {
 		for k := range q {
 			q[k] = []string{redacted}
 		}
-		keys := make([]string, 0, len(q))
-		for k := range q {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = url.QueryEscape(k) + "=" + redacted
-		}
-		u.RawQuery = strings.Join(parts, "&")
+		u.RawQuery = q.Encode() // keys sorted and escaped; redacted needs no escaping
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u.String()
@@ -73,11 +63,10 @@ func (s *Server) SetCallbackURL(name, callbackURL string) error {
 	if p := callbackURLProblem(callbackURL); p != "" {
 		return &ApplicationError{Field: "callbackUrl", Problem: p}
 	}
-	for _, a := range s.apps.Load().list {
-		if a.Name == name {
-			a.callback.Store(&callbackURL)
-			return nil
-		}
+	a := s.appNamed(name)
+	if a == nil {
+		return ErrUnknownApplication
 	}
-	return ErrUnknownApplication
+	a.callback.Store(&callbackURL)
+	return nil
 }
