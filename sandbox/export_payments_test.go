@@ -14,7 +14,7 @@ const (
 // SCBMethod returns the method the emulator serves one of SCB's paths with, or "" for a path
 // that is not SCB's (unknown, or the consent endpoint).
 func SCBMethod(path string) string {
-	if rt := lookupRoute(path); rt != nil && rt.scb {
+	if rt := lookupRoute(path); rt.isSCB() {
 		return rt.method
 	}
 	return ""

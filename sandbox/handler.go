@@ -48,6 +48,9 @@ type route struct {
 	scb    bool // one of SCB's paths: faults and the rate limit apply
 }
 
+// isSCB reports whether rt (nil: no route) is one of SCB's paths.
+func (rt *route) isSCB() bool { return rt != nil && rt.scb }
+
 var (
 	routeToken     = &route{opToken, http.MethodPost, true}
 	routeRefresh   = &route{opRefresh, http.MethodPost, true}

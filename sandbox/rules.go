@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	adminapi "github.com/scboauth/scboauth/generated/admin"
 )
 
 // FaultRule answers matching requests to SCB's paths with a fault, as the X-Sandbox-Fault
@@ -42,17 +44,12 @@ const (
 	MaxFaultCount = 1_000_000 // FaultRule.Count
 )
 
-// faultNames lists the faults X-Sandbox-Fault and fault rules can ask for.
+// faultNames lists the faults X-Sandbox-Fault and fault rules can ask for, for messages: the
+// Fault enum of admin.yaml, which validFault checks.
 const faultNames = "429, 500, 502, 503, 504, timeout, truncate, html"
 
-// validFault reports whether f is one of faultNames.
-func validFault(f string) bool {
-	switch f {
-	case "429", "500", "502", "503", "504", "timeout", "truncate", "html":
-		return true
-	}
-	return false
-}
+// validFault reports whether f is one of the faults of admin.yaml's Fault enum.
+func validFault(f string) bool { return adminapi.Fault(f).Valid() }
 
 // FaultRuleError is AddFaultRule's error: which field is wrong, and why.
 type FaultRuleError struct {
@@ -85,7 +82,7 @@ func (r *FaultRule) check() error {
 	switch {
 	case !validFault(r.Fault):
 		return &FaultRuleError{"fault", "not one of " + faultNames}
-	case r.Path != "" && (lookupRoute(r.Path) == nil || !lookupRoute(r.Path).scb):
+	case r.Path != "" && !lookupRoute(r.Path).isSCB():
 		return &FaultRuleError{"path", "not one of SCB's paths: " + scbPaths}
 	case len(r.Application) > maxField || !printable(r.Application):
 		return &FaultRuleError{"application", fmt.Sprintf("longer than %d bytes or not printable", maxField)}
