@@ -203,9 +203,7 @@ func (p *payFlags) await(ctx context.Context, f *flags, c *adminapi.ClientWithRe
 // print writes the payment and its deliveries, in --format.
 func (p *payFlags) print(f *flags, pay *adminapi.SimulatedPayment) error {
 	if p.format == "json" {
-		enc := json.NewEncoder(f.e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(pay)
+		return writeJSON(f.e.stdout, pay)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "paid: %s baht by %s (%s), transactionId %s\n", escape(pay.Amount), escape(pay.Application), escape(string(pay.Method)), escape(pay.TransactionId))

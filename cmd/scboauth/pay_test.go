@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/scboauth/scboauth/api"
+	adminapi "github.com/scboauth/scboauth/generated/admin"
+	"github.com/scboauth/scboauth/sandbox/sandboxtest"
 )
 
 // shopReceiver is the merchant's receiver of payment confirmations (the client library's),
@@ -135,5 +137,30 @@ func TestPayUsage(t *testing.T) {
 	code, out, _ := runCmd(t, nil, "pay", "--help")
 	if code != exitOK || !strings.Contains(out, "--target") || !strings.Contains(out, "SCB_SANDBOX_ADMIN_TOKEN") || !strings.Contains(out, "Exit status:") {
 		t.Errorf("--help: got exit %d\n%s", code, out)
+	}
+}
+
+// TestPayOutputEscapes: what a running emulator answers reaches the terminal escaped in both
+// formats: a bidirectional override, a zero-width space, an escape sequence and CR/LF in its
+// values are written as escapes, and JSON output still decodes to the same values.
+func TestPayOutputEscapes(t *testing.T) {
+	hostile := "\u202eevil\u200b\x1b[2J\r\nInjected: x"
+	pay := &adminapi.SimulatedPayment{Amount: "1.00", Application: hostile, TransactionId: hostile, Method: adminapi.QR30}
+	for _, format := range []string{"text", "json"} {
+		var out strings.Builder
+		f := &flags{e: &env{stdout: &out}}
+		if err := (&payFlags{format: format}).print(f, pay); err != nil {
+			t.Fatal(err)
+		}
+		if r, ok := sandboxtest.UnsafeRune(out.String()); ok {
+			t.Errorf("%s: the output has %U: %q", format, r, out.String())
+		}
+		if strings.Contains(out.String(), "\nInjected") {
+			t.Errorf("%s: an injected line: %q", format, out.String())
+		}
+		var back adminapi.SimulatedPayment
+		if format == "json" && (json.Unmarshal([]byte(out.String()), &back) != nil || back.Application != hostile) {
+			t.Errorf("json: %q does not decode to the emulator's values", out.String())
+		}
 	}
 }

@@ -194,15 +194,7 @@ func (p *payment) call(ctx context.Context, f *flags, args []string, fields fiel
 // print writes out, a value of outputOf, in the chosen format.
 func (p *payment) print(w io.Writer, out any) error {
 	if p.format == "json" {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return err
-		}
-		_, err := w.Write(escapeJSON(b.Bytes()))
-		return err
+		return writeJSON(w, out)
 	}
 	var lines []member
 	flatten("", out, &lines)
@@ -342,6 +334,20 @@ func lowerCamel(name string) string {
 		n-- // the last capital starts the next word
 	}
 	return strings.ToLower(name[:n]) + strings.NewReplacer("ID", "Id", "URL", "Url").Replace(name[n:])
+}
+
+// writeJSON writes v as indented JSON, HTML characters as they are and every character that
+// could fool a terminal escaped (escapeJSON): the values come from a server.
+func writeJSON(w io.Writer, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSON(b.Bytes()))
+	return err
 }
 
 // escapeJSON returns JSON text b with every character that could hide or reorder text on a
