@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -177,7 +176,7 @@ func confirmationID(r *reader, raw json.RawMessage) string {
 		r.fail("transactionId", "missing, empty or not a JSON string")
 		return ""
 	}
-	if len(s) > maxTransactionID || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) {
+	if !ValidClaimID(s) {
 		r.fail("transactionId", "is not 1 to %d visible ASCII characters", maxTransactionID)
 		return ""
 	}

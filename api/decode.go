@@ -163,7 +163,7 @@ func tokenProblem(s string) string {
 	switch {
 	case len(s) > maxTokenBytes:
 		return fmt.Sprintf("longer than %d bytes", maxTokenBytes)
-	case strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }):
+	case !visibleASCII(s):
 		return "has characters a token cannot have (spaces, controls or non-ASCII)"
 	}
 	return ""
@@ -192,7 +192,7 @@ func checkCallbackURL(s string) string {
 		return "missing or empty"
 	case len(s) > maxCallbackBytes:
 		return fmt.Sprintf("longer than %d bytes", maxCallbackBytes)
-	case strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }):
+	case !visibleASCII(s):
 		return "has characters a URL cannot have (spaces, controls or non-ASCII)"
 	case !ok || !validScheme(scheme) || rest == "":
 		return "is not an absolute URL of the form scheme://..."

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 )
@@ -79,7 +78,7 @@ func NewClaimToken() string { return rand.Text() }
 // transactionIds ParsePaymentConfirmation accepts. A Deduplicator may use such an id verbatim in
 // its own key names.
 func ValidClaimID(id string) bool {
-	return id != "" && len(id) <= maxTransactionID && !strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' })
+	return id != "" && len(id) <= maxTransactionID && visibleASCII(id)
 }
 
 // Defaults and bounds of MemoryDeduplicatorOptions.

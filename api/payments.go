@@ -140,7 +140,7 @@ func (v *checker) token(field, value string, required bool, n int) {
 		v.fail(field, "required")
 	case len(value) > n:
 		v.fail(field, "longer than %d bytes", n)
-	case strings.ContainsFunc(value, func(r rune) bool { return r <= ' ' || r > '~' }):
+	case !visibleASCII(value):
 		v.fail(field, "must be visible ASCII without spaces")
 	}
 }

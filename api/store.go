@@ -384,13 +384,12 @@ type storedRefusal struct {
 // written by a replica of this version always reads back, and one planted by anyone with
 // write access to the store never gets a control character into a header.
 const (
-	maxStoredValue  = 16 << 10 // bytes of an encoded token
-	maxStoredSecret = 4096     // bytes of an access or refresh token
-	maxStoredOwner  = 256      // bytes of a resource owner id
-	maxStoredSkew   = 24 * time.Hour
-	maxStoredText   = 512 // bytes of a refusal's description (shown bounds it to 203) or requestUId
-	maxStoredCode   = 99999
-	storedFormat    = 1 // the format of a stored token; another is unreadable
+	maxStoredValue = 16 << 10 // bytes of an encoded token
+	maxStoredOwner = 256      // bytes of a resource owner id
+	maxStoredSkew  = 24 * time.Hour
+	maxStoredText  = 512 // bytes of a refusal's description (shown bounds it to 203) or requestUId
+	maxStoredCode  = 99999
+	storedFormat   = 1 // the format of a stored token; another is unreadable
 )
 
 // storedJSON is the encoding of a storedToken: JSON, times in Unix milliseconds.
@@ -497,25 +496,15 @@ func (r *storedRefusal) check(refresh bool) string {
 		return fmt.Sprintf("refused.code %d out of range", r.Code)
 	case len(r.Description) > maxStoredText || !utf8.ValidString(r.Description) || strings.ContainsFunc(r.Description, invisible):
 		return "refused.description longer than 512 bytes, not UTF-8, or with an invisible character"
-	case len(r.RequestUID) > maxStoredText || strings.ContainsFunc(r.RequestUID, func(r rune) bool { return r <= 0x20 || r >= 0x7f }):
+	case len(r.RequestUID) > maxStoredText || !visibleASCII(r.RequestUID):
 		return "refused.requestUId longer than 512 bytes or not visible ASCII"
 	}
 	return ""
 }
 
-// tokenChars reports whether s fits in an authorization header: 1 to maxStoredSecret bytes of
-// visible ASCII.
-func tokenChars(s string) bool {
-	if len(s) == 0 || len(s) > maxStoredSecret {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= 0x20 || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
+// tokenChars reports whether s fits in an authorization header: a token tokenProblem accepts,
+// not empty.
+func tokenChars(s string) bool { return s != "" && tokenProblem(s) == "" }
 
 // storedJSONProblem describes a JSON error by position and type, never by the text it found
 // (a syntax error quotes a character of the input, which may be a token's).

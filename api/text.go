@@ -8,6 +8,12 @@ import (
 	"github.com/scboauth/scboauth/internal/redact"
 )
 
+// visibleASCII reports whether s is all visible ASCII, '!' to '~': no space, control or
+// non-ASCII character (an invalid UTF-8 byte reads as U+FFFD, which is none of them).
+func visibleASCII(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' })
+}
+
 // maxShown bounds a server-given text (a description, a host) in an error or a log line.
 const maxShown = 200
 
