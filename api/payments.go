@@ -194,8 +194,7 @@ func (c *Client) sendPayment(ctx context.Context, k *call, build func(uid string
 			if retried {
 				return nil, e
 			}
-			ts.Invalidate(tok)
-			if fresh, ferr := ts.Token(ctx); ferr == nil && fresh != tok {
+			if fresh, _ := ts.replacement(ctx, tok); fresh != nil {
 				tok = fresh
 				continue
 			}

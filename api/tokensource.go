@@ -344,6 +344,18 @@ func (ts *TokenSource) renewAhead() {
 
 func (ts *TokenSource) sinceEpoch() int64 { return int64(time.Since(ts.epoch)) }
 
+// replacement invalidates tok, which an API answered 401, and returns a newer token for one
+// retry: nil when there is none (renewals after rejections are paced, so the rejection
+// stands), with the error when no token could be had at all.
+func (ts *TokenSource) replacement(ctx context.Context, tok *Token) (*Token, error) {
+	ts.Invalidate(tok)
+	fresh, err := ts.Token(ctx)
+	if err != nil || fresh == tok {
+		return nil, err
+	}
+	return fresh, nil
+}
+
 // Invalidate drops tok from the cache if it is still the cached token, so that the next Token
 // call renews it; call it when SCB rejected tok (HTTP 401). It does nothing when tok is not the
 // cached token: after 100 concurrent rejections of one token, the first invalidates it and the

@@ -68,14 +68,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable {
 		return resp, err
 	}
-	t.Source.Invalidate(tok)
-	fresh, err := t.Source.Token(ctx)
+	fresh, err := t.Source.replacement(ctx, tok)
 	if err != nil {
 		// No new token: the caller gets SCB's 401 as it is.
 		t.Source.c.log.LogAttrs(ctx, slog.LevelWarn, "api: no new token after a 401", slog.String("error", err.Error()))
 		return resp, nil
 	}
-	if fresh == tok {
+	if fresh == nil {
 		return resp, nil // no newer token (renewals after 401s are paced): the rejection stands
 	}
 	body := req.Body
