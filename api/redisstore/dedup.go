@@ -35,9 +35,7 @@ type DedupOptions struct {
 // "d" with the retention as TTL once processed. Claim and Release are scripts, atomic in Redis;
 // each command touches one key, so it works on Redis Cluster as well.
 type Deduplicator struct {
-	rdb       redis.UniversalClient
-	prefix    string
-	timeout   time.Duration
+	s         *Store // its client, prefix and timeout, checked as New checks them
 	retention time.Duration
 }
 
@@ -50,7 +48,7 @@ func NewDeduplicator(rdb redis.UniversalClient, opts DedupOptions) (*Deduplicato
 	if err != nil {
 		return nil, err
 	}
-	d := &Deduplicator{rdb: s.rdb, prefix: s.prefix, timeout: s.timeout, retention: opts.Retention}
+	d := &Deduplicator{s: s, retention: opts.Retention}
 	switch {
 	case d.retention < 0:
 		return nil, errors.New("redisstore: DedupOptions.Retention must not be negative")
@@ -62,7 +60,7 @@ func NewDeduplicator(rdb redis.UniversalClient, opts DedupOptions) (*Deduplicato
 
 // String describes d.
 func (d *Deduplicator) String() string {
-	return fmt.Sprintf("redisstore.Deduplicator{Prefix: %q, Timeout: %s, Retention: %s}", d.prefix, d.timeout, d.retention)
+	return fmt.Sprintf("redisstore.Deduplicator{Prefix: %q, Timeout: %s, Retention: %s}", d.s.prefix, d.s.timeout, d.retention)
 }
 
 // claimScript claims KEYS[1] for the token ARGV[1] for ARGV[2] ms: 1 acquired, 2 processed, 3
@@ -86,7 +84,7 @@ func (d *Deduplicator) key(id string) (string, error) {
 	if !api.ValidClaimID(id) {
 		return "", errors.New("redisstore: deduplicator: the id is not 1 to 128 visible ASCII characters")
 	}
-	return d.prefix + "confirm:" + id, nil
+	return d.s.prefix + "confirm:" + id, nil
 }
 
 // Claim claims id for lease; see api.Deduplicator.
@@ -99,9 +97,9 @@ func (d *Deduplicator) Claim(ctx context.Context, id string, lease time.Duration
 		return api.Claim{}, fmt.Errorf("redisstore: claim %s: lease %s is not positive", name, lease)
 	}
 	token := api.NewClaimToken()
-	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	ctx, cancel := d.s.call(ctx)
 	defer cancel()
-	n, err := claimScript.Run(ctx, d.rdb, []string{name}, token, ceilMillis(lease)).Int()
+	n, err := claimScript.Run(ctx, d.s.rdb, []string{name}, token, ceilMillis(lease)).Int()
 	switch {
 	case err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE"):
 		return api.Claim{}, fmt.Errorf("redisstore: claim %s: a key of another type", name)
@@ -121,9 +119,9 @@ func (d *Deduplicator) Done(ctx context.Context, c api.Claim) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	ctx, cancel := d.s.call(ctx)
 	defer cancel()
-	if err := d.rdb.Set(ctx, name, "d", d.retention).Err(); err != nil {
+	if err := d.s.rdb.Set(ctx, name, "d", d.retention).Err(); err != nil {
 		return failed(ctx, "done", name, err)
 	}
 	return nil
@@ -135,9 +133,9 @@ func (d *Deduplicator) Release(ctx context.Context, c api.Claim) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	ctx, cancel := d.s.call(ctx)
 	defer cancel()
-	if err := releaseScript.Run(ctx, d.rdb, []string{name}, c.Token).Err(); err != nil {
+	if err := releaseScript.Run(ctx, d.s.rdb, []string{name}, c.Token).Err(); err != nil {
 		return failed(ctx, "release", name, err)
 	}
 	return nil
