@@ -33,13 +33,11 @@ func TestDeduplicatorContractRedisServer(t *testing.T) {
 	rdb := redistest.Start(t).Client(t)
 	storetest.RunDeduplicator(t, storetest.DedupHarness{
 		New: func(t *testing.T) api.Deduplicator {
-			if err := rdb.FlushAll(t.Context()).Err(); err != nil {
-				t.Fatal(err)
-			}
+			flushAll(t, rdb)
 			return newDedup(t, rdb, redisstore.DedupOptions{Retention: time.Hour})
 		},
 		Retention: time.Hour,
-		Advance:   func(t *testing.T, d time.Duration) { advanceTTLs(t, rdb, "", d) },
+		Advance:   func(t *testing.T, d time.Duration) { advanceTTLs(t, rdb, d) },
 	})
 }
 
@@ -47,9 +45,8 @@ func TestDeduplicatorContractMiniredis(t *testing.T) {
 	var mr *miniredis.Miniredis
 	storetest.RunDeduplicator(t, storetest.DedupHarness{
 		New: func(t *testing.T) api.Deduplicator {
-			mr = miniredis.RunT(t)
-			rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
-			t.Cleanup(func() { _ = rdb.Close() })
+			var rdb *redis.Client
+			mr, rdb = miniredisClient(t)
 			return newDedup(t, rdb, redisstore.DedupOptions{Prefix: "shop:", Retention: time.Hour})
 		},
 		Retention: time.Hour,
@@ -71,10 +68,13 @@ func TestNewDeduplicatorBadInput(t *testing.T) {
 		{"nil client", nil, redisstore.DedupOptions{}, "nil Redis client"},
 		{"no context timeouts", noCtx, redisstore.DedupOptions{}, "ContextTimeoutEnabled"},
 		{"prefix with a space", good, redisstore.DedupOptions{Prefix: "a b"}, "Prefix"},
+		{"prefix with CRLF", good, redisstore.DedupOptions{Prefix: "a\r\nFLUSHALL"}, "visible ASCII"},
+		{"huge prefix", good, redisstore.DedupOptions{Prefix: strings.Repeat("p", 65)}, "at most 64 bytes"},
 		{"negative timeout", good, redisstore.DedupOptions{Timeout: -time.Second}, "Timeout"},
+		{"ten-year timeout", good, redisstore.DedupOptions{Timeout: 10 * 365 * 24 * time.Hour}, "up to 1m0s"},
 		{"negative retention", good, redisstore.DedupOptions{Retention: -time.Second}, "Retention"},
 	} {
-		if _, err := redisstore.NewDeduplicator(c.rdb, c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := redisstore.NewDeduplicator(c.rdb, c.opts); err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "redisstore: ") {
 			t.Errorf("%s: got %v, want an error naming %s", c.name, err, c.want)
 		}
 	}
@@ -136,7 +136,7 @@ func TestFleetProcessesOnce(t *testing.T) {
 			if i%2 == 1 {
 				url = b.url
 			}
-			switch post(t, url, "202307261Nlm85Q4mCrpihM") {
+			switch post(t, url, storetest.TxA) {
 			case http.StatusOK:
 				acked.Add(1)
 			case http.StatusServiceUnavailable: // busy: SCB sends again
@@ -150,7 +150,7 @@ func TestFleetProcessesOnce(t *testing.T) {
 		t.Fatalf("the fleet ran the function %d times and acknowledged %d deliveries, want once and at least one", n, acked.Load())
 	}
 	for _, r := range []*receiverReplica{a, b} {
-		if status := post(t, r.url, "202307261Nlm85Q4mCrpihM"); status != http.StatusOK {
+		if status := post(t, r.url, storetest.TxA); status != http.StatusOK {
 			t.Errorf("a later re-send: got %d, want the acknowledgement", status)
 		}
 	}
@@ -181,7 +181,7 @@ func TestFleetCrashWindow(t *testing.T) {
 	if status := post(t, healthy.url, "T1"); status != http.StatusServiceUnavailable || healthy.calls.Load() != 0 {
 		t.Fatalf("while the claim holds: got %d after %d calls, want busy without a call", status, healthy.calls.Load())
 	}
-	advanceTTLs(t, rdb, "", time.Hour) // the lease ends, as it does when the holder dies
+	advanceTTLs(t, rdb, time.Hour) // the lease ends, as it does when the holder dies
 	if status := post(t, healthy.url, "T1"); status != http.StatusOK || healthy.calls.Load() != 1 {
 		t.Fatalf("after the lease: got %d after %d calls, want processed once", status, healthy.calls.Load())
 	}

@@ -28,9 +28,7 @@ type coldFigures struct {
 func coldStart(t *testing.T, srv *redistest.Server, n int, store bool) coldFigures {
 	em := startEmulator(t, sandbox.Lifetimes{}, false)
 	rdb := srv.Client(t)
-	if err := rdb.FlushAll(t.Context()).Err(); err != nil {
-		t.Fatal(err)
-	}
+	flushAll(t, rdb)
 	f := spawnFleet(t, n, replicaEnv(srv, em, store, "once", sandbox.KindPlain, ""))
 	f.waitFor(t, "every replica ready", time.Minute, func() bool { return f.count("ready") == n })
 	for range n {

@@ -35,12 +35,12 @@ func newStore(t testing.TB, rdb redis.UniversalClient, opts redisstore.Options) 
 	return s
 }
 
-// advanceTTLs moves a real Redis's clock for the keys under prefix: it shortens their TTLs by
-// d and deletes those that reach zero, so lease and record expiry are tested without waiting.
-func advanceTTLs(t *testing.T, rdb *redis.Client, prefix string, d time.Duration) {
+// advanceTTLs moves a real Redis's clock: it shortens every key's TTL by d and deletes those
+// that reach zero, so lease and record expiry are tested without waiting.
+func advanceTTLs(t *testing.T, rdb *redis.Client, d time.Duration) {
 	t.Helper()
 	ctx := t.Context()
-	keys, err := rdb.Keys(ctx, prefix+"*").Result()
+	keys, err := rdb.Keys(ctx, "*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +58,22 @@ func advanceTTLs(t *testing.T, rdb *redis.Client, prefix string, d time.Duration
 	}
 }
 
+// flushAll empties rdb's Redis, for a test that starts from nothing.
+func flushAll(t *testing.T, rdb *redis.Client) {
+	t.Helper()
+	if err := rdb.FlushAll(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// miniredisClient starts a miniredis for t and returns it with a client as New requires.
+func miniredisClient(t *testing.T) (*miniredis.Miniredis, *redis.Client) {
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return mr, rdb
+}
+
 func TestContractRedisServer(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
@@ -68,12 +84,10 @@ func TestContractRedisServer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			storetest.Run(t, storetest.Harness{
 				New: func(t *testing.T) api.Store {
-					if err := rdb.FlushAll(t.Context()).Err(); err != nil {
-						t.Fatal(err)
-					}
+					flushAll(t, rdb)
 					return newStore(t, rdb, opts)
 				},
-				Advance: func(t *testing.T, d time.Duration) { advanceTTLs(t, rdb, "", d) },
+				Advance: func(t *testing.T, d time.Duration) { advanceTTLs(t, rdb, d) },
 			})
 		})
 	}
@@ -83,9 +97,8 @@ func TestContractMiniredis(t *testing.T) {
 	var mr *miniredis.Miniredis
 	storetest.Run(t, storetest.Harness{
 		New: func(t *testing.T) api.Store {
-			mr = miniredis.RunT(t)
-			rdb := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
-			t.Cleanup(func() { _ = rdb.Close() })
+			var rdb *redis.Client
+			mr, rdb = miniredisClient(t)
 			return newStore(t, rdb, redisstore.Options{EncryptionKey: key16})
 		},
 		Advance: func(_ *testing.T, d time.Duration) { mr.FastForward(d) },
