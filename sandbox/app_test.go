@@ -246,6 +246,14 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"rate limit huge", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{RateLimit: math.MaxFloat64})}, "rate limit"},
 		{"rate limit NaN", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{RateLimit: math.NaN()})}, "rate limit"},
 		{"failure rate negative", []sandbox.Option{sandbox.WithFaults(sandbox.Faults{FailureRate: -0.1})}, "failure rate"},
+		{"negative delivery attempts", []sandbox.Option{sandbox.WithDeliveryPolicy(sandbox.DeliveryPolicy{Attempts: -1})}, "delivery attempts"},
+		{"delivery attempts above the bound", []sandbox.Option{sandbox.WithDeliveryPolicy(sandbox.DeliveryPolicy{Attempts: sandbox.MaxDeliveryAttempts + 1})}, "delivery attempts"},
+		{"delivery interval int64 max", []sandbox.Option{sandbox.WithDeliveryPolicy(sandbox.DeliveryPolicy{Interval: math.MaxInt64})}, "delivery interval"},
+		{"negative delivery timeout", []sandbox.Option{sandbox.WithDeliveryPolicy(sandbox.DeliveryPolicy{Timeout: -time.Second})}, "delivery interval and timeout"},
+		{"delivery timeout above the bound", []sandbox.Option{sandbox.WithDeliveryPolicy(sandbox.DeliveryPolicy{Timeout: sandbox.MaxWait + time.Second})}, "delivery interval and timeout"},
+		{"deliveries in flight above the bound", []sandbox.Option{sandbox.WithDeliveryPolicy(sandbox.DeliveryPolicy{MaxInFlight: sandbox.MaxDeliveriesInFlight + 1})}, "deliveries in flight"},
+		{"negative request log size", []sandbox.Option{sandbox.WithRequestLogSize(-1)}, "request log size"},
+		{"request log size above the bound", []sandbox.Option{sandbox.WithRequestLogSize(sandbox.MaxRequestLogSize + 1)}, "request log size"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
