@@ -162,10 +162,10 @@ func placeholderValue(v any) any {
 	case freshUnknownKey:
 		return placeholderApp.Key
 	case wrongSecret:
-		return "not-the-secret-0000"
+		return wrongSecretValue
 	}
 	if pv, ok := v.(paymentValue); ok {
-		return pv.resolve(Payments{BillerID: emulatorBillerID, MerchantID: emulatorMerchantID, TerminalID: emulatorMerchantID})
+		return pv.resolve(emulatorPayments)
 	}
 	return v
 }

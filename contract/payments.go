@@ -55,6 +55,10 @@ const (
 	unknownToken       = "Bearer 00000000-0000-4000-8000-000000000000"
 )
 
+// emulatorPayments are the payment values of a run on the emulator, and of a request no run
+// sends (--list, a reproducer's placeholder).
+var emulatorPayments = Payments{BillerID: emulatorBillerID, MerchantID: emulatorMerchantID, TerminalID: emulatorMerchantID}
+
 var paymentPaths = []string{pathQRCode, pathSlip, pathInquiry, pathDeeplink, pathTransaction}
 
 func init() {
@@ -140,7 +144,7 @@ func (v paymentValue) resolve(p Payments) string {
 // payments returns the payment values of this run: the emulator's, or the configuration's.
 func (r *runner) payments() Payments {
 	if r.emulator() {
-		return Payments{BillerID: emulatorBillerID, MerchantID: emulatorMerchantID, TerminalID: emulatorMerchantID}
+		return emulatorPayments
 	}
 	return r.cfg.Payments
 }

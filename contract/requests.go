@@ -61,6 +61,9 @@ const (
 	redeemedRefreshToken                  // a refresh token the run has already redeemed
 )
 
+// wrongSecretValue is what wrongSecret becomes, in a run and in a placeholder request.
+const wrongSecretValue = "not-the-secret-0000"
+
 func raw(body string) *string { return &body }
 
 // role is which application a case uses; on a live target every role is Config.Application.
@@ -160,7 +163,7 @@ func (c *caseRun) value(v any) any {
 		_, _ = rand.Read(b)
 		return "l7" + hex.EncodeToString(b)
 	case wrongSecret:
-		return "not-the-secret-0000"
+		return wrongSecretValue
 	case redeemedRefreshToken:
 		return c.r.redeemedRefresh
 	}
