@@ -1,7 +1,5 @@
 package contract
 
-import "net/http"
-
 // catalogue is the data of every case, in the order Run sends them. Each case names a
 // well-formed request and its edits (requests.go), or a flow (flows.go) when it takes several
 // steps; expectations are the emulator's exact answer and what a live target may answer.
@@ -156,18 +154,10 @@ var catalogue = []Case{
 		emulatorWant: []outcome{{status: 400, code: 1105}}, liveWant: []outcome{anyClientError, ok1000},
 		call: call{op: pathToken, role: rolePlain, field: []edit{set("grantType", "client_credentials")}, check: requestBreaks},
 	},
-	{
-		ID: "wrong-content-type", Title: "the token call with Content-Type: text/plain",
-		Source:       "[doc] 415 9900 \"Unsupported content type defined\"; a live target: 4xx",
-		emulatorWant: []outcome{{status: 415, code: 9900}}, liveWant: []outcome{anyClientError},
-		call: call{op: pathToken, role: rolePlain, header: []edit{set("Content-Type", "text/plain")}, check: requestBreaks},
-	},
-	{
-		ID: "wrong-method", Title: "GET on the token path",
-		Source:       "[doc] 405 9900 \"Wrong http method requested on endpoint\"; a live target: 405 with a code of the table",
-		emulatorWant: []outcome{{status: 405, code: 9900}}, liveWant: []outcome{{status: 405}},
-		call: call{op: pathToken, role: rolePlain, method: http.MethodGet, header: []edit{del("Content-Type")}, raw: raw(""), check: requestBreaks},
-	},
+	malformed("wrong-content-type", "the token call with Content-Type: text/plain",
+		"[doc] 415 9900 \"Unsupported content type defined\"", outcome{status: 415, code: 9900},
+		call{header: []edit{set("Content-Type", "text/plain")}}),
+	wrongMethod(pathToken, "wrong-method", "GET on the token path", "405 with a code of the table"),
 	{
 		ID: "unknown-path", Title: "POST to a path SCB does not serve",
 		Source:       "[doc] 404 1104 \"Requested entity record does not exist\" (openapi.yaml's NotFound response); a live target: 404 with a code of the table",

@@ -1,7 +1,9 @@
 package contract
 
 import (
+	"cmp"
 	"fmt"
+	"net/http"
 	"slices"
 )
 
@@ -127,9 +129,19 @@ func missingHeader(op, header string) Case {
 	}
 }
 
-// malformed is the case of a token call whose body breaks the spec.
+// malformed is the case of a call (to k.op, the token call when unset) whose request breaks
+// the spec, which a live target answers with any 4xx.
 func malformed(id, title, source string, want outcome, k call) Case {
-	k.op, k.role, k.check = pathToken, rolePlain, requestBreaks
+	k.op, k.role, k.check = cmp.Or(k.op, pathToken), rolePlain, requestBreaks
 	return Case{ID: id, Title: title, Source: source + "; a live target: 4xx",
 		emulatorWant: []outcome{want}, liveWant: []outcome{anyClientError}, call: k}
+}
+
+// wrongMethod is the case of GET on op's path, which serves POST only.
+func wrongMethod(op, id, title, liveNote string) Case {
+	return Case{
+		ID: id, Title: title, Source: "[doc] 405 9900 \"Wrong http method requested on endpoint\"; a live target: " + liveNote,
+		emulatorWant: []outcome{{status: 405, code: 9900}}, liveWant: []outcome{{status: 405}},
+		call: call{op: op, role: rolePlain, method: http.MethodGet, header: []edit{del("Content-Type")}, raw: raw(""), check: requestBreaks},
+	}
 }

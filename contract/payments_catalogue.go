@@ -1,7 +1,5 @@
 package contract
 
-import "net/http"
-
 // paymentCatalogue is the data of the payment cases, in the order Run sends them, after the
 // OAuth cases (init in payments.go). No SCB page lists the payment calls' errors: the emulator
 // is held to openapi.yaml's decisions, and a live target to any answer of the documented kind.
@@ -32,24 +30,15 @@ var paymentCatalogue = []Case{
 		emulatorWant: []outcome{ok1000}, liveWant: []outcome{ok1000}, needs: needsBiller,
 		call: call{op: pathQRCode, role: rolePlain, field: []edit{set("amount", 100.5)}},
 	},
-	{
-		ID: "qr-create-lowercase-ref1", Title: "create a QR 30 whose ref1 has lower-case letters",
-		Source:       "[seen] references are A-Z and 0-9; [decision] 400 1102; a live target: 4xx",
-		emulatorWant: []outcome{{status: 400, code: 1102}}, liveWant: []outcome{anyClientError},
-		call: call{op: pathQRCode, role: rolePlain, field: []edit{set("ref1", "inv001")}, check: requestBreaks},
-	},
-	{
-		ID: "qr-create-three-decimals", Title: "create a QR 30 of 100.505 baht",
-		Source:       "[seen] at most two decimals; [decision] 400 1102; a live target: 4xx",
-		emulatorWant: []outcome{{status: 400, code: 1102}}, liveWant: []outcome{anyClientError},
-		call: call{op: pathQRCode, role: rolePlain, field: []edit{set("amount", "100.505")}, check: requestBreaks},
-	},
-	{
-		ID: "qr-create-missing-ref3", Title: "create a QR 30 without ref3",
-		Source:       "[seen] PP requires ref3; [decision] 400 1101; a live target: 4xx",
-		emulatorWant: []outcome{{status: 400, code: 1101}}, liveWant: []outcome{anyClientError},
-		call: call{op: pathQRCode, role: rolePlain, field: []edit{del("ref3")}, check: requestBreaks},
-	},
+	malformed("qr-create-lowercase-ref1", "create a QR 30 whose ref1 has lower-case letters",
+		"[seen] references are A-Z and 0-9; [decision] 400 1102", outcome{status: 400, code: 1102},
+		call{op: pathQRCode, field: []edit{set("ref1", "inv001")}}),
+	malformed("qr-create-three-decimals", "create a QR 30 of 100.505 baht",
+		"[seen] at most two decimals; [decision] 400 1102", outcome{status: 400, code: 1102},
+		call{op: pathQRCode, field: []edit{set("amount", "100.505")}}),
+	malformed("qr-create-missing-ref3", "create a QR 30 without ref3",
+		"[seen] PP requires ref3; [decision] 400 1101", outcome{status: 400, code: 1101},
+		call{op: pathQRCode, field: []edit{del("ref3")}}),
 	{
 		ID: "qr-create-unknown-field", Title: "create a QR with a field the spec does not declare",
 		Source:       "[decision] 400 1105, as on the OAuth calls; a live target may ignore it and answer 200 1000",
@@ -68,18 +57,10 @@ var paymentCatalogue = []Case{
 		emulatorWant: []outcome{{status: 401, code: 9300, desc: "Invalid/expired temporary token"}}, liveWant: []outcome{{status: 401}},
 		call: call{op: pathQRCode, role: rolePlain, header: []edit{set("Authorization", unknownToken)}},
 	},
-	{
-		ID: "qr-create-wrong-content-type", Title: "create a QR with Content-Type: text/plain",
-		Source:       "[doc] 415 9900 \"Unsupported content type defined\"; a live target: 4xx",
-		emulatorWant: []outcome{{status: 415, code: 9900}}, liveWant: []outcome{anyClientError},
-		call: call{op: pathQRCode, role: rolePlain, header: []edit{set("Content-Type", "text/plain")}, check: requestBreaks},
-	},
-	{
-		ID: "qr-create-wrong-method", Title: "GET on the QR create path",
-		Source:       "[doc] 405 9900 \"Wrong http method requested on endpoint\"; a live target: 405",
-		emulatorWant: []outcome{{status: 405, code: 9900}}, liveWant: []outcome{{status: 405}},
-		call: call{op: pathQRCode, role: rolePlain, method: http.MethodGet, header: []edit{del("Content-Type")}, raw: raw(""), check: requestBreaks},
-	},
+	malformed("qr-create-wrong-content-type", "create a QR with Content-Type: text/plain",
+		"[doc] 415 9900 \"Unsupported content type defined\"", outcome{status: 415, code: 9900},
+		call{op: pathQRCode, header: []edit{set("Content-Type", "text/plain")}}),
+	wrongMethod(pathQRCode, "qr-create-wrong-method", "GET on the QR create path", "405"),
 	{
 		ID: "slip", Title: "verify the slip of a QR 30 the emulator paid",
 		Source:       "[doc] 200 1000 with the slip's fields; the amount and references are the QR's",
@@ -92,12 +73,9 @@ var paymentCatalogue = []Case{
 		emulatorWant: []outcome{{status: 404, code: 1104}}, liveWant: []outcome{anyClientError},
 		call: call{op: pathSlip, role: rolePlain},
 	},
-	{
-		ID: "slip-without-sending-bank", Title: "verify a slip without the sendingBank parameter",
-		Source:       "[doc] sendingBank is required; [decision] 400 1101; a live target: 4xx",
-		emulatorWant: []outcome{{status: 400, code: 1101}}, liveWant: []outcome{anyClientError},
-		call: call{op: pathSlip, role: rolePlain, path: pathSlip + unknownTransRef, check: requestBreaks},
-	},
+	malformed("slip-without-sending-bank", "verify a slip without the sendingBank parameter",
+		"[doc] sendingBank is required; [decision] 400 1101", outcome{status: 400, code: 1101},
+		call{op: pathSlip, path: pathSlip + unknownTransRef}),
 	{
 		ID: "inquiry-paid", Title: "look up the bill payment of a QR 30 the emulator paid",
 		Source:       "[seen] 200 1000 with an array holding the payment",
@@ -110,24 +88,18 @@ var paymentCatalogue = []Case{
 		emulatorWant: []outcome{ok1000}, liveWant: []outcome{ok1000, anyClientError},
 		call: call{op: pathInquiry, role: rolePlain},
 	},
-	{
-		ID: "inquiry-without-event-code", Title: "look up payments without eventCode",
-		Source:       "[doc] eventCode is required; [decision] 400 1101; a live target: 4xx",
-		emulatorWant: []outcome{{status: 400, code: 1101}}, liveWant: []outcome{anyClientError},
-		call: call{op: pathInquiry, role: rolePlain, path: pathInquiry + "?transactionDate=2020-01-01&billerId=" + emulatorBillerID + "&reference1=INV001", check: requestBreaks},
-	},
+	malformed("inquiry-without-event-code", "look up payments without eventCode",
+		"[doc] eventCode is required; [decision] 400 1101", outcome{status: 400, code: 1101},
+		call{op: pathInquiry, path: pathInquiry + "?transactionDate=2020-01-01&billerId=" + emulatorBillerID + "&reference1=INV001"}),
 	{
 		ID: "deeplink", Title: "create a deeplink of a bill payment, valid 15 minutes",
 		Source:       "[seen] 201 1000 \"Deeplink successfully created\" with transactionId and deeplinkUrl; a live target: 200 or 201",
 		emulatorWant: []outcome{{status: 201, code: 1000, desc: "Deeplink successfully created"}}, liveWant: []outcome{created1000, ok1000}, needs: needsBiller,
 		call: call{op: pathDeeplink, role: rolePlain},
 	},
-	{
-		ID: "deeplink-without-channel", Title: "create a deeplink without the channel header",
-		Source:       "[doc] channel is required; [decision] 400 9100 naming it; a live target: 4xx",
-		emulatorWant: []outcome{{status: 400, code: 9100, desc: "channel"}}, liveWant: []outcome{anyClientError},
-		call: call{op: pathDeeplink, role: rolePlain, header: []edit{del("channel")}, check: requestBreaks},
-	},
+	malformed("deeplink-without-channel", "create a deeplink without the channel header",
+		"[doc] channel is required; [decision] 400 9100 naming it", outcome{status: 400, code: 9100, desc: "channel"},
+		call{op: pathDeeplink, header: []edit{del("channel")}}),
 	{
 		ID: "deeplink-other-channel", Title: "create a deeplink with channel: line",
 		Source:       "[seen] 501 4101 \"Current channel is not supported\"; a live target: 501 4101 or 4xx",
