@@ -112,7 +112,7 @@ func (w *statusWriter) WriteHeader(status int) {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// validAdminToken reports whether token is MinAdminTokenBytes to 256 bytes of printable ASCII
+// ValidAdminToken reports whether token is MinAdminTokenBytes to 256 bytes of printable ASCII
 // without spaces.
 func ValidAdminToken(token string) bool {
 	if len(token) < MinAdminTokenBytes || len(token) > 256 {
