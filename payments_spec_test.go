@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scboauth/scboauth/contract"
 	"github.com/scboauth/scboauth/generated"
 )
 
@@ -75,15 +73,8 @@ func bearer(_ context.Context, req *http.Request) error {
 // generated strict server over real HTTP, validating every request and response against
 // openapi.yaml (the Bearer token included).
 func TestGeneratedPaymentRoundTrip(t *testing.T) {
-	srv := httptest.NewServer(generated.Handler(generated.NewStrictHandler(strictServer{}, nil)))
-	t.Cleanup(srv.Close)
-	spec, err := contract.LoadSpec()
-	require.NoError(t, err)
-	httpClient := &http.Client{Transport: validatingTransport{t: t, spec: spec, next: srv.Client().Transport}}
-	client, err := generated.NewClientWithResponses(srv.URL, generated.WithHTTPClient(httpClient), generated.WithRequestEditorFn(bearer))
-	require.NoError(t, err)
+	client := generatedClient(t, generated.WithRequestEditorFn(bearer))
 	ctx := context.Background()
-	const owner, uid = "l7b0a6c1a2b3c4d5e6f708192a3b4c5d6e", "2b8f3a4e-6c1d-4f0a-9b7e-5d2c1a0f3e4b"
 
 	t.Run("create QR", func(t *testing.T) {
 		var body generated.QRCodeRequest

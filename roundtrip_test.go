@@ -95,20 +95,28 @@ func (vt validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	return answers.RoundTrip(req)
 }
 
-// TestGeneratedServerClientRoundTrip runs the generated client against the generated strict
-// server over real HTTP, validating every request and response against openapi.yaml.
-func TestGeneratedServerClientRoundTrip(t *testing.T) {
+// The resourceOwnerId and requestUId the round trips send.
+const owner, uid = "l7b0a6c1a2b3c4d5e6f708192a3b4c5d6e", "2b8f3a4e-6c1d-4f0a-9b7e-5d2c1a0f3e4b"
+
+// generatedClient is the generated client of the generated strict server (strictServer), served
+// over real HTTP, with every request and response validated against openapi.yaml.
+func generatedClient(t *testing.T, opts ...generated.ClientOption) *generated.ClientWithResponses {
+	t.Helper()
 	srv := httptest.NewServer(generated.Handler(generated.NewStrictHandler(strictServer{}, nil)))
 	t.Cleanup(srv.Close)
-
 	spec, err := contract.LoadSpec()
 	require.NoError(t, err)
 	httpClient := &http.Client{Transport: validatingTransport{t: t, spec: spec, next: srv.Client().Transport}}
-	client, err := generated.NewClientWithResponses(srv.URL, generated.WithHTTPClient(httpClient))
+	client, err := generated.NewClientWithResponses(srv.URL, append([]generated.ClientOption{generated.WithHTTPClient(httpClient)}, opts...)...)
 	require.NoError(t, err)
-	ctx := context.Background()
+	return client
+}
 
-	const owner, uid = "l7b0a6c1a2b3c4d5e6f708192a3b4c5d6e", "2b8f3a4e-6c1d-4f0a-9b7e-5d2c1a0f3e4b"
+// TestGeneratedServerClientRoundTrip runs the generated client against the generated strict
+// server over real HTTP, validating every request and response against openapi.yaml.
+func TestGeneratedServerClientRoundTrip(t *testing.T) {
+	client := generatedClient(t)
+	ctx := context.Background()
 	params := &generated.CreateTokenParams{ResourceOwnerId: owner, RequestUId: uid, AcceptLanguage: ptr(generated.LanguageThai)}
 
 	t.Run("client credentials", func(t *testing.T) {
