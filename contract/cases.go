@@ -1,9 +1,15 @@
 package contract
 
-// catalogue is the data of every case, in the order Run sends them. Each case names a
-// well-formed request and its edits (requests.go), or a flow (flows.go) when it takes several
-// steps; expectations are the emulator's exact answer and what a live target may answer.
-var catalogue = []Case{
+import "slices"
+
+// catalogue is the data of every case, in the order Run sends them: the OAuth cases, then the
+// payment cases, which need a token. Each case names a well-formed request and its edits
+// (requests.go), or a flow (flows.go) when it takes several steps; expectations are the
+// emulator's exact answer and what a live target may answer.
+var catalogue = slices.Concat(oauthCatalogue, paymentCatalogue)
+
+// oauthCatalogue is the data of the OAuth cases.
+var oauthCatalogue = []Case{
 	{
 		ID: "client-credentials", Title: "client-credentials grant: applicationKey and applicationSecret",
 		Source:       "[doc] 200 1000, accessToken, tokenType Bearer, expiresIn, expiresAt = issue time + expiresIn, no refresh fields, a resourceOwnerId header",

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -59,35 +58,29 @@ const (
 // sends (--list, a reproducer's placeholder).
 var emulatorPayments = Payments{BillerID: emulatorBillerID, MerchantID: emulatorMerchantID, TerminalID: emulatorMerchantID}
 
-var paymentPaths = []string{pathQRCode, pathSlip, pathInquiry, pathDeeplink, pathTransaction}
-
-func init() {
-	for op, wf := range map[string]func(Credentials) (request, map[string]any){
-		pathQRCode: func(app Credentials) (request, map[string]any) {
-			return request{method: http.MethodPost, path: pathQRCode, header: tokenHeaders(app.Key)}, map[string]any{
-				"qrType": "PP", "amount": "100.50", "ppType": "BILLERID", "ppId": emulatorBillerID, "ref1": "INV001", "ref3": "SCB"}
-		},
-		pathSlip: func(app Credentials) (request, map[string]any) {
-			return request{method: http.MethodGet, path: pathSlip + unknownTransRef + "?sendingBank=014", header: getHeaders(app.Key)}, nil
-		},
-		pathInquiry: func(app Credentials) (request, map[string]any) {
-			q := url.Values{"eventCode": {"00300100"}, "transactionDate": {"2020-01-01"}, "billerId": {emulatorBillerID}, "reference1": {"INV001"}}
-			return request{method: http.MethodGet, path: pathInquiry + "?" + q.Encode(), header: getHeaders(app.Key)}, nil
-		},
-		pathDeeplink: func(app Credentials) (request, map[string]any) {
-			h := tokenHeaders(app.Key)
-			h.Set("channel", "scbeasy")
-			return request{method: http.MethodPost, path: pathDeeplink, header: h}, map[string]any{
-				"transactionType": "PURCHASE", "transactionSubType": []string{"BP"}, "sessionValidityPeriod": 900,
-				"billPayment": map[string]any{"paymentAmount": 100.5, "accountTo": emulatorBillerID, "ref1": "INV001", "ref3": "SCB"}}
-		},
-		pathTransaction: func(app Credentials) (request, map[string]any) {
-			return request{method: http.MethodGet, path: pathTransaction + uuid.NewString(), header: getHeaders(app.Key)}, nil
-		},
-	} {
-		wellFormed[op] = wf
-	}
-	catalogue = append(catalogue, paymentCatalogue...)
+// paymentWellFormed is the well-formed request of each payment operation (see wellFormed).
+var paymentWellFormed = map[string]func(Credentials) (request, map[string]any){
+	pathQRCode: func(app Credentials) (request, map[string]any) {
+		return request{method: http.MethodPost, path: pathQRCode, header: tokenHeaders(app.Key)}, map[string]any{
+			"qrType": "PP", "amount": "100.50", "ppType": "BILLERID", "ppId": emulatorBillerID, "ref1": "INV001", "ref3": "SCB"}
+	},
+	pathSlip: func(app Credentials) (request, map[string]any) {
+		return request{method: http.MethodGet, path: pathSlip + unknownTransRef + "?sendingBank=014", header: getHeaders(app.Key)}, nil
+	},
+	pathInquiry: func(app Credentials) (request, map[string]any) {
+		q := url.Values{"eventCode": {"00300100"}, "transactionDate": {"2020-01-01"}, "billerId": {emulatorBillerID}, "reference1": {"INV001"}}
+		return request{method: http.MethodGet, path: pathInquiry + "?" + q.Encode(), header: getHeaders(app.Key)}, nil
+	},
+	pathDeeplink: func(app Credentials) (request, map[string]any) {
+		h := tokenHeaders(app.Key)
+		h.Set("channel", "scbeasy")
+		return request{method: http.MethodPost, path: pathDeeplink, header: h}, map[string]any{
+			"transactionType": "PURCHASE", "transactionSubType": []string{"BP"}, "sessionValidityPeriod": 900,
+			"billPayment": map[string]any{"paymentAmount": 100.5, "accountTo": emulatorBillerID, "ref1": "INV001", "ref3": "SCB"}}
+	},
+	pathTransaction: func(app Credentials) (request, map[string]any) {
+		return request{method: http.MethodGet, path: pathTransaction + uuid.NewString(), header: getHeaders(app.Key)}, nil
+	},
 }
 
 // getHeaders are the standard headers of a payment GET.
@@ -97,7 +90,8 @@ func getHeaders(key string) http.Header {
 	return h
 }
 
-func isPayment(op string) bool { return slices.Contains(paymentPaths, op) }
+// isPayment reports whether op is one of the payment operations.
+func isPayment(op string) bool { return paymentWellFormed[op] != nil }
 
 // paymentState is what the payment cases carry from case to case: a token per application.
 type paymentState struct {

@@ -1,7 +1,7 @@
 package contract
 
 // paymentCatalogue is the data of the payment cases, in the order Run sends them, after the
-// OAuth cases (init in payments.go). No SCB page lists the payment calls' errors: the emulator
+// OAuth cases (catalogue in cases.go). No SCB page lists the payment calls' errors: the emulator
 // is held to openapi.yaml's decisions, and a live target to any answer of the documented kind.
 var paymentCatalogue = []Case{
 	{

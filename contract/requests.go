@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -101,8 +102,18 @@ type request struct {
 
 // wellFormed holds, for each operation a case can start from, its well-formed request for an
 // application: the method, path and headers, the body's fields, and which grant a 200 answer is.
-// A new operation (the payment calls) is a new entry.
-var wellFormed = map[string]func(app Credentials) (request, map[string]any){
+// The payment operations' are paymentWellFormed.
+var wellFormed = mergeMaps(oauthWellFormed, paymentWellFormed)
+
+// mergeMaps returns a map of the entries of a and b.
+func mergeMaps[K comparable, V any](a, b map[K]V) map[K]V {
+	m := maps.Clone(a)
+	maps.Copy(m, b)
+	return m
+}
+
+// oauthWellFormed is the well-formed request of each OAuth operation (see wellFormed).
+var oauthWellFormed = map[string]func(app Credentials) (request, map[string]any){
 	pathToken: func(app Credentials) (request, map[string]any) {
 		rq := request{method: http.MethodPost, path: pathToken, header: tokenHeaders(app.Key), grant: grantClientCredentials}
 		return rq, map[string]any{"applicationKey": app.Key, "applicationSecret": app.Secret}
