@@ -144,18 +144,9 @@ func replayChecks(spec *Spec, rq request, in *Interaction, emulator bool) []Find
 // grantOf says which grant a recorded token or refresh request is.
 func grantOf(rq request) grant {
 	path, _, _ := strings.Cut(rq.path, "?")
-	switch path {
-	case pathRefresh:
-		return grantRefresh
-	case pathToken:
-		if v, ok := decodeJSON(rq.body); ok {
-			if m, _ := v.(map[string]any); m["authCode"] != nil {
-				return grantAuthorizationCode
-			}
-		}
-		return grantClientCredentials
-	}
-	return grantNone
+	v, _ := decodeJSON(rq.body)
+	fields, _ := v.(map[string]any)
+	return grantFor(path, fields)
 }
 
 // verdictOf sets a replayed case's verdict from its findings.

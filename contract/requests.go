@@ -101,7 +101,8 @@ type request struct {
 }
 
 // wellFormed holds, for each operation a case can start from, its well-formed request for an
-// application: the method, path and headers, the body's fields, and which grant a 200 answer is.
+// application: the method, path and headers, and the body's fields (grantFor then says which
+// grant a 200 answer is).
 // The payment operations' are paymentWellFormed.
 var wellFormed = mergeMaps(oauthWellFormed, paymentWellFormed)
 
@@ -112,14 +113,29 @@ func mergeMaps[K comparable, V any](a, b map[K]V) map[K]V {
 	return m
 }
 
+// grantFor says which grant a request to op with these body fields is, for the checks of a 200
+// answer: the refresh, the authorization-code grant (an authCode that is not null), the
+// client-credentials grant, or none (not a token call).
+func grantFor(op string, fields map[string]any) grant {
+	switch {
+	case op == pathRefresh:
+		return grantRefresh
+	case op != pathToken:
+		return grantNone
+	case fields["authCode"] != nil:
+		return grantAuthorizationCode
+	}
+	return grantClientCredentials
+}
+
 // oauthWellFormed is the well-formed request of each OAuth operation (see wellFormed).
 var oauthWellFormed = map[string]func(app Credentials) (request, map[string]any){
 	pathToken: func(app Credentials) (request, map[string]any) {
-		rq := request{method: http.MethodPost, path: pathToken, header: tokenHeaders(app.Key), grant: grantClientCredentials}
+		rq := request{method: http.MethodPost, path: pathToken, header: tokenHeaders(app.Key)}
 		return rq, map[string]any{"applicationKey": app.Key, "applicationSecret": app.Secret}
 	},
 	pathRefresh: func(app Credentials) (request, map[string]any) {
-		rq := request{method: http.MethodPost, path: pathRefresh, header: tokenHeaders(app.Key), grant: grantRefresh}
+		rq := request{method: http.MethodPost, path: pathRefresh, header: tokenHeaders(app.Key)}
 		return rq, map[string]any{"applicationKey": app.Key, "applicationSecret": app.Secret, "refreshToken": uuid.NewString()}
 	},
 	pathAuthorize: func(app Credentials) (request, map[string]any) {
@@ -147,9 +163,7 @@ func (k call) apply(rq request, fields map[string]any, value func(any) any) requ
 		}
 	}
 	fields = applyFields(fields, k.field, value)
-	if code, ok := fields["authCode"]; ok && code != nil && rq.grant == grantClientCredentials {
-		rq.grant = grantAuthorizationCode
-	}
+	rq.grant = grantFor(k.op, fields)
 	if fields != nil {
 		rq.body = jsonBody(fields)
 	}
